@@ -1,0 +1,37 @@
+"""Shared fixtures and the hypothesis profiles (ci, dev, deep)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+settings.register_profile(
+    "ci", max_examples=60, deadline=None, derandomize=True, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile("dev", max_examples=100, deadline=None, print_blob=True)
+settings.register_profile(
+    "deep", max_examples=2000, deadline=None, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def copy_package(target: Path) -> Path:
+    """Copy the shipped descriptor and data into *target* and return it."""
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(ROOT / "datapackage.json", target / "datapackage.json")
+    shutil.copytree(ROOT / "data", target / "data")
+    return target
+
+
+@pytest.fixture
+def package_copy(tmp_path: Path) -> Path:
+    """A writable copy of the shipped package in a temporary folder."""
+    return copy_package(tmp_path / "pkg")

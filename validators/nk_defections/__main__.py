@@ -1,0 +1,5 @@
+"""``python -m nk_defections``."""
+
+from .cli import main
+
+main()

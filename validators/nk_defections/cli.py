@@ -1,0 +1,119 @@
+"""The command line: parse options, call one library function, report, return an exit code."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .issues import Report, iter_text
+
+EXIT_VALID, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+def _source_texts(values: tuple[str, ...]) -> dict[str, Path]:
+    texts = {}
+    for value in values:
+        source_id, sep, file = value.partition("=")
+        if not sep or not source_id or not file:
+            raise click.BadParameter(f"{value!r} is not SOURCE_ID=FILE", param_hint="--source-text")
+        path = Path(file)
+        if not path.is_file():
+            raise click.BadParameter(f"{file!r} is not a readable file", param_hint="--source-text")
+        texts[source_id] = path
+    return texts
+
+
+def _report(report: Report, output_format: str, strict: bool) -> None:
+    if output_format == "json":
+        click.echo(report.to_json(strict=strict))
+        return
+    if output_format == "github":
+        for issue in report.issues:
+            kind = {"error": "error", "warning": "warning"}.get(str(issue.severity), "notice")
+            where = f"file={issue.file}" if issue.file else ""
+            if issue.row is not None:
+                where += f",line={issue.row}"
+            message = f"{issue.message} ({issue.pointer or issue.field or ''})".replace("%", "%25").replace("\n", "%0A")
+            click.echo(f"::{kind} {where},title={issue.code}::{message}")
+        return
+    for line in iter_text(report):
+        click.echo(line)
+    counts = report.counts()
+    verdict = "valid" if report.is_valid(strict=strict) else "invalid"
+    checked = sum(report.checked.values())
+    click.echo(
+        f"{verdict}: {counts['error']} errors, {counts['warning']} warnings, {counts['info']} notes; "
+        f"{checked} rows in {len(report.checked)} tables checked",
+        err=True,
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="nk-defections")
+def cli() -> None:
+    """nk-defections: validate, merge and release the North Korean elite defections dataset."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--package", "package_dir", type=click.Path(path_type=Path, file_okay=False), help="The package to check against (default: the nearest datapackage.json, else the installed copy).")
+@click.option("--source-text", "source_text", multiple=True, metavar="SOURCE_ID=FILE", help="A text of a source: checks its sha256, paragraph count and every claim's original_text.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
+@click.option("--strict", is_flag=True, help="Warnings make the data invalid too.")
+@click.option("--no-frictionless", is_flag=True, help="Skip the frictionless pass over the package (our own checks still run).")
+def validate(paths: tuple[Path, ...], package_dir: Path | None, source_text: tuple[str, ...], output_format: str, strict: bool, no_frictionless: bool) -> None:
+    """Validate the whole package, or contributed files (JSON, JSON Lines, <resource>.csv) against it.
+
+    Exit 0 valid (warnings allowed unless --strict), 1 invalid, 2 usage error or unreadable input.
+    """
+    from . import codes as C
+    from .validate import validate_package, validate_paths
+
+    texts = _source_texts(source_text)
+    if paths:
+        report = validate_paths(paths, package=package_dir, source_texts=texts)
+    else:
+        report = validate_package(package_dir, source_texts=texts, frictionless=not no_frictionless)
+    _report(report, output_format, strict)
+    if paths and any(i.code == C.FILE_UNREADABLE for i in report.issues):
+        sys.exit(EXIT_USAGE)
+    sys.exit(EXIT_VALID if report.is_valid(strict=strict) else EXIT_INVALID)
+
+
+@cli.command("new-id")
+@click.argument("resource")
+@click.option("-n", "count", type=click.IntRange(1, 10_000), default=1, show_default=True, help="How many ids.")
+@click.option("--package", "package_dir", type=click.Path(path_type=Path, file_okay=False))
+def new_id(resource: str, count: int, package_dir: Path | None) -> None:
+    """Print fresh ids for RESOURCE that the package does not use yet."""
+    from .ids import mint
+    from .package import load_package_descriptor
+    from .validate import read_package_frames
+
+    package = load_package_descriptor(package_dir)
+    if resource not in package.resources:
+        raise click.BadParameter(f"{resource!r} is not a resource; one of: {', '.join(package.resources)}", param_hint="RESOURCE")
+    frames, _ = read_package_frames(package)
+    taken = frames[resource]["id"].drop_nulls().to_list()
+    for identifier in mint(package.prefixes[resource], count, taken=taken):
+        click.echo(identifier)
+
+
+def main() -> None:
+    """Entry point: run the CLI; a fault in our own code is one line and exit 3, never a traceback."""
+    from .package import PackageError
+
+    try:
+        cli.main(standalone_mode=True)
+    except PackageError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    except (KeyboardInterrupt, BrokenPipeError):
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the one place a bug becomes a message
+        click.echo(f"internal error in nk-defections ({type(exc).__name__}: {exc}); please report it", err=True)
+        sys.exit(EXIT_INTERNAL)

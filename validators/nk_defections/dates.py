@@ -1,0 +1,394 @@
+"""Validate the project's EDTF date subset and derive each value's earliest and latest day."""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+import re
+from dataclasses import dataclass
+
+import polars as pl
+
+__all__ = [
+    "DATE_PATTERN",
+    "PERIOD_PATTERN",
+    "Bounds",
+    "DateError",
+    "bounds_exprs",
+    "is_valid",
+    "parse_bounds",
+    "valid_expr",
+]
+
+# --------------------------------------------------------------------------
+# The subset
+#
+#   D   = YYYY | YYYY-MM | YYYY-MM-DD          years 0001-9999 (see below)
+#   QD  = D, optionally followed by ? (uncertain), ~ (approximate), % (both)
+#   DATE   = QD | [A..B] | [..D] | [D..]      A and B of the same precision
+#   PERIOD = DATE | QD/QD | ../QD | QD/..
+#
+# Decisions, each taken to stay inside what the `edtf` library (5.0.2) parses:
+#
+# * No qualifier inside a set: edtf rejects `[2023?..2024]`, `[..2024?]`,
+#   `[2013~..]`.  Interval ends may be qualified: edtf accepts `2023?/2024~`.
+# * Both ends of `[A..B]` must have the same precision: edtf rejects
+#   `[2023..2024-01]` and `[2023-01-01..2024]` (its "consecutives" rule).
+#   Interval ends may differ: edtf accepts `2023-11-05/2023-11`.
+# * Year 0000 is rejected.  edtf accepts it (lower_strict() gives a
+#   struct_time with tm_year=0), but `datetime.date` and so `Bounds` cannot
+#   represent it.
+# * `[..]` and `../..` are rejected (edtf rejects the first and accepts the
+#   second as an interval open at both ends, which says nothing).
+# * `[A..B]` and `A/B` whose min(A) is later than max(B) are rejected as
+#   ending before they start (edtf accepts `[2024..2023]` and `2024/2023`).
+# * Calendar validity is exact, leap years included (edtf accepts
+#   `2023-02-29` and `1900-02-29`: its grammar allows 02-29 in every year).
+# * No surrounding whitespace, no trailing newline (edtf strips whitespace).
+#
+# Bounds never widen for qualifiers: they equal edtf's lower_strict() and
+# upper_strict().
+# --------------------------------------------------------------------------
+
+# ---- the calendar-exact regular expressions ------------------------------
+# Built from pieces so that they can be read; the results are plain strings.
+# Portable to Python `re`, ECMA-262 (with or without the `u` flag) and Rust
+# `regex`: only non-capturing groups, alternation, character classes, `{n}`
+# counts and the escapes `\[`, `\]`, `\.` (no `\d`, no lookaround, no
+# backreferences, no possessive quantifiers).  `?` is only ever escaped by
+# putting it in a class; `~`, `%` and `/` never need escaping.
+
+# 0001-9999: at least one digit is not 0.
+_YEAR = "(?:[0-9]{3}[1-9]|[0-9]{2}[1-9]0|[0-9][1-9]00|[1-9]000)"
+# Leap years in 0001-9999: YY divisible by 4 and not 00, or a century
+# divisible by 400 (0400, 0800, ..., 9600); 0000 is left out.
+_LEAP_YEAR = (
+    "(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])"
+    "|(?:0[48]|[2468][048]|[13579][26])00)"
+)
+_MONTH = "(?:0[1-9]|1[0-2])"
+_MONTH_DAY = (
+    "(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+    "|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
+    "|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+)
+_Y = _YEAR
+_YM = f"{_YEAR}-{_MONTH}"
+_YMD = f"(?:{_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29)"
+_D = f"(?:{_YMD}|{_YM}|{_Y})"
+_QD = f"{_D}[?~%]?"
+
+_SET_FORMS = (
+    rf"\[(?:{_Y}\.\.{_Y}|{_YM}\.\.{_YM}|{_YMD}\.\.{_YMD}|\.\.{_D}|{_D}\.\.)\]"
+)
+_INTERVAL_FORMS = rf"(?:{_QD}/(?:{_QD}|\.\.)|\.\./{_QD})"
+
+DATE_PATTERN: str = f"(?:{_QD}|{_SET_FORMS})"
+"""Calendar-exact pattern for single dates and the three set forms.
+
+Implicitly anchored, as in Table Schema ``constraints.pattern``: a consumer
+wraps it as ``^(?:DATE_PATTERN)$``.  It does not check that ``[A..B]`` starts
+before it ends (``[2024..2023]`` matches); :func:`is_valid` and
+:func:`valid_expr` do.  In Python, ``$`` also matches before a trailing
+newline, so use ``re.fullmatch`` (or ``\\Z``) or reject newlines separately;
+ECMA-262 and Rust ``regex`` ``$`` match only at the very end.
+"""
+
+PERIOD_PATTERN: str = f"(?:{_QD}|{_SET_FORMS}|{_INTERVAL_FORMS})"
+"""Calendar-exact pattern for the :data:`DATE_PATTERN` forms plus ``A/B``, ``../B``, ``A/..``.
+
+Same anchoring, ordering and newline caveats as :data:`DATE_PATTERN`.
+"""
+
+_DATE_RE = re.compile(DATE_PATTERN)
+_PERIOD_RE = re.compile(PERIOD_PATTERN)
+
+# ---- the structural parser used by parse_bounds ---------------------------
+# Deliberately independent of the patterns above: it accepts any digits and
+# checks the calendar with `datetime.date`, so the tests can compare the two.
+
+_RAW_DATE = r"[0-9]{4}(?:-[0-9]{2}(?:-[0-9]{2})?)?"
+_RAW_SINGLE = re.compile(rf"(?P<date>{_RAW_DATE})(?P<qual>[?~%])?")
+_RAW_SET = re.compile(
+    rf"\[(?P<lo>{_RAW_DATE})?(?P<loq>[?~%])?\.\.(?P<hi>{_RAW_DATE})?(?P<hiq>[?~%])?\]"
+)
+_RAW_INTERVAL = re.compile(
+    rf"(?P<lo>{_RAW_DATE}[?~%]?|\.\.)/(?P<hi>{_RAW_DATE}[?~%]?|\.\.)"
+)
+
+
+class DateError(ValueError):
+    """A value is not a date of the project's EDTF subset.
+
+    The message is one sentence naming the value.
+
+    Examples
+    --------
+    >>> try:
+    ...     parse_bounds("2023-02-30")
+    ... except DateError as error:
+    ...     print(error)
+    '2023-02-30' is not a calendar date.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """The earliest and latest day a date value can mean; ``None`` where open.
+
+    Attributes
+    ----------
+    min : datetime.date or None
+        The earliest day, or ``None`` if the value is open at the start.
+    max : datetime.date or None
+        The latest day, or ``None`` if the value is open at the end.
+
+    Examples
+    --------
+    >>> parse_bounds("2023-11")
+    Bounds(min=datetime.date(2023, 11, 1), max=datetime.date(2023, 11, 30))
+    """
+
+    min: datetime.date | None
+    max: datetime.date | None
+
+
+def _split(date_text: str) -> tuple[int, int | None, int | None]:
+    year = int(date_text[0:4])
+    month = int(date_text[5:7]) if len(date_text) >= 7 else None
+    day = int(date_text[8:10]) if len(date_text) == 10 else None
+    return year, month, day
+
+
+def _date_bounds(whole: str, date_text: str) -> tuple[datetime.date, datetime.date]:
+    """Bounds of one unqualified ``YYYY[-MM[-DD]]``, or a DateError about ``whole``."""
+    year, month, day = _split(date_text)
+    if year == 0:
+        raise DateError(
+            f"{whole!r} uses year 0000, which is not supported (years 0001-9999 only)."
+        )
+    try:
+        if month is None:
+            return datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+        if day is None:
+            last = calendar.monthrange(year, month)[1]
+            return datetime.date(year, month, 1), datetime.date(year, month, last)
+        exact = datetime.date(year, month, day)
+        return exact, exact
+    except ValueError:
+        raise DateError(f"{whole!r} is not a calendar date.") from None
+
+
+def _ordered(whole: str, lo: datetime.date | None, hi: datetime.date | None) -> Bounds:
+    if lo is not None and hi is not None and lo > hi:
+        raise DateError(f"{whole!r} ends before it starts.")
+    return Bounds(lo, hi)
+
+
+def parse_bounds(text: str, *, interval: bool = False) -> Bounds:
+    """Check one date value and return the earliest and latest day it can mean.
+
+    Parameters
+    ----------
+    text : str
+        The value, e.g. ``"2023-11"``, ``"2016?"``, ``"[..2024-07-16]"`` or,
+        with ``interval=True``, ``"2020/2023-06"``.  No surrounding
+        whitespace or newline is allowed.
+    interval : bool, default False
+        Whether the interval forms ``A/B``, ``../B``, ``A/..`` are allowed
+        (event dates and statistics periods).
+
+    Returns
+    -------
+    Bounds
+        ``min``/``max`` equal to the ``edtf`` library's ``lower_strict()`` /
+        ``upper_strict()``; qualifiers do not widen them; ``None`` for an
+        open end.
+
+    Raises
+    ------
+    DateError
+        With a one-sentence reason naming the value, if it is not in the
+        subset, is not a calendar date, uses year 0000, or ends before it
+        starts.
+
+    Examples
+    --------
+    >>> parse_bounds("[2013..]")
+    Bounds(min=datetime.date(2013, 1, 1), max=None)
+    """
+    if not isinstance(text, str):
+        raise DateError(f"{text!r} is not a string.")
+
+    m = _RAW_SINGLE.fullmatch(text)
+    if m:
+        lo, hi = _date_bounds(text, m["date"])
+        return Bounds(lo, hi)
+
+    m = _RAW_SET.fullmatch(text)
+    if m:
+        lo_text, hi_text = m["lo"], m["hi"]
+        if lo_text is None and hi_text is None:
+            raise DateError(f"{text!r} is open at both ends.")
+        if m["loq"] or m["hiq"]:
+            raise DateError(
+                f"{text!r} has a qualifier inside a set, which is not allowed."
+            )
+        if lo_text is not None and hi_text is not None and len(lo_text) != len(hi_text):
+            raise DateError(
+                f"{text!r} mixes precisions: both ends of a set range must be "
+                "years, months or days."
+            )
+        lo = _date_bounds(text, lo_text)[0] if lo_text is not None else None
+        hi = _date_bounds(text, hi_text)[1] if hi_text is not None else None
+        return _ordered(text, lo, hi)
+
+    m = _RAW_INTERVAL.fullmatch(text)
+    if m:
+        if not interval:
+            raise DateError(
+                f"{text!r} is an interval, and intervals are only allowed in periods."
+            )
+        lo_text, hi_text = m["lo"].rstrip("?~%"), m["hi"].rstrip("?~%")
+        if lo_text == ".." and hi_text == "..":
+            raise DateError(f"{text!r} is open at both ends.")
+        lo = _date_bounds(text, lo_text)[0] if lo_text != ".." else None
+        hi = _date_bounds(text, hi_text)[1] if hi_text != ".." else None
+        return _ordered(text, lo, hi)
+
+    kinds = "a period" if interval else "a date"
+    raise DateError(f"{text!r} is not {kinds} of the supported EDTF forms.")
+
+
+def is_valid(text: str, *, interval: bool = False) -> bool:
+    """Tell whether a value is a valid date (or, with ``interval=True``, period).
+
+    Parameters
+    ----------
+    text : str
+        The value to check.
+    interval : bool, default False
+        Whether the interval forms are allowed.
+
+    Returns
+    -------
+    bool
+        ``True`` exactly when :func:`parse_bounds` would not raise.
+
+    Examples
+    --------
+    >>> is_valid("2024-02-29"), is_valid("2023-02-29")
+    (True, False)
+    """
+    try:
+        parse_bounds(text, interval=interval)
+    except DateError:
+        return False
+    return True
+
+
+# ---- polars -----------------------------------------------------------------
+
+
+def _anchored(interval: bool) -> str:
+    # Rust regex: `$` is the end of the text (no multi-line flag), so a
+    # trailing newline cannot slip through.
+    return f"^(?:{PERIOD_PATTERN if interval else DATE_PATTERN})$"
+
+
+def _matching_text(column: str, interval: bool) -> pl.Expr:
+    """The column as strings, null wherever the pattern does not match."""
+    col = pl.col(column).cast(pl.String)
+    return pl.when(col.str.contains(_anchored(interval))).then(col)
+
+
+def _end_exprs(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """min and max day of the lower and upper date in already-matching text."""
+    # Drop brackets and qualifiers: what is left is `D`, `D..D`, `..D`, `D..`,
+    # `D/D`, `../D` or `D/..`.
+    bare = text.str.replace_all(r"[\[\]?~%]", "")
+    lower = bare.str.extract(r"^([0-9-]+)", 1)  # null when it starts with ..
+    upper = bare.str.extract(r"([0-9-]+)$", 1)  # null when it ends with ..
+
+    lower_len = lower.str.len_bytes()
+    lo = pl.date(
+        lower.str.slice(0, 4).cast(pl.Int32),
+        pl.when(lower_len >= 7).then(lower.str.slice(5, 2).cast(pl.Int8)).otherwise(1),
+        pl.when(lower_len == 10).then(lower.str.slice(8, 2).cast(pl.Int8)).otherwise(1),
+    )
+
+    upper_len = upper.str.len_bytes()
+    year = upper.str.slice(0, 4).cast(pl.Int32)
+    month = pl.when(upper_len >= 7).then(upper.str.slice(5, 2).cast(pl.Int8)).otherwise(12)
+    hi = (
+        pl.when(upper_len == 10)
+        .then(pl.date(year, month, upper.str.slice(8, 2).cast(pl.Int8)))
+        .otherwise(pl.date(year, month, 1).dt.month_end())
+    )
+    return lo, hi
+
+
+def bounds_exprs(column: str, *, interval: bool = False) -> tuple[pl.Expr, pl.Expr]:
+    """Vectorised :func:`parse_bounds`: the min and max day of a string column.
+
+    Parameters
+    ----------
+    column : str
+        Name of a ``pl.String`` column of date values.
+    interval : bool, default False
+        Whether the interval forms are allowed.
+
+    Returns
+    -------
+    tuple of pl.Expr
+        Two ``pl.Date`` expressions named ``<column>_min`` and
+        ``<column>_max``.  Null where the bound is open, the input is null,
+        or the value is invalid (including values that end before they
+        start), so together they agree with :func:`parse_bounds` row by row.
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"d": ["2023-11", "[..2024-07-16]", "2023-02-30"]})
+    >>> df.select(*bounds_exprs("d")).rows()
+    [(datetime.date(2023, 11, 1), datetime.date(2023, 11, 30)), (None, datetime.date(2024, 7, 16)), (None, None)]
+    """
+    lo, hi = _end_exprs(_matching_text(column, interval))
+    ordered = lo.is_null() | hi.is_null() | (lo <= hi)
+    return (
+        pl.when(ordered).then(lo).alias(f"{column}_min"),
+        pl.when(ordered).then(hi).alias(f"{column}_max"),
+    )
+
+
+def valid_expr(column: str, *, interval: bool = False) -> pl.Expr:
+    """Vectorised :func:`is_valid`: a Boolean expression, one value per row.
+
+    The pattern (:data:`DATE_PATTERN` or :data:`PERIOD_PATTERN`) decides the
+    form and the calendar; the derived bounds then reject values that end
+    before they start.
+
+    Parameters
+    ----------
+    column : str
+        Name of a ``pl.String`` column of date values.
+    interval : bool, default False
+        Whether the interval forms are allowed.
+
+    Returns
+    -------
+    pl.Expr
+        Boolean, named ``column``; **null where the input is null** (a
+        missing value is neither valid nor invalid: use
+        ``.fill_null(True)`` for an optional field).
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"d": ["2024-02-29", "2023-02-29", "[2024..2023]", None]})
+    >>> df.select(valid_expr("d"))["d"].to_list()
+    [True, False, False, None]
+    """
+    col = pl.col(column).cast(pl.String)
+    matches = col.str.contains(_anchored(interval))
+    lo, hi = _end_exprs(pl.when(matches).then(col))
+    ordered = lo.is_null() | hi.is_null() | (lo <= hi)
+    return (matches & ordered).alias(column)

@@ -1,0 +1,189 @@
+"""Reads ``datapackage.json``: resources, Table Schemas, keys, and the nesting of records."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from ._resources import package_root
+
+#: Nested children of a JSON record: property -> (child table, parent key column).
+CHILDREN: dict[str, dict[str, tuple[str, str]]] = {
+    "people": {"names": ("person_names", "person_id")},
+    "events": {
+        "participants": ("event_participants", "event_id"),
+        "links": ("event_links", "event_id"),
+        "motives": ("motives", "event_id"),
+    },
+}
+#: Tables whose rows carry no claims of their own.
+UNCLAIMED = frozenset({"sources", "claims"})
+CLAIMS = "claims"
+CLAIM_KEY = "record_id"
+
+_ID_PATTERN = re.compile(r"^([a-z]{3})-\[0-9a-hjkmnp-tv-z\]\{8\}$")
+
+
+class PackageError(Exception):
+    """The descriptor cannot be read, or is unsafe to follow."""
+
+
+@dataclass(frozen=True)
+class Package:
+    """A data package on disk: its folder and its parsed descriptor."""
+
+    root: Path
+    descriptor: dict[str, Any]
+
+    @cached_property
+    def resources(self) -> dict[str, dict[str, Any]]:
+        """Resources by name, in descriptor order."""
+        return {r["name"]: r for r in self.descriptor.get("resources", [])}
+
+    @property
+    def version(self) -> str:
+        """The package version (also the Python package's)."""
+        return str(self.descriptor.get("version", ""))
+
+    def fields(self, table: str) -> list[dict[str, Any]]:
+        """Table Schema fields of *table*, in column order."""
+        return list(self.resources[table]["schema"]["fields"])
+
+    def field_names(self, table: str) -> list[str]:
+        """Column names of *table*, in order."""
+        return [f["name"] for f in self.fields(table)]
+
+    def field(self, table: str, name: str) -> dict[str, Any]:
+        """One Table Schema field."""
+        for f in self.fields(table):
+            if f["name"] == name:
+                return f
+        raise KeyError(f"{table}.{name}")
+
+    def path(self, table: str) -> Path:
+        """Where the CSV of *table* lives (paths were checked safe at load)."""
+        return self.root / self.resources[table]["path"]
+
+    def foreign_keys(self, table: str) -> list[tuple[str, str]]:
+        """Single-table references of *table* as (column, target table)."""
+        out = []
+        for fk in self.resources[table]["schema"].get("foreignKeys", []):
+            target = fk["reference"]["resource"] or table
+            out.append((fk["fields"][0], target))
+        return out
+
+    @cached_property
+    def prefixes(self) -> dict[str, str]:
+        """Id prefix of each table, read off the pattern of its ``id`` field."""
+        out = {}
+        for table in self.resources:
+            pattern = self.field(table, "id").get("constraints", {}).get("pattern", "")
+            match = _ID_PATTERN.match(pattern)
+            if not match:
+                raise PackageError(f"{table}.id has no id pattern of the form 'xxx-[…]{{8}}'")
+            out[table] = match.group(1)
+        return out
+
+    @cached_property
+    def table_of_prefix(self) -> dict[str, str]:
+        """Table of each id prefix."""
+        return {p: t for t, p in self.prefixes.items()}
+
+    def reference_targets(self, table: str, column: str) -> list[str]:
+        """Tables a reference column may point into, read off its id pattern."""
+        pattern = self.field(table, column).get("constraints", {}).get("pattern", "")
+        found = re.findall(r"[a-z]{3}", pattern.split("-[")[0])
+        return [self.table_of_prefix[p] for p in found if p in self.table_of_prefix]
+
+    def reference_columns(self, table: str) -> list[str]:
+        """Columns of *table* other than ``id`` whose values are ids of some table."""
+        return [
+            f["name"]
+            for f in self.fields(table)
+            if f["name"] != "id" and "-[0-9a-hjkmnp-tv-z]{8}" in f.get("constraints", {}).get("pattern", "")
+        ]
+
+    def date_columns(self, table: str) -> list[tuple[str, bool]]:
+        """EDTF columns of *table* as (column, interval allowed)."""
+        from .dates import DATE_PATTERN, PERIOD_PATTERN
+
+        out = []
+        for f in self.fields(table):
+            pattern = f.get("constraints", {}).get("pattern")
+            if pattern == DATE_PATTERN:
+                out.append((f["name"], False))
+            elif pattern == PERIOD_PATTERN:
+                out.append((f["name"], True))
+        return out
+
+    def country_columns(self, table: str) -> list[str]:
+        """Columns of *table* holding ISO 3166-1 alpha-3 codes."""
+        return [
+            f["name"] for f in self.fields(table) if f.get("constraints", {}).get("pattern") == "[A-Z]{3}"
+        ]
+
+
+def _check_paths(root: Path, descriptor: dict[str, Any]) -> None:
+    """Refuse resource paths that are remote, absolute, climb out, or leave via a symlink."""
+    real_root = root.resolve()
+    for resource in descriptor.get("resources", []):
+        name = resource.get("name", "?")
+        paths = resource.get("path")
+        if isinstance(paths, str):
+            paths = [paths]
+        if not isinstance(paths, list) or not paths:
+            raise PackageError(f"resource {name!r} has no local path")
+        for p in paths:
+            if not isinstance(p, str) or re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", p):
+                raise PackageError(f"resource {name!r}: path {p!r} is a URL; only local relative paths are read")
+            if p.startswith(("/", "\\")) or Path(p).is_absolute():
+                raise PackageError(f"resource {name!r}: path {p!r} is absolute")
+            if ".." in Path(p).parts or ".." in p.split("\\"):
+                raise PackageError(f"resource {name!r}: path {p!r} contains '..'")
+            target = (root / p).resolve()
+            if not target.is_relative_to(real_root):
+                raise PackageError(f"resource {name!r}: path {p!r} resolves outside the package (symlink)")
+
+
+def load_package_descriptor(root: Path | str | None = None) -> Package:
+    """Read and safety-check the descriptor of the package at *root*.
+
+    Parameters
+    ----------
+    root
+        A folder holding ``datapackage.json`` (or the file itself); ``None`` finds the nearest
+        package at or above the current directory, else the installed copy.
+
+    Examples
+    --------
+    >>> sorted(load_package_descriptor().resources)[:2]
+    ['claims', 'event_links']
+    """
+    folder = find_root(root)
+    path = folder / "datapackage.json"
+    try:
+        descriptor = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise PackageError(f"{path}: no datapackage.json") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PackageError(f"{path}: not a readable JSON descriptor ({exc})") from exc
+    if not isinstance(descriptor, dict) or not isinstance(descriptor.get("resources"), list):
+        raise PackageError(f"{path}: the descriptor has no list of resources")
+    _check_paths(folder, descriptor)
+    return Package(folder, descriptor)
+
+
+def find_root(root: Path | str | None = None) -> Path:
+    """Resolve the package folder a command works on (DESIGN.md §3)."""
+    if root is not None:
+        root = Path(root)
+        return root.parent if root.name == "datapackage.json" else root
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / "datapackage.json").is_file():
+            return folder
+    return package_root()

@@ -1,0 +1,124 @@
+"""Nested JSON records and flat table rows, and the one pair of functions between them.
+
+A JSON record carries its children nested (a person its ``names``; an event its
+``participants``, ``links`` and ``motives``) and, except sources and claims, its ``claims``. A
+nested child omits its parent key. :func:`flatten` and :func:`nest` are inverse: a property
+test proves that nothing is lost either way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from .issues import escape_pointer
+from .package import CHILDREN, CLAIM_KEY, CLAIMS, UNCLAIMED, Package
+
+Row = dict[str, Any]
+
+
+def child_properties(table: str) -> dict[str, tuple[str, str]]:
+    """Nested array properties of a record of *table*: property -> (child table, parent key)."""
+    props = dict(CHILDREN.get(table, {}))
+    if table not in UNCLAIMED:
+        props["claims"] = (CLAIMS, CLAIM_KEY)
+    return props
+
+
+def flatten(table: str, record: Row, pointer: str = "") -> Iterator[tuple[str, Row, str]]:
+    """Yield ``(table, row, pointer)`` for a nested record and, recursively, its children.
+
+    Examples
+    --------
+    >>> rec = {"id": "per-aaaaaaaa", "name": "X", "names": [{"id": "nam-aaaaaaaa", "name": "X"}]}
+    >>> [(t, r) for t, r, _ in flatten("people", rec)]  # doctest: +NORMALIZE_WHITESPACE
+    [('people', {'id': 'per-aaaaaaaa', 'name': 'X'}),
+     ('person_names', {'id': 'nam-aaaaaaaa', 'name': 'X', 'person_id': 'per-aaaaaaaa'})]
+    """
+    nested = child_properties(table)
+    row = {k: v for k, v in record.items() if k not in nested}
+    yield table, row, pointer
+    for prop, (child, key) in nested.items():
+        items = record.get(prop)
+        if not isinstance(items, list):
+            continue
+        for i, item in enumerate(items):
+            if isinstance(item, dict):
+                child_record = {**item, key: record.get("id")}
+                yield from flatten(child, child_record, f"{pointer}{escape_pointer([prop, i])}")
+
+
+def nest(package: Package, rows: dict[str, list[Row]]) -> dict[str, list[Row]]:
+    """Fold flat rows into nested records: the inverse of :func:`flatten`.
+
+    Children whose parent is absent stay at top level with their parent key, as in a
+    contribution that adds a name to a person already in the package. Order is kept.
+    """
+    parent_of: dict[str, tuple[str, str, str]] = {}  # child table -> (parent table, prop, key)
+    for table in package.resources:
+        for prop, (child, key) in child_properties(table).items():
+            if child != CLAIMS:
+                parent_of[child] = (table, prop, key)
+    prefix_table = package.table_of_prefix
+    # Copy rows so that the caller's dicts are untouched.
+    records = {t: [dict(r) for r in rows.get(t, [])] for t in package.resources}
+    by_id = {t: {r.get("id"): r for r in records[t]} for t in package.resources}
+    out: dict[str, list[Row]] = {t: [] for t in package.resources}
+    for table in package.resources:
+        for row in records[table]:
+            home = None
+            if table == CLAIMS:
+                target = prefix_table.get(str(row.get(CLAIM_KEY, ""))[:3])
+                if target and target not in UNCLAIMED:
+                    home = by_id[target].get(row[CLAIM_KEY]), "claims", CLAIM_KEY
+            elif table in parent_of:
+                parent_table, prop, key = parent_of[table]
+                home = by_id[parent_table].get(row.get(key)), prop, key
+            if home and home[0] is not None:
+                parent, prop, key = home
+                child = {k: v for k, v in row.items() if k != key}
+                parent.setdefault(prop, []).append(child)
+            else:
+                out[table].append(row)
+    return {t: v for t, v in out.items() if v}
+
+
+def typed_value(field: dict[str, Any], cell: str | None) -> Any:
+    """Convert a CSV cell to its JSON value per the Table Schema field (None when empty)."""
+    if cell is None or cell == "":
+        return None
+    if field["type"] == "integer":
+        try:
+            return int(cell)
+        except ValueError:
+            return cell
+    if field["type"] == "number":
+        try:
+            number = float(cell)
+        except ValueError:
+            return cell
+        return int(number) if number.is_integer() and "." not in cell and "e" not in cell.lower() else number
+    return cell
+
+
+def cell_text(value: Any) -> str:
+    """Convert a JSON value to its CSV cell (empty for missing)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):  # not used by the model, but never write "True"
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value) if not value.is_integer() else repr(value)
+    return str(value)
+
+
+def typed_rows(package: Package, table: str, rows: Iterable[dict[str, str | None]]) -> Iterator[Row]:
+    """Typed JSON rows (missing values dropped) from string rows of *table*."""
+    fields = {f["name"]: f for f in package.fields(table)}
+    for row in rows:
+        out = {}
+        for name, field in fields.items():
+            value = typed_value(field, row.get(name))
+            if value is not None:
+                out[name] = value
+        yield out

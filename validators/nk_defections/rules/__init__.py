@@ -1,0 +1,79 @@
+"""The rule registry: every check takes a Context and yields Issues."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from ..issues import Issue
+from ..package import Package
+
+
+@dataclass
+class Context:
+    """What the rules see: the package, and every table as one frame of strings.
+
+    Each frame has the declared columns plus ``_file``, ``_line``, ``_pointer`` (where the row
+    came from), ``_csv`` (True where the row was read from CSV, whose cells the Table Schema
+    checks cover; JSON rows were checked by JSON Schema) and ``_report`` (True where findings
+    about the row are wanted: every row of a package, only the contributed rows of a
+    contribution).
+    """
+
+    package: Package
+    frames: dict[str, pl.DataFrame]
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    def frame(self, table: str) -> pl.DataFrame:
+        """The frame of *table*."""
+        return self.frames[table]
+
+
+Rule = Callable[[Context], Iterator[Issue]]
+
+
+def emit(
+    rows: pl.DataFrame,
+    code: str,
+    field: str | None,
+    message: Callable[[dict[str, Any]], str],
+) -> Iterator[Issue]:
+    """Yield one Issue per row of *rows* (only rows marked ``_report``)."""
+    if "_report" in rows.columns:
+        rows = rows.filter(pl.col("_report"))
+    for row in rows.iter_rows(named=True):
+        pointer = row.get("_pointer")
+        if pointer is not None and field:
+            pointer = f"{pointer}/{field}"
+        yield Issue(
+            code,
+            message(row),
+            file=row.get("_file"),
+            row=row.get("_line"),
+            pointer=pointer,
+            field=field,
+            record_id=row.get("id"),
+        )
+
+
+def all_rules() -> list[Rule]:
+    """Every rule, in the order they run."""
+    from . import claims, dates, fields, record, references, table
+
+    return [
+        *fields.RULES,
+        *table.RULES,
+        *record.RULES,
+        *dates.RULES,
+        *references.RULES,
+        *claims.RULES,
+    ]
+
+
+def iter_issues(context: Context) -> Iterator[Issue]:
+    """Run every rule over *context*."""
+    for rule in all_rules():
+        yield from rule(context)

@@ -1,0 +1,60 @@
+"""Rules on the order of dates, using each EDTF value's earliest and latest day.
+
+A pair is out of order only when it certainly is: the start's earliest day is after the end's
+latest day. ``2023-11`` and ``2023-11-05`` are in order both ways round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import polars as pl
+
+from .. import codes as C
+from ..dates import bounds_exprs
+from ..issues import Issue
+from . import Context, emit
+
+#: (table, earlier column, later column) that must be in order within a row.
+PAIRS = [
+    ("people", "birth_date", "death_date"),
+    ("person_names", "start_date", "end_date"),
+    ("organizations", "founded_date", "dissolved_date"),
+    ("postings", "start_date", "end_date"),
+    ("postings", "start_date", "attested_date"),
+    ("postings", "attested_date", "end_date"),
+    ("events", "date", "disclosed_date"),
+]
+
+
+def with_bounds(ctx: Context, table: str) -> pl.DataFrame:
+    """The frame of *table* with ``<column>_min``/``_max`` for each date column (cached)."""
+    key = f"bounds:{table}"
+    if key not in ctx.cache:
+        exprs = [e for column, interval in ctx.package.date_columns(table) for e in bounds_exprs(column, interval=interval)]
+        ctx.cache[key] = ctx.frame(table).with_columns(exprs) if exprs else ctx.frame(table)
+    return ctx.cache[key]
+
+
+def check_order(ctx: Context) -> Iterator[Issue]:
+    """Within a row: birth before death, start before end, attested within, disclosed after."""
+    for table, early, late in PAIRS:
+        frame = with_bounds(ctx, table)
+        bad = frame.filter(pl.col(f"{early}_min") > pl.col(f"{late}_max"))
+        yield from emit(bad, C.DATE_ORDER, late, lambda r, e=early, l=late: f"{l} {r[l]!r} is before {e} {r[e]!r}")
+
+
+def check_posting_in_life(ctx: Context) -> Iterator[Issue]:
+    """A posting lies within its holder's life."""
+    people = with_bounds(ctx, "people").select(
+        pl.col("id").alias("person_id"), "birth_date", "death_date", "birth_date_min", "death_date_max"
+    ).unique("person_id", keep="first")
+    postings = with_bounds(ctx, "postings").join(people, on="person_id", how="inner")
+    for column in ("start_date", "attested_date", "end_date"):
+        before = postings.filter(pl.col(f"{column}_max") < pl.col("birth_date_min"))
+        yield from emit(before, C.DATE_ORDER, column, lambda r, c=column: f"{c} {r[c]!r} is before the holder's birth {r['birth_date']!r}")
+        after = postings.filter(pl.col(f"{column}_min") > pl.col("death_date_max"))
+        yield from emit(after, C.DATE_ORDER, column, lambda r, c=column: f"{c} {r[c]!r} is after the holder's death {r['death_date']!r}")
+
+
+RULES = [check_order, check_posting_in_life]

@@ -1,0 +1,35 @@
+"""Rules within one table: uniqueness of ids."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import polars as pl
+
+from .. import codes as C
+from ..issues import Issue
+from . import Context, emit
+
+
+def check_duplicate_id(ctx: Context) -> Iterator[Issue]:
+    """An id occurs once: a repeat is reported at every later occurrence.
+
+    A contributed id that the package already has is ``ref.id-exists`` (ids are minted once,
+    so even an identical record is refused); a repeat within the contribution, or within the
+    package, is ``table.duplicate-id``.
+    """
+    for table in ctx.package.resources:
+        frame = ctx.frame(table).filter(pl.col("id").is_not_null())
+        frame = frame.with_columns(pl.col("_report").first().over("id").alias("_first_reported"))
+        dupes = frame.filter(~pl.col("id").is_first_distinct())
+        yield from emit(
+            dupes.filter(pl.col("_first_reported")), C.TABLE_DUPLICATE_ID, "id",
+            lambda r: f"id {r['id']!r} occurs more than once",
+        )
+        yield from emit(
+            dupes.filter(~pl.col("_first_reported")), C.REF_ID_EXISTS, "id",
+            lambda r: f"id {r['id']!r} is already in the package; mint a new one with `nk-defections new-id`",
+        )
+
+
+RULES = [check_duplicate_id]

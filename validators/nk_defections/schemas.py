@@ -1,0 +1,239 @@
+"""JSON Schemas (2020-12) generated from the Table Schemas, held in a registry with format checks.
+
+The descriptor is the one source of truth for vocabularies and patterns: every JSON Schema here
+is derived from it, and the committed ``schemas/`` files are checked against this generator.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from .package import CHILDREN, CLAIM_KEY, CLAIMS, UNCLAIMED, Package
+
+BASE = "urn:nk-defections:schema:"
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+#: JSON Schema patterns are searched, not matched, and Python's ``$`` also matches before a
+#: trailing newline: the lookahead makes ``"per-7k2m9qax\n"`` fail in Python as in ECMA-262.
+_END = "$(?!\\n)"
+INT_MAX = 2_147_483_647
+
+
+def anchored(pattern: str) -> str:
+    """Turn an implicitly anchored Table Schema pattern into a JSON Schema pattern."""
+    return f"^(?:{pattern}){_END}"
+
+
+def _common_defs(package: Package) -> dict[str, Any]:
+    from .dates import DATE_PATTERN, PERIOD_PATTERN
+
+    defs: dict[str, Any] = {}
+    for table, prefix in package.prefixes.items():
+        pattern = package.field(table, "id")["constraints"]["pattern"]
+        defs[f"id-{prefix}"] = {
+            "description": f"An id of a row of {table}.",
+            "type": "string",
+            "pattern": anchored(pattern),
+        }
+    defs["edtf-date"] = {
+        "description": "EDTF subset: a day, month or year, optionally ?, ~ or %; or [A..B], [..B], [A..]. Calendar-exact.",
+        "type": "string",
+        "pattern": anchored(DATE_PATTERN),
+        "format": "edtf-date",
+    }
+    defs["edtf-period"] = {
+        "description": "EDTF subset of edtf-date plus the intervals A/B, ../B, A/.. . Calendar-exact.",
+        "type": "string",
+        "pattern": anchored(PERIOD_PATTERN),
+        "format": "edtf-period",
+    }
+    defs["country"] = {
+        "description": "ISO 3166-1 alpha-3 country code, checked against pycountry.",
+        "type": "string",
+        "pattern": anchored("[A-Z]{3}"),
+        "format": "iso3166-alpha3",
+    }
+    defs["claim"] = {"$ref": f"{BASE}{CLAIMS}#/$defs/nested"}
+    return defs
+
+
+def _property(package: Package, field: dict[str, Any]) -> dict[str, Any]:
+    from .dates import DATE_PATTERN, PERIOD_PATTERN
+
+    cons = field.get("constraints", {})
+    pattern = cons.get("pattern")
+    desc = field.get("description", "")
+    common = f"{BASE}common#/$defs/"
+    if pattern == DATE_PATTERN:
+        return {"description": desc, "$ref": common + "edtf-date"}
+    if pattern == PERIOD_PATTERN:
+        return {"description": desc, "$ref": common + "edtf-period"}
+    if pattern == "[A-Z]{3}":
+        return {"description": desc, "$ref": common + "country"}
+    for table, prefix in package.prefixes.items():
+        if pattern == package.field(table, "id")["constraints"]["pattern"]:
+            return {"description": desc, "$ref": common + f"id-{prefix}"}
+    prop: dict[str, Any] = {"description": desc}
+    if field["type"] == "string":
+        prop["type"] = "string"
+        prop["minLength"] = max(1, cons.get("minLength", 1))
+        if "maxLength" in cons:
+            prop["maxLength"] = cons["maxLength"]
+        if pattern:
+            prop["pattern"] = anchored(pattern)
+        if field.get("format") == "uri":
+            prop["format"] = "uri"
+    elif field["type"] == "integer":
+        prop["type"] = "integer"
+        prop["maximum"] = cons.get("maximum", INT_MAX)
+    elif field["type"] == "number":
+        prop["type"] = "number"
+    else:  # pragma: no cover - the descriptor uses only these types
+        raise ValueError(f"field type {field['type']!r} has no JSON Schema mapping")
+    if "minimum" in cons:
+        prop["minimum"] = cons["minimum"]
+    if "enum" in cons:
+        prop["enum"] = list(cons["enum"])
+    return prop
+
+
+def _object(package: Package, table: str, *, omit: str | None, nested: bool) -> dict[str, Any]:
+    props: dict[str, Any] = {}
+    required = []
+    for field in package.fields(table):
+        if field["name"] == omit:
+            continue
+        props[field["name"]] = _property(package, field)
+        if field.get("constraints", {}).get("required"):
+            required.append(field["name"])
+    if nested:
+        for prop, (child, _key) in CHILDREN.get(table, {}).items():
+            props[prop] = {
+                "description": f"Rows of {child} that belong to this record (without their parent key).",
+                "type": "array",
+                "items": {"$ref": f"{BASE}{child}#/$defs/nested"},
+            }
+    if table not in UNCLAIMED:
+        props["claims"] = {
+            "description": "Claims about this record (without record_id): which source states it.",
+            "type": "array",
+            "items": {"$ref": f"{BASE}common#/$defs/claim"},
+        }
+    return {"type": "object", "additionalProperties": False, "required": required, "properties": props}
+
+
+def _parent_key(table: str) -> str | None:
+    for children in CHILDREN.values():
+        for child, key in children.values():
+            if child == table:
+                return key
+    return CLAIM_KEY if table == CLAIMS else None
+
+
+def build_schemas(package: Package) -> dict[str, dict[str, Any]]:
+    """Build every JSON Schema from the package's Table Schemas, keyed by file stem.
+
+    Examples
+    --------
+    >>> from nk_defections.package import load_package_descriptor
+    >>> schemas = build_schemas(load_package_descriptor())
+    >>> schemas["people"]["properties"]["kind"]["enum"]
+    ['individual', 'group']
+    """
+    out: dict[str, dict[str, Any]] = {
+        "common": {
+            "$schema": DIALECT,
+            "$id": f"{BASE}common",
+            "title": "Shared definitions",
+            "$defs": _common_defs(package),
+        }
+    }
+    for table, resource in package.resources.items():
+        schema = {
+            "$schema": DIALECT,
+            "$id": f"{BASE}{table}",
+            "title": resource.get("title", table),
+            "description": resource.get("description", ""),
+            **_object(package, table, omit=None, nested=True),
+        }
+        key = _parent_key(table)
+        if key:
+            schema["$defs"] = {"nested": _object(package, table, omit=key, nested=True)}
+        out[table] = schema
+    out["contribution"] = {
+        "$schema": DIALECT,
+        "$id": f"{BASE}contribution",
+        "title": "A contribution",
+        "description": "Records to add: resource names as keys, arrays of (nested) records as values. "
+        "Rows of a child table may stand at top level with their parent key, to add to a record "
+        "already in the package. An empty object is a valid, empty contribution.",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "$schema": {"type": "string", "description": "Optional: the schema this file follows."},
+            **{
+                table: {"type": "array", "items": {"$ref": f"{BASE}{table}"}}
+                for table in package.resources
+            },
+        },
+    }
+    return out
+
+
+def write_schemas(package: Package, folder: Path) -> list[Path]:
+    """Write every generated schema as ``<stem>.schema.json`` into *folder*."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for stem, schema in build_schemas(package).items():
+        path = folder / f"{stem}.schema.json"
+        path.write_text(render(schema), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def render(schema: dict[str, Any]) -> str:
+    """Canonical JSON text of a schema."""
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+def format_checker() -> FormatChecker:
+    """A format checker with the standard formats plus EDTF and ISO 3166-1 alpha-3."""
+    from . import countries, dates
+
+    checker = FormatChecker()
+    checker.checks("edtf-date")(lambda v: not isinstance(v, str) or dates.is_valid(v))
+    checker.checks("edtf-period")(lambda v: not isinstance(v, str) or dates.is_valid(v, interval=True))
+    checker.checks("iso3166-alpha3")(lambda v: not isinstance(v, str) or countries.is_alpha3(v))
+    return checker
+
+
+class Schemas:
+    """The generated schemas of one package, checked against the metaschema, with validators."""
+
+    def __init__(self, package: Package) -> None:
+        self.schemas = build_schemas(package)
+        for schema in self.schemas.values():
+            Draft202012Validator.check_schema(schema)
+        self.registry: Registry = Registry().with_resources(
+            (schema["$id"], Resource(contents=schema, specification=DRAFT202012))
+            for schema in self.schemas.values()
+        )
+        self._checker = format_checker()
+        self._validators: dict[str, Draft202012Validator] = {}
+
+    def validator(self, stem: str, *, nested_child: bool = False) -> Draft202012Validator:
+        """A cached validator for a schema (or, for a child table, its nested variant)."""
+        key = f"{stem}#nested" if nested_child else stem
+        if key not in self._validators:
+            schema = self.schemas[stem]
+            if nested_child:
+                schema = {"$ref": f"{BASE}{stem}#/$defs/nested"}
+            self._validators[key] = Draft202012Validator(
+                schema, registry=self.registry, format_checker=self._checker
+            )
+        return self._validators[key]

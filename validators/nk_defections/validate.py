@@ -1,0 +1,178 @@
+"""Orchestration: read the package (and contributions), run the schema checks, then the rules."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from . import codes as C
+from .issues import Issue, Report
+from .package import Package, PackageError, load_package_descriptor
+from .records import typed_rows
+from .rules import Context, iter_issues
+from .tables import empty_frame, read_csv
+
+
+def _mark(frame: pl.DataFrame, *, csv: bool, report: bool) -> pl.DataFrame:
+    return frame.with_columns(pl.lit(csv).alias("_csv"), pl.lit(report).alias("_report"))
+
+
+def read_package_frames(package: Package, *, report: bool = True) -> tuple[dict[str, pl.DataFrame], list[Issue]]:
+    """Read every resource of *package* into string frames with their CSV lines."""
+    frames: dict[str, pl.DataFrame] = {}
+    issues: list[Issue] = []
+    for table, resource in package.resources.items():
+        display = resource["path"]
+        frame, found = read_csv(package, table, package.path(table), display)
+        issues += found
+        frames[table] = _mark(frame if frame is not None else empty_frame(package, table), csv=True, report=report)
+    return frames, issues
+
+
+@cache
+def _profile() -> dict[str, Any]:
+    path = Path(__file__).parent / "profiles" / "datapackage-2.0.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def check_profile(package: Package) -> Iterator[Issue]:
+    """The descriptor against the (patched) Data Package 2.0 profile."""
+    from jsonschema import Draft7Validator
+
+    validator = Draft7Validator(_profile(), format_checker=Draft7Validator.FORMAT_CHECKER)
+    for error in sorted(validator.iter_errors(package.descriptor), key=lambda e: list(e.absolute_path)):
+        pointer = "".join(f"/{p}" for p in error.absolute_path)
+        yield Issue(C.PACKAGE_PROFILE, error.message[:300], file="datapackage.json", pointer=pointer or "/")
+
+
+def check_json_schemas(package: Package, frames: Mapping[str, pl.DataFrame]) -> Iterator[Issue]:
+    """Every row of the package, typed as JSON, against its table's JSON Schema."""
+    from .jsonerrors import iter_schema_issues
+    from .schemas import Schemas
+
+    schemas = Schemas(package)
+    for table, frame in frames.items():
+        validator = schemas.validator(table)
+        names = package.field_names(table)
+        rows = frame.select(names).iter_rows(named=True)
+        locations = frame.select("_file", "_line").iter_rows()
+        for record, (file, line) in zip(typed_rows(package, table, rows), locations, strict=True):
+            yield from iter_schema_issues(
+                validator.iter_errors(record), package, table, file=file, row=line, base=[]
+            )
+
+
+def check_frictionless(package: Package, covered: set[tuple[str | None, int | None]]) -> Iterator[Issue]:
+    """Run frictionless over the package; report what it finds at a row our checks passed."""
+    from frictionless import Package as FrictionlessPackage
+
+    from frictionless import FrictionlessException
+
+    try:
+        fl = FrictionlessPackage(str(package.root / "datapackage.json"))
+        report = fl.validate(limit_errors=10**9)
+    except FrictionlessException as exc:
+        yield Issue(C.PACKAGE_FRICTIONLESS, f"frictionless cannot read the package: {exc}"[:300], file="datapackage.json")
+        return
+    for task in report.tasks:
+        file = task.place if task.place else None
+        file = next((r["path"] for r in package.resources.values() if r["name"] == task.name), file)
+        for error in task.errors:
+            row = getattr(error, "row_number", None)
+            if (file, row) in covered:
+                continue
+            field = getattr(error, "field_name", None)
+            yield Issue(C.PACKAGE_FRICTIONLESS, f"frictionless {error.type}: {error.message}"[:300], file=file, row=row, field=field)
+    for error in report.errors:
+        yield Issue(C.PACKAGE_FRICTIONLESS, f"frictionless {error.type}: {error.message}"[:300], file="datapackage.json")
+
+
+def paragraphs(text: str) -> list[str]:
+    """The paragraphs of a source text: its non-empty lines, in order."""
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def check_source_texts(
+    package: Package, frames: Mapping[str, pl.DataFrame], texts: Mapping[str, Path]
+) -> Iterator[Issue]:
+    """The evidence check: a source's text against its fingerprint, and every claim's words in it."""
+    sources = {r["id"]: r for r in frames["sources"].iter_rows(named=True)}
+    for source_id, path in texts.items():
+        if source_id not in sources:
+            yield Issue(C.SOURCE_UNKNOWN, f"--source-text names {source_id!r}, which is not a source of the package", field="id")
+    for source_id, source in sources.items():
+        where = dict(file=source["_file"], row=source["_line"], record_id=source_id)
+        path = texts.get(source_id)
+        if path is None:
+            yield Issue(C.SOURCE_TEXT_SKIPPED, f"no text given for {source_id}: its sha256, paragraph count and original_text were not checked", **where)
+            continue
+        data = Path(path).read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != source["content_sha256"]:
+            yield Issue(C.SOURCE_SHA256, f"{Path(path).name} has sha256 {digest[:12]}…, the record says {str(source['content_sha256'])[:12]}…", field="content_sha256", **where)
+        paras = paragraphs(data.decode("utf-8", errors="replace"))
+        if str(len(paras)) != str(source["paragraphs"]):
+            yield Issue(C.SOURCE_PARAGRAPHS, f"{Path(path).name} has {len(paras)} paragraphs, the record says {source['paragraphs']}", field="paragraphs", **where)
+        claims = frames["claims"].filter((pl.col("source_id") == source_id) & pl.col("original_text").is_not_null() & pl.col("_report"))
+        for claim in claims.iter_rows(named=True):
+            try:
+                number = int(claim["paragraph"])
+            except (TypeError, ValueError):
+                continue
+            if not 1 <= number <= len(paras) or claim["original_text"] not in paras[number - 1]:
+                pointer = f"{claim['_pointer']}/original_text" if claim["_pointer"] else None
+                yield Issue(
+                    C.SOURCE_TEXT_NOT_FOUND,
+                    f"{claim['original_text']!r} does not occur in paragraph {number} of {source_id}",
+                    file=claim["_file"], row=claim["_line"], pointer=pointer, field="original_text", record_id=claim["id"],
+                )
+
+
+def validate_package(
+    root: Path | str | None = None,
+    *,
+    source_texts: Mapping[str, Path] | None = None,
+    frictionless: bool = True,
+) -> Report:
+    """Validate a whole data package: descriptor, profile, tables, JSON Schemas and every rule.
+
+    Parameters
+    ----------
+    root
+        The package folder; ``None`` finds it as DESIGN.md §3 says.
+    source_texts
+        Source id -> a file with that source's text, for the evidence check.
+    frictionless
+        Also run frictionless over the package and report what only it finds.
+
+    Examples
+    --------
+    >>> validate_package(frictionless=False).is_valid()
+    True
+    """
+    try:
+        package = load_package_descriptor(root)
+        package.prefixes  # noqa: B018 - fails early on a descriptor without id patterns
+    except PackageError as exc:
+        return Report([Issue(C.PACKAGE_DESCRIPTOR, str(exc), file="datapackage.json")])
+    issues = list(check_profile(package))
+    frames, found = read_package_frames(package)
+    issues += found
+    issues += list(iter_issues(Context(package, frames)))
+    issues += list(check_json_schemas(package, frames))
+    if frictionless and not found:
+        covered = {(i.file, i.row) for i in issues}
+        issues += list(check_frictionless(package, covered))
+    issues += list(check_source_texts(package, frames, source_texts or {}))
+    checked = {table: frame.height for table, frame in frames.items()}
+    return Report(issues, checked=checked)
+
+
+def validate_paths(paths, *, package=None, source_texts=None) -> Report:  # replaced by the contribution reader
+    raise NotImplementedError

@@ -212,6 +212,19 @@ def format_checker() -> FormatChecker:
     return checker
 
 
+def schemas_for(package: Package) -> Schemas:
+    """The :class:`Schemas` of *package*, built once per distinct descriptor."""
+    key = json.dumps(package.descriptor, sort_keys=True)
+    if key not in _BUILT:
+        if len(_BUILT) >= 8:
+            _BUILT.pop(next(iter(_BUILT)))
+        _BUILT[key] = Schemas(package)
+    return _BUILT[key]
+
+
+_BUILT: dict[str, Schemas] = {}
+
+
 class Schemas:
     """The generated schemas of one package, checked against the metaschema, with validators."""
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from dataclasses import replace
 from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
@@ -35,37 +37,45 @@ def read_package_frames(package: Package, *, report: bool = True) -> tuple[dict[
     return frames, issues
 
 
+_SEMVER = re.compile(r"(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?")
+
+
 @cache
-def _profile() -> dict[str, Any]:
+def _profile_validator() -> Any:
+    from jsonschema import Draft7Validator
+
     path = Path(__file__).parent / "profiles" / "datapackage-2.0.json"
-    return json.loads(path.read_text(encoding="utf-8"))
+    profile = json.loads(path.read_text(encoding="utf-8"))
+    return Draft7Validator(profile, format_checker=Draft7Validator.FORMAT_CHECKER)
 
 
 def check_profile(package: Package) -> Iterator[Issue]:
     """The descriptor against the (patched) Data Package 2.0 profile."""
-    from jsonschema import Draft7Validator
-
-    validator = Draft7Validator(_profile(), format_checker=Draft7Validator.FORMAT_CHECKER)
+    validator = _profile_validator()
     for error in sorted(validator.iter_errors(package.descriptor), key=lambda e: list(e.absolute_path)):
         pointer = "".join(f"/{p}" for p in error.absolute_path)
         yield Issue(C.PACKAGE_PROFILE, error.message[:300], file="datapackage.json", pointer=pointer or "/")
+    # The profile types `version` as any string (frictionless accepts "banana"); releases need semver.
+    version = package.descriptor.get("version")
+    if not isinstance(version, str) or not _SEMVER.fullmatch(version):
+        yield Issue(C.PACKAGE_PROFILE, f"version {version!r} is not a semantic version (MAJOR.MINOR.PATCH)", file="datapackage.json", pointer="/version", field="version")
 
 
 def check_json_schemas(package: Package, frames: Mapping[str, pl.DataFrame]) -> Iterator[Issue]:
     """Every row of the package, typed as JSON, against its table's JSON Schema."""
     from .jsonerrors import iter_schema_issues
-    from .schemas import Schemas
+    from .schemas import schemas_for
 
-    schemas = Schemas(package)
+    schemas = schemas_for(package)
     for table, frame in frames.items():
         validator = schemas.validator(table)
         names = package.field_names(table)
         rows = frame.select(names).iter_rows(named=True)
         locations = frame.select("_file", "_line").iter_rows()
         for record, (file, line) in zip(typed_rows(package, table, rows), locations, strict=True):
-            yield from iter_schema_issues(
-                validator.iter_errors(record), package, table, file=file, row=line, base=[]
-            )
+            for issue in iter_schema_issues(validator.iter_errors(record), package, table, file=file, row=line, base=[]):
+                # A CSV row is located by its line and column, as the column-wise checks do.
+                yield replace(issue, pointer=None, record_id=record.get("id") if isinstance(record.get("id"), str) else None)
 
 
 def check_frictionless(package: Package, covered: set[tuple[str | None, int | None]]) -> Iterator[Issue]:

@@ -6,16 +6,28 @@ from pathlib import Path
 
 import polars as pl
 
+from .bundle import Bundle, open_bundle
 from .dates import bounds_exprs
-from .package import Package, load_package_descriptor
+from .package import Package
 
 
 def polars_dtype(field: dict) -> pl.DataType:
-    """The polars dtype of a Table Schema field: vocabularies become ``pl.Enum``."""
+    """The polars dtype of a Table Schema field: vocabularies become ``pl.Enum``.
+
+    Examples
+    --------
+    >>> polars_dtype({"name": "n", "type": "integer"})
+    Int64
+    """
     enum = field.get("constraints", {}).get("enum")
     if enum:
         return pl.Enum(list(enum))
-    return {"integer": pl.Int64(), "number": pl.Float64(), "boolean": pl.Boolean()}.get(field["type"], pl.String())
+    return {
+        "integer": pl.Int64(),
+        "number": pl.Float64(),
+        "boolean": pl.Boolean(),
+        "date": pl.Date(),
+    }.get(field["type"], pl.String())
 
 
 def polars_schema(package: Package, table: str) -> dict[str, pl.DataType]:
@@ -30,44 +42,77 @@ def polars_schema(package: Package, table: str) -> dict[str, pl.DataType]:
     return schema
 
 
-def _typed(package: Package, table: str, frame: pl.DataFrame) -> pl.DataFrame:
+def _cast(name: str, dtype: pl.DataType, stored: pl.DataType) -> pl.Expr:
+    if dtype == pl.Date() and stored == pl.String():
+        # A release writes its bounds as ISO dates; anything else is an error, not a null.
+        return pl.col(name).str.to_date("%Y-%m-%d", strict=True)
+    return pl.col(name).cast(dtype, strict=True)
+
+
+def typed_frame(package: Package, table: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """Type a frame of strings per the Table Schema, deriving the date bounds it lacks.
+
+    Examples
+    --------
+    >>> from nk_defections.bundle import open_bundle
+    >>> bundle = open_bundle()
+    >>> typed = typed_frame(bundle.package, "events", bundle.string_frame("events"))
+    >>> typed.schema["date"], typed.schema["date_min"]
+    (String, Date)
+    """
     schema = polars_schema(package, table)
-    dates = dict(package.date_columns(table))
-    derived = [e for column, interval in dates.items() for e in bounds_exprs(column, interval=interval)]
-    frame = frame.select([c for c in package.field_names(table)]).with_columns(derived)
-    return frame.select([pl.col(name).cast(dtype) for name, dtype in schema.items()])
+    derived = [
+        expr
+        for column, interval in package.date_columns(table)
+        for expr in bounds_exprs(column, interval=interval)
+        if expr.meta.output_name() not in frame.columns
+    ]
+    frame = frame.with_columns(derived)
+    return frame.select(_cast(name, dtype, frame.schema[name]) for name, dtype in schema.items())
+
+
+def _load(bundle: Bundle, name: str) -> pl.DataFrame:
+    package = bundle.package
+    if name not in package.resources:
+        raise KeyError(f"{name!r} is not a table of the package; one of: {', '.join(package.resources)}")
+    frame = bundle.string_frame(name, with_bounds=bundle.stored_bounds(name))
+    return typed_frame(package, name, frame)
 
 
 def load_table(name: str, *, path: Path | str | None = None) -> pl.DataFrame:
     """Load one table as a typed polars DataFrame.
+
+    Vocabularies are ``pl.Enum``, integers ``pl.Int64``, numbers ``pl.Float64``; every EDTF date
+    column keeps its text and is followed by ``<column>_min`` and ``<column>_max`` (``pl.Date``,
+    null where open). Only the file of that table is read.
 
     Parameters
     ----------
     name
         A resource name (``people``, ``postings``, ``events``…).
     path
-        A package folder (a checkout or a release folder); ``None`` finds the nearest package,
-        else the copy installed with the Python package.
+        A checkout, a release folder, or a release zip; ``None`` finds the nearest package at or
+        above the current directory, else the copy installed with the Python package.
 
     Examples
     --------
     >>> people = load_table("people")
     >>> people.schema["kind"]
     Enum(categories=['individual', 'group'])
+    >>> people.schema["birth_date_min"]
+    Date
     """
-    package = load_package_descriptor(path)
-    if name not in package.resources:
-        raise KeyError(f"{name!r} is not a table of the package; one of: {', '.join(package.resources)}")
-    frame = pl.read_csv(
-        package.path(name),
-        infer_schema=False,
-        null_values=[""],
-        schema_overrides=None,
-    )
-    return _typed(package, name, frame)
+    return _load(open_bundle(path), name)
 
 
 def load_package(path: Path | str | None = None) -> dict[str, pl.DataFrame]:
-    """Load every table of the package as typed polars DataFrames, keyed by name."""
-    package = load_package_descriptor(path)
-    return {name: load_table(name, path=package.root) for name in package.resources}
+    """Load every table of the package as typed polars DataFrames, keyed by name.
+
+    Examples
+    --------
+    >>> tables = load_package()
+    >>> tables["events"].schema["date_max"]
+    Date
+    """
+    bundle = open_bundle(path)
+    return {name: _load(bundle, name) for name in bundle.package.resources}

@@ -1,0 +1,201 @@
+"""A data package wherever it is stored: a checkout, a release folder, or a release zip.
+
+A release describes each table with two more fields after every date field, the derived
+``<field>_min`` and ``<field>_max``. :attr:`Bundle.package` gives the tables as the project
+declares them (those derived fields left out), so every reader sees one model, and
+:meth:`Bundle.stored_bounds` tells whether a table's file carries the bounds already.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import polars as pl
+
+from .package import Package, PackageError, find_root, load_package_descriptor
+
+DESCRIPTOR = "datapackage.json"
+
+
+def bound_names(column: str) -> tuple[str, str]:
+    """The derived bound fields of a date field.
+
+    Examples
+    --------
+    >>> bound_names("birth_date")
+    ('birth_date_min', 'birth_date_max')
+    """
+    return f"{column}_min", f"{column}_max"
+
+
+def is_table(resource: dict[str, Any]) -> bool:
+    """Tell whether a resource is one of the package's CSV tables (not a derived file)."""
+    return resource.get("type", "table") == "table" and str(resource.get("path", "")).endswith(".csv")
+
+
+def _source_resource(resource: dict[str, Any]) -> dict[str, Any]:
+    """The resource as the project declares it: without the derived date bounds."""
+    fields = resource["schema"]["fields"]
+    derived: set[str] = set()
+    for i, field in enumerate(fields):
+        low, high = bound_names(field["name"])
+        following = [f.get("name") for f in fields[i + 1 : i + 3]]
+        kinds = [f.get("type") for f in fields[i + 1 : i + 3]]
+        if following == [low, high] and kinds == ["date", "date"]:
+            derived.update(following)
+    schema = {**resource["schema"], "fields": [f for f in fields if f["name"] not in derived]}
+    return {**resource, "schema": schema}
+
+
+def source_view(descriptor: dict[str, Any]) -> dict[str, Any]:
+    """The descriptor with only the CSV tables, each with only its declared fields."""
+    resources = [_source_resource(r) for r in descriptor.get("resources", []) if is_table(r)]
+    return {**descriptor, "resources": resources}
+
+
+def _check_member(path: str) -> str:
+    """Refuse a member path that is remote, absolute or climbs out of the release."""
+    pure = PurePosixPath(path)
+    if "://" in path or pure.is_absolute() or ".." in pure.parts or "\\" in path or not pure.parts:
+        raise PackageError(f"path {path!r} is not a relative path inside the release")
+    return pure.as_posix()
+
+
+def check_hash(data: bytes, expected: str, what: str) -> None:
+    """Raise if *data* does not have the Data Package ``hash`` (``sha256:…``, or bare MD5)."""
+    algorithm, _, digest = expected.rpartition(":")
+    algorithm = algorithm or "md5"
+    try:
+        actual = hashlib.new(algorithm, data).hexdigest()
+    except ValueError as exc:
+        raise PackageError(f"{what}: unknown hash algorithm {algorithm!r}") from exc
+    if actual != digest.lower():
+        raise PackageError(f"{what} does not match its {algorithm} hash in the descriptor: it has been altered")
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A package's descriptor and a way to read its files, wherever they are stored.
+
+    Attributes
+    ----------
+    location
+        The folder, or the zip file.
+    descriptor
+        The descriptor as stored (a release's describes its derived files too).
+    member_prefix
+        Inside a zip, the folder that holds ``datapackage.json`` (``nk-defections-0.1.0/``).
+    """
+
+    location: Path
+    descriptor: dict[str, Any]
+    member_prefix: str | None = None
+
+    @property
+    def is_zip(self) -> bool:
+        """Whether the files are read from a zip."""
+        return self.member_prefix is not None
+
+    @cached_property
+    def package(self) -> Package:
+        """The tables as the project declares them (a release's derived bounds left out)."""
+        return Package(self.location, source_view(self.descriptor))
+
+    @property
+    def version(self) -> str:
+        """The package version."""
+        return str(self.descriptor.get("version", ""))
+
+    def read_bytes(self, path: str) -> bytes:
+        """Read one file of the package by its descriptor path."""
+        relative = _check_member(path)
+        if self.member_prefix is None:
+            return (self.location / relative).read_bytes()
+        with zipfile.ZipFile(self.location) as archive:
+            try:
+                return archive.read(self.member_prefix + relative)
+            except KeyError as exc:
+                raise PackageError(f"{self.location.name} has no member {self.member_prefix + relative}") from exc
+
+    def resource(self, table: str) -> dict[str, Any]:
+        """The stored resource of *table*."""
+        for resource in self.descriptor["resources"]:
+            if resource.get("name") == table and is_table(resource):
+                return resource
+        raise KeyError(f"{table!r} is not a table of the package; one of: {', '.join(self.package.resources)}")
+
+    def table_bytes(self, table: str) -> bytes:
+        """The CSV bytes of *table*, checked against the descriptor's ``hash`` when it has one."""
+        resource = self.resource(table)
+        data = self.read_bytes(resource["path"])
+        if "hash" in resource:
+            check_hash(data, str(resource["hash"]), resource["path"])
+        return data
+
+    def stored_bounds(self, table: str) -> bool:
+        """Whether the file of *table* carries the derived date bounds (a release does)."""
+        return len(self.resource(table)["schema"]["fields"]) > len(self.package.fields(table))
+
+    def string_frame(self, table: str, *, with_bounds: bool = False) -> pl.DataFrame:
+        """The rows of *table* as strings (empty cells as null), in the declared column order."""
+        columns = [f["name"] for f in self.resource(table)["schema"]["fields"]] if with_bounds else None
+        frame = pl.read_csv(
+            io.BytesIO(self.table_bytes(table)),
+            infer_schema=False,
+            null_values=[""],
+            raise_if_empty=False,
+        )
+        return frame.select(columns or self.package.field_names(table))
+
+
+def open_bundle(path: Path | str | None = None) -> Bundle:
+    """Open the package at *path*: a checkout, a release folder, or a release zip.
+
+    Parameters
+    ----------
+    path
+        A folder holding ``datapackage.json`` (or the file itself), or a ``.zip`` release;
+        ``None`` finds the nearest package at or above the current directory, else the copy
+        installed with the Python package.
+
+    Examples
+    --------
+    >>> bundle = open_bundle()
+    >>> "people" in bundle.package.resources
+    True
+    """
+    if path is not None and Path(path).suffix.lower() == ".zip":
+        return _open_zip(Path(path))
+    package = load_package_descriptor(find_root(path))
+    return Bundle(package.root, package.descriptor)
+
+
+def _open_zip(path: Path) -> Bundle:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise PackageError(f"{path}: not a readable zip ({exc})") from exc
+    with archive:
+        names = [n for n in archive.namelist() if PurePosixPath(n).name == DESCRIPTOR]
+        # The release layout is one top folder; a zip of a bare package folder works too.
+        names.sort(key=lambda n: (n.count("/"), n))
+        if not names or names[0].count("/") > 1:
+            raise PackageError(f"{path}: no datapackage.json at the top of the zip")
+        member = names[0]
+        try:
+            descriptor = json.loads(archive.read(member).decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise PackageError(f"{path}:{member}: not a readable JSON descriptor ({exc})") from exc
+    if not isinstance(descriptor, dict) or not isinstance(descriptor.get("resources"), list):
+        raise PackageError(f"{path}:{member}: the descriptor has no list of resources")
+    for resource in descriptor["resources"]:
+        if is_table(resource):
+            _check_member(resource["path"])
+    return Bundle(path, descriptor, member_prefix=member[: -len(DESCRIPTOR)])

@@ -1,0 +1,129 @@
+"""CODEBOOK.md: every table and field of a release, generated from its descriptor and its rows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from .bundle import source_view
+from .package import CHILDREN, CLAIMS, Package
+
+
+def _cell(text: Any) -> str:
+    return str(text).replace("\n", " ").replace("|", "\\|")
+
+
+def _first_sentence(text: str) -> str:
+    head, dot, _rest = text.partition(". ")
+    return head + dot.strip()
+
+
+def _json_place(table: str) -> str:
+    if table == CLAIMS:
+        return "nested under `claims` in the records of every other table but sources"
+    for parent, nested in CHILDREN.items():
+        for prop, (child, _key) in nested.items():
+            if child == table:
+                return f"nested under `{prop}` in `json/{parent}.json`"
+    return f"`json/{table}.json`"
+
+
+def _kind(package: Package, table: str, field: dict[str, Any]) -> str:
+    """The field's type as a reader needs it: the Table Schema type, refined by its pattern."""
+    name = field["name"]
+    dates = dict(package.date_columns(table))
+    if name not in package.field_names(table):
+        return "date (derived, ISO)"
+    if name in dates:
+        return "string (EDTF period)" if dates[name] else "string (EDTF date)"
+    if name in package.country_columns(table):
+        return "string (ISO 3166-1 alpha-3)"
+    if field.get("constraints", {}).get("enum"):
+        return "string (vocabulary)"
+    if name != "id" and name in package.reference_columns(table):
+        targets = package.reference_targets(table, name)
+        return f"string (id of {' or '.join(targets)})" if targets else "string (id)"
+    return str(field["type"])
+
+
+def _table_section(package: Package, resource: dict[str, Any], frame: pl.DataFrame) -> list[str]:
+    table = resource["name"]
+    lines = [f"## {table}", "", _cell(resource.get("description", "")), ""]
+    primary = resource["schema"].get("primaryKey", [])
+    primary = [primary] if isinstance(primary, str) else primary
+    lines += [
+        f"- **Rows:** {frame.height}",
+        f"- **Files:** `{resource['path']}`, `parquet/{table}.parquet`; JSON: {_json_place(table)}",
+        f"- **Primary key:** {', '.join(f'`{k}`' for k in primary)}",
+    ]
+    keys = package.foreign_keys(table)
+    if keys:
+        lines.append("- **References:** " + ", ".join(f"`{column}` → {target}" for column, target in keys))
+    lines += ["", "| field | type | required | non-empty | description |", "|---|---|---|---:|---|"]
+    vocabularies = []
+    for field in resource["schema"]["fields"]:
+        name = field["name"]
+        constraints = field.get("constraints", {})
+        required = "yes" if constraints.get("required") else ""
+        filled = frame[name].count() if name in frame.columns else 0
+        lines.append(
+            f"| `{name}` | {_kind(package, table, field)} | {required} | {filled} of {frame.height} "
+            f"| {_cell(field.get('description', ''))} |"
+        )
+        if constraints.get("enum"):
+            vocabularies.append((name, constraints["enum"]))
+    for name, values in vocabularies:
+        counts = dict(frame[name].cast(pl.String).value_counts().iter_rows()) if name in frame.columns else {}
+        lines += ["", f"`{name}` vocabulary:", "", "| value | rows |", "|---|---:|"]
+        lines += [f"| `{value}` | {counts.get(value, 0)} |" for value in values]
+        lines.append(f"| *(empty)* | {counts.get(None, 0)} |")
+    return [*lines, ""]
+
+
+def render_codebook(descriptor: Mapping[str, Any], frames: Mapping[str, pl.DataFrame]) -> str:
+    """The codebook of a release descriptor and its typed tables, as Markdown.
+
+    Parameters
+    ----------
+    descriptor
+        A release descriptor: tables with their derived ``<date>_min``/``<date>_max`` fields.
+    frames
+        The typed rows of every table, as :func:`nk_defections.load_table` returns them.
+
+    Examples
+    --------
+    >>> from nk_defections import load_package
+    >>> from nk_defections.package import load_package_descriptor
+    >>> text = render_codebook(load_package_descriptor().descriptor, load_package())
+    >>> "| `kind` | string (vocabulary) | yes | 15 of 15 |" in text
+    True
+    """
+    package = Package(Path("."), source_view(dict(descriptor)))
+    licenses = ", ".join(str(item.get("name", "")) for item in descriptor.get("licenses", []))
+    lines = [
+        f"# {descriptor.get('title', descriptor.get('name'))} {descriptor.get('version', '')}: codebook",
+        "",
+        _cell(descriptor.get("description", "")),
+        "",
+        f"Generated from `datapackage.json` by `nk-defections build`. Data licence: {licenses}.",
+        "Every table is a CSV (`data/`), a typed Parquet file (`parquet/`) and part of the JSON records",
+        "(`json/`, children nested in their parents). Every EDTF date field is followed by two",
+        "derived fields, `<field>_min` and `<field>_max`: the earliest and latest day the date can",
+        "mean, empty where it is open. Counts are of rows with a value (non-empty) and, for each",
+        "vocabulary, of rows with each value.",
+        "",
+        "| table | rows | what a row is |",
+        "|---|---:|---|",
+    ]
+    lines += [
+        f"| [{name}](#{name}) | {frames[name].height} | {_cell(_first_sentence(resource.get('description', '')))} |"
+        for name, resource in package.resources.items()
+    ]
+    lines.append("")
+    for resource in descriptor["resources"]:
+        if resource["name"] in package.resources:
+            lines += _table_section(package, resource, frames[resource["name"]])
+    return "\n".join(lines).rstrip("\n") + "\n"

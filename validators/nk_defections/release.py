@@ -1,0 +1,306 @@
+"""The release: CSV, JSON and Parquet per table, a checksummed descriptor, a codebook, a figure, a zip.
+
+``dist/nk-defections-<version>/`` holds::
+
+    datapackage.json      the tables as resources (with bytes and sha256), the other files
+                          under ``release_files`` (with bytes and sha256 too)
+    data/<table>.csv      the project's columns plus <date>_min / <date>_max after every date
+    json/<table>.json     nested records (DESIGN.md §2): one file per top-level table
+    parquet/<table>.parquet  typed: vocabularies as Enum, bounds as Date, integers, floats
+    CODEBOOK.md           every table and field, with types, vocabularies and counts
+    figures/timeline.svg, figures/timeline.png
+    SHA256SUMS            every other file, ``sha256sum -c`` ready
+
+and ``dist/nk-defections-<version>.zip`` holds that folder. Building is deterministic (the same
+inputs give the same bytes, zip included) and atomic (everything is written into a temporary
+folder beside the target and renamed into place).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from .bundle import Bundle, bound_names, open_bundle
+from .issues import Report
+from .load import polars_schema, typed_frame
+from .package import CHILDREN, CLAIMS, Package
+from .records import nest, typed_rows
+
+#: Every zip entry gets this timestamp and mode, so that the zip depends on content alone.
+ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
+ZIP_FILE_MODE = 0o100644
+#: Fixed Parquet settings: the bytes depend on the data and the polars version only.
+PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "compression_level": 10, "statistics": True}
+RELEASE_FILES = "release_files"
+
+
+class ReleaseRefused(Exception):
+    """The package is not valid, so no release is built; :attr:`report` says why."""
+
+    def __init__(self, report: Report) -> None:
+        super().__init__("the package has errors; no release was built")
+        self.report = report
+
+
+@dataclass(frozen=True)
+class Release:
+    """A built release: its folder, its zip, and the files in the folder."""
+
+    version: str
+    folder: Path
+    archive: Path
+    files: tuple[str, ...]
+
+    def archive_sha256(self) -> str:
+        """The sha256 of the zip."""
+        return hashlib.sha256(self.archive.read_bytes()).hexdigest()
+
+
+def release_name(version: str) -> str:
+    """The folder and zip stem of a release.
+
+    Examples
+    --------
+    >>> release_name("0.1.0")
+    'nk-defections-0.1.0'
+    """
+    return f"nk-defections-{version}"
+
+
+def sha256_hash(data: bytes) -> str:
+    """The Data Package v2 ``hash`` of *data*: ``sha256:<hex>``."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def json_tables(package: Package) -> list[str]:
+    """Tables written as JSON files: those whose records are not nested in another's."""
+    children = {child for nested in CHILDREN.values() for child, _ in nested.values()} | {CLAIMS}
+    return [t for t in package.resources if t not in children]
+
+
+def build_release(
+    root: Path | str | None = None,
+    out: Path | str = "dist",
+    *,
+    previous: Path | str | None = None,
+    frictionless: bool = True,
+) -> Release:
+    """Validate the package, check its version against the previous release, and build the release.
+
+    Parameters
+    ----------
+    root
+        The package folder (a checkout); ``None`` finds it as DESIGN.md §3 says.
+    out
+        Where ``nk-defections-<version>/`` and its zip are written.
+    previous
+        The previous release (a folder or zip) or package; when given, the build fails unless
+        the version is bumped at least as much as the changes since then require.
+    frictionless
+        Also run frictionless in the validation (slower; on by default).
+
+    Raises
+    ------
+    ReleaseRefused
+        If the package has any error.
+    nk_defections.changes.VersionNotBumped
+        If *previous* is given and the version is not bumped enough.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     build_release(out=out, frictionless=False).folder.name
+    'nk-defections-0.1.0'
+    """
+    from .validate import validate_package
+
+    bundle = open_bundle(root)
+    report = validate_package(bundle.location, frictionless=frictionless)
+    if not report.is_valid():
+        raise ReleaseRefused(report)
+    if previous is not None:
+        from .changes import check_version
+
+        check_version(open_bundle(previous), bundle)
+    return write_release(bundle, Path(out))
+
+
+def write_release(bundle: Bundle, out: Path) -> Release:
+    """Write the release of *bundle* into *out*, without validating it first."""
+    name = release_name(bundle.version)
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=out))
+    try:
+        folder = staging / name
+        files = write_contents(bundle, folder)
+        write_zip(folder, staging / f"{name}.zip", files)
+        target, archive = out / name, out / f"{name}.zip"
+        if target.exists():
+            target.rename(staging / "replaced")
+        (staging / name).rename(target)
+        os.replace(staging / f"{name}.zip", archive)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return Release(bundle.version, target, archive, tuple(files))
+
+
+def _release_csv(package: Package, table: str, strings: pl.DataFrame, typed: pl.DataFrame) -> pl.DataFrame:
+    """The project's cells as they are, plus the bounds as ISO dates (the typed frame's order)."""
+    columns = [
+        strings[name] if name in strings.columns else typed[name].dt.strftime("%Y-%m-%d")
+        for name in polars_schema(package, table)
+    ]
+    return pl.DataFrame(columns)
+
+
+def _bound_fields(field: dict[str, Any]) -> list[dict[str, Any]]:
+    low, high = bound_names(field["name"])
+    return [
+        {
+            "name": low,
+            "type": "date",
+            "description": f"Earliest day `{field['name']}` can mean, derived from it; empty when open at the start.",
+        },
+        {
+            "name": high,
+            "type": "date",
+            "description": f"Latest day `{field['name']}` can mean, derived from it; empty when open at the end.",
+        },
+    ]
+
+
+def _release_resource(package: Package, table: str, data: bytes) -> dict[str, Any]:
+    resource = dict(package.resources[table])
+    dates = dict(package.date_columns(table))
+    fields = []
+    for field in package.fields(table):
+        fields.append(field)
+        if field["name"] in dates:
+            fields += _bound_fields(field)
+    resource["schema"] = {**resource["schema"], "fields": fields}
+    resource["path"] = f"data/{table}.csv"
+    resource["bytes"] = len(data)
+    resource["hash"] = sha256_hash(data)
+    return resource
+
+
+def _extra_file(path: str, data: bytes, mediatype: str, description: str, **more: str) -> dict[str, Any]:
+    return {
+        "path": path,
+        "format": path.rsplit(".", 1)[-1],
+        "mediatype": mediatype,
+        **more,
+        "description": description,
+        "bytes": len(data),
+        "hash": sha256_hash(data),
+    }
+
+
+def render_json(records: list[dict[str, Any]]) -> bytes:
+    """Canonical JSON text of a list of records."""
+    return (json.dumps(records, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def write_contents(bundle: Bundle, folder: Path) -> list[str]:
+    """Write every file of the release into *folder*; return their paths, sorted."""
+    from .codebook import render_codebook
+    from .timeline import draw_timeline, write_figure
+
+    package = bundle.package
+    written: dict[str, bytes] = {}
+
+    def put(path: str, data: bytes) -> bytes:
+        target = folder / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        written[path] = data
+        return data
+
+    strings = {t: bundle.string_frame(t) for t in package.resources}
+    typed = {t: typed_frame(package, t, strings[t]) for t in package.resources}
+    resources, extras = [], []
+
+    for table in package.resources:
+        data = put(f"data/{table}.csv", _release_csv(package, table, strings[table], typed[table]).write_csv(
+            line_terminator="\n", null_value="", quote_style="necessary"
+        ).encode("utf-8"))
+        resources.append(_release_resource(package, table, data))
+
+    rows = {t: list(typed_rows(package, t, strings[t].iter_rows(named=True))) for t in package.resources}
+    nested = nest(package, rows)
+    for table in [*json_tables(package), *(t for t in nested if t not in json_tables(package))]:
+        data = put(f"json/{table}.json", render_json(nested.get(table, [])))
+        extras.append(_extra_file(
+            f"json/{table}.json", data, "application/json", _json_description(package, table), resource=table
+        ))
+
+    for table in package.resources:
+        path = f"parquet/{table}.parquet"
+        target = folder / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        typed[table].write_parquet(target, **PARQUET_OPTIONS)
+        data = written.setdefault(path, target.read_bytes())
+        extras.append(_extra_file(
+            path, data, "application/vnd.apache.parquet",
+            f"{table}, typed: vocabularies as Enum, date bounds as Date, integers and numbers as declared.",
+            resource=table,
+        ))
+
+    figure = draw_timeline(typed, bundle.version)
+    for path, mediatype in (("figures/timeline.svg", "image/svg+xml"), ("figures/timeline.png", "image/png")):
+        data = put(path, write_figure(figure, path.rsplit(".", 1)[-1]))
+        extras.append(_extra_file(
+            path, data, mediatype,
+            "Every person's postings and the events they took part in, at the precision the sources give.",
+        ))
+
+    descriptor = {k: v for k, v in bundle.descriptor.items() if k not in ("resources", RELEASE_FILES)}
+    descriptor["resources"] = resources
+    codebook = put("CODEBOOK.md", render_codebook(descriptor, typed).encode("utf-8"))
+    extras.append(_extra_file("CODEBOOK.md", codebook, "text/markdown", "Every table and field: type, vocabulary, description, counts."))
+    descriptor[RELEASE_FILES] = sorted(extras, key=lambda e: e["path"])
+    put("datapackage.json", (json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+    put("SHA256SUMS", render_sha256sums(written).encode("utf-8"))
+    return sorted(written)
+
+
+def _json_description(package: Package, table: str) -> str:
+    nested = [f"{prop} ({child})" for prop, (child, _) in CHILDREN.get(table, {}).items()]
+    with_claims = table not in ("sources", CLAIMS)
+    parts = nested + (["claims"] if with_claims else [])
+    inside = f", each with its {', '.join(parts)} nested" if parts else ""
+    return f"Records of {table} as JSON{inside}; see schemas/{table}.schema.json in the project."
+
+
+def render_sha256sums(files: Mapping[str, bytes]) -> str:
+    """``sha256sum`` output for *files* (path -> bytes), sorted by path.
+
+    Examples
+    --------
+    >>> render_sha256sums({"b": b"", "a": b"x"}).splitlines()[0][-3:]
+    '  a'
+    """
+    return "".join(f"{hashlib.sha256(files[path]).hexdigest()}  {path}\n" for path in sorted(files))
+
+
+def write_zip(folder: Path, target: Path, files: list[str]) -> None:
+    """Zip *files* of *folder* under its name, with fixed timestamps and modes, in sorted order."""
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for path in sorted(files):
+            info = zipfile.ZipInfo(f"{folder.name}/{path}", date_time=ZIP_DATE_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3  # Unix, whatever builds it, so that the modes below mean the same
+            info.external_attr = ZIP_FILE_MODE << 16
+            archive.writestr(info, (folder / path).read_bytes(), compresslevel=9)

@@ -84,10 +84,15 @@ def validate(paths: tuple[Path, ...], package_dir: Path | None, source_text: tup
 
 @cli.command("new-id")
 @click.argument("resource")
+@click.argument("contribution", nargs=-1, type=click.Path(path_type=Path))
 @click.option("-n", "count", type=click.IntRange(1, 10_000), default=1, show_default=True, help="How many ids.")
 @click.option("--package", "package_dir", type=click.Path(path_type=Path, file_okay=False))
-def new_id(resource: str, count: int, package_dir: Path | None) -> None:
-    """Print fresh ids for RESOURCE that the package does not use yet."""
+def new_id(resource: str, contribution: tuple[Path, ...], count: int, package_dir: Path | None) -> None:
+    """Print fresh ids for RESOURCE that the package does not use yet.
+
+    Name your draft CONTRIBUTION files too, and their ids are avoided as well.
+    """
+    from .contributions import read_contribution
     from .ids import mint
     from .package import load_package_descriptor
     from .validate import read_package_frames
@@ -96,9 +101,92 @@ def new_id(resource: str, count: int, package_dir: Path | None) -> None:
     if resource not in package.resources:
         raise click.BadParameter(f"{resource!r} is not a resource; one of: {', '.join(package.resources)}", param_hint="RESOURCE")
     frames, _ = read_package_frames(package)
-    taken = frames[resource]["id"].drop_nulls().to_list()
+    taken = set(frames[resource]["id"].drop_nulls().to_list())
+    if contribution:
+        draft = read_contribution(package, contribution)
+        taken |= draft.ids()
+        for issue in draft.issues:
+            if issue.code.startswith(("file.", "json.syntax", "csv.")):
+                click.echo(f"warning: {issue.location()}: {issue.message}; ids in it were not avoided", err=True)
     for identifier in mint(package.prefixes[resource], count, taken=taken):
         click.echo(identifier)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--package", "package_dir", type=click.Path(path_type=Path, file_okay=False), help="The package to merge into (default: the nearest datapackage.json).")
+@click.option("--source-text", "source_text", multiple=True, metavar="SOURCE_ID=FILE", help="A text of a source: checks its sha256, paragraph count and every claim's original_text.")
+@click.option("--dry-run", is_flag=True, help="Validate and print what would be added; change nothing.")
+@click.option("--strict", is_flag=True, help="Refuse on warnings too.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
+def add(paths: tuple[Path, ...], package_dir: Path | None, source_text: tuple[str, ...], dry_run: bool, strict: bool, output_format: str) -> None:
+    """Validate contributed files, then merge them into data/ in canonical order, all or nothing.
+
+    Any error refuses the whole contribution and leaves data/ byte for byte as it was.
+    Exit 0 added (or, with --dry-run, would be), 1 refused, 2 usage error or unreadable input.
+    """
+    import json
+
+    from . import codes as C
+    from .canonical import ReadOnlyPackage
+    from .journal import JournalError
+    from .merge import add_contribution
+
+    texts = _source_texts(source_text)
+    try:
+        result = add_contribution(paths, package=package_dir, source_texts=texts, dry_run=dry_run, strict=strict)
+    except (ReadOnlyPackage, JournalError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    if result.recovered:
+        click.echo(f"note: an interrupted merge was found and {result.recovered} first", err=True)
+    if output_format == "json":
+        data = json.loads(result.report.to_json(strict=strict))
+        data.update(added={t: len(ids) for t, ids in result.added.items()}, dry_run=dry_run, merged=bool(result.written) and not dry_run)
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        if result.report.issues:
+            _report(result.report, output_format, strict)
+        verb = "would add" if dry_run else "added"
+        for table, ids in result.added.items():
+            shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
+            click.echo(f"{table}: {verb} {len(ids)} ({shown})")
+        if result.refused:
+            click.echo("refused: nothing was added; data/ is unchanged", err=True)
+        elif not result.added:
+            click.echo("nothing to add", err=True)
+    if result.refused:
+        unreadable = any(i.code == C.FILE_UNREADABLE for i in result.report.issues)
+        sys.exit(EXIT_USAGE if unreadable else EXIT_INVALID)
+    sys.exit(EXIT_VALID)
+
+
+@cli.command()
+@click.option("--check", is_flag=True, help="Change nothing: print a diff of every file that is not canonical, and exit 1 if any is not.")
+@click.option("--package", "package_dir", type=click.Path(path_type=Path, file_okay=False))
+def fmt(check: bool, package_dir: Path | None) -> None:
+    """Rewrite data/ in canonical form: columns in descriptor order, rows sorted by id, LF line ends.
+
+    Exit 0 canonical (or now rewritten), 1 when --check finds a file to change or a table cannot be read.
+    """
+    from .canonical import ReadOnlyPackage, format_package
+    from .journal import JournalError
+
+    try:
+        result = format_package(package_dir, check=check)
+    except (ReadOnlyPackage, JournalError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    if result.recovered:
+        click.echo(f"note: an interrupted merge was found and {result.recovered} first", err=True)
+    if result.issues:
+        for line in iter_text(Report(result.issues)):
+            click.echo(line)
+        click.echo("cannot put unreadable tables in order: nothing was rewritten", err=True)
+        sys.exit(EXIT_INVALID)
+    for name, diff in result.diffs.items():
+        click.echo(diff if check else f"reformatted {name}", nl=not check)
+    sys.exit(EXIT_INVALID if check and result.diffs else EXIT_VALID)
 
 
 def main() -> None:

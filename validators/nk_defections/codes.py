@@ -30,6 +30,7 @@ JSON_CONSTANT = register("json.constant", E, "NaN, Infinity or -Infinity: not JS
 JSON_TOO_DEEP = register("json.too-deep", E, "Nesting deeper than any record needs.")
 JSON_TOP_LEVEL = register("json.top-level", E, "A contribution is not an object of resource names (a bare array, a string).")
 JSON_UNKNOWN_RESOURCE = register("json.unknown-resource", E, "A resource name the package does not have.")
+JSON_NUMBER_RANGE = register("json.number-range", E, "A number too large for any field (it overflows a 64-bit float).")
 
 # Schema: one code per JSON Schema / Table Schema keyword
 SCHEMA_REQUIRED = register("schema.required", E, "A required field is missing or empty.")

@@ -15,6 +15,7 @@ import polars as pl
 
 from . import codes as C
 from .issues import Issue, Report
+from .contributions import validate_paths  # noqa: F401 - re-exported: contributed files
 from .package import Package, PackageError, load_package_descriptor
 from .records import typed_rows
 from .rules import Context, iter_issues
@@ -182,7 +183,3 @@ def validate_package(
     issues += list(check_source_texts(package, frames, source_texts or {}))
     checked = {table: frame.height for table, frame in frames.items()}
     return Report(issues, checked=checked)
-
-
-def validate_paths(paths, *, package=None, source_texts=None) -> Report:  # replaced by the contribution reader
-    raise NotImplementedError

@@ -1,0 +1,618 @@
+"""Reads contributed files (JSON envelopes, JSON Lines, ``<resource>.csv``) and checks them against the package.
+
+A contribution is any mix of files. Each is read into the same string frames the package is read
+into (:mod:`nk_defections.tables`), marked ``_report=True``, and appended to the package's own
+rows (``_report=False``): every cross-record rule then runs on the merged whole, so references
+may point into the package or into the same contribution, and an id the package already has is
+refused. Nothing here raises on bad input: every fault is an :class:`~nk_defections.issues.Issue`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from . import codes as C
+from .issues import Issue, Report, escape_pointer
+from .package import Package, PackageError, load_package_descriptor
+from .records import flatten
+from .tables import decode, empty_frame, read_csv
+
+#: Deeper than any record needs (envelope > array > record > names > name > claims > claim is 7);
+#: checked before parsing, so that no input can exhaust the parser's recursion.
+MAX_DEPTH = 32
+#: Integers with more digits than this overflow a 64-bit float; Python would parse them slowly
+#: or refuse them (its 4,300-digit limit), so they are reported instead.
+MAX_DIGITS = 308
+#: Frame columns besides the declared fields, in order.
+EXTRA = {"_file": pl.String, "_line": pl.Int64, "_pointer": pl.String, "_csv": pl.Boolean, "_report": pl.Boolean}
+
+JSONL_KEYS = ("resource", "record")
+
+
+@dataclass
+class Contribution:
+    """Contributed rows per table (string frames with their locations) and what reading them found."""
+
+    frames: dict[str, pl.DataFrame]
+    issues: list[Issue] = field(default_factory=list)
+
+    def ids(self) -> set[str]:
+        """Every id the contribution carries, of any table."""
+        return {i for frame in self.frames.values() for i in frame["id"].drop_nulls().to_list()}
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table, for the tables that have any."""
+        return {table: frame.height for table, frame in self.frames.items() if frame.height}
+
+
+@dataclass
+class CheckedContribution:
+    """A contribution checked against a package: the report, and the rows a merge would write."""
+
+    report: Report
+    package: Package | None
+    base: dict[str, pl.DataFrame]
+    contribution: Contribution
+
+    def merged(self, table: str) -> pl.DataFrame:
+        """The package's rows of *table* followed by the contributed ones (declared columns only)."""
+        assert self.package is not None
+        names = self.package.field_names(table)
+        return pl.concat([self.base[table].select(names), self.contribution.frames[table].select(names)])
+
+
+# --------------------------------------------------------------------------- strict JSON
+
+
+class _Invalid(str):
+    """A JSON value that cannot become a cell (NaN, an out-of-range number, a lone surrogate)."""
+
+    code: str = C.JSON_CONSTANT
+
+
+class _Constant(_Invalid):
+    code = C.JSON_CONSTANT
+
+
+class _OutOfRange(_Invalid):
+    code = C.JSON_NUMBER_RANGE
+
+
+class _Object(dict):
+    """A JSON object that remembers which of its keys were repeated."""
+
+    duplicates: tuple[str, ...] = ()
+
+
+def _object_pairs(pairs: list[tuple[str, Any]]) -> _Object:
+    obj = _Object()
+    repeated = []
+    for key, value in pairs:
+        if key in obj:
+            repeated.append(key)
+        obj[key] = value
+    if repeated:
+        obj.duplicates = tuple(repeated)
+    return obj
+
+
+def _parse_float(text: str) -> float | _OutOfRange:
+    number = float(text)
+    return number if abs(number) != float("inf") else _OutOfRange(text)
+
+
+def _parse_int(text: str) -> int | _OutOfRange:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        return _OutOfRange(text)
+    return int(text)
+
+
+_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+
+
+def _too_deep(text: str) -> int | None:
+    """Offset at which brackets outside strings nest deeper than MAX_DEPTH, if they do."""
+    blanked = _STRING.sub(lambda m: " " * len(m.group()), text)
+    data = np.frombuffer(blanked.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
+    step = np.isin(data, (ord("["), ord("{"))).astype(np.int32) - np.isin(data, (ord("]"), ord("}")))
+    if not len(step):
+        return None
+    over = np.flatnonzero(np.cumsum(step) > MAX_DEPTH)
+    return int(over[0]) if len(over) else None
+
+
+def _line_column(text: str, offset: int) -> tuple[int, int]:
+    return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def parse_json(text: str) -> tuple[Any, str | None, int | None]:
+    """Parse strict JSON: return ``(value, None, None)`` or ``(None, message, line)``.
+
+    Duplicate keys, NaN/Infinity and out-of-range numbers do not fail the parse: they are left in
+    the value as markers (:func:`iter_markers` finds them), so that every one is reported.
+
+    Examples
+    --------
+    >>> parse_json('{"a": [1, 2]}')
+    ({'a': [1, 2]}, None, None)
+    >>> parse_json('{"a": ')[1:]
+    ('line 1, column 7: expecting a value', 1)
+    """
+    deep = _too_deep(text)
+    if deep is not None:
+        line, column = _line_column(text, deep)
+        return None, f"line {line}, column {column}: nesting deeper than {MAX_DEPTH} levels", line
+    try:
+        value = json.loads(
+            text,
+            object_pairs_hook=_object_pairs,
+            parse_constant=_Constant,
+            parse_float=_parse_float,
+            parse_int=_parse_int,
+        )
+    except json.JSONDecodeError as exc:
+        if not text.strip():
+            return None, "the file is empty; an empty contribution is {}", 1
+        reason = exc.msg[0].lower() + exc.msg[1:]
+        return None, f"line {exc.lineno}, column {exc.colno}: {reason}", exc.lineno
+    except RecursionError:  # pragma: no cover - _too_deep catches this first
+        return None, f"nesting deeper than {MAX_DEPTH} levels", None
+    return value, None, None
+
+
+def iter_markers(value: Any, path: list[Any] | None = None) -> Iterator[tuple[list[Any], str, str]]:
+    """Yield ``(path, code, message)`` for every duplicate key, non-number and lone surrogate."""
+    path = path or []
+    if isinstance(value, _Invalid):
+        what = "not a JSON number" if value.code == C.JSON_CONSTANT else "too large for any field"
+        yield path, value.code, f"{str(value)[:20]!r} is {what}"
+    elif isinstance(value, str):
+        if _has_surrogate(value):
+            yield path, C.FILE_ENCODING, "the text holds a lone surrogate escape (\\ud800-\\udfff): it is not Unicode"
+    elif isinstance(value, dict):
+        for key in getattr(value, "duplicates", ()):
+            yield [*path, key], C.JSON_DUPLICATE_KEY, f"key {_safe(key)!r} occurs more than once in this object"
+        for key, item in value.items():
+            if _has_surrogate(key):
+                yield [*path, _safe(key)], C.FILE_ENCODING, "a key holds a lone surrogate escape: it is not Unicode"
+                continue
+            yield from iter_markers(item, [*path, key])
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from iter_markers(item, [*path, i])
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _safe(text: str) -> str:
+    return text.encode("utf-8", errors="backslashreplace").decode("utf-8")
+
+
+def _sanitized(value: Any) -> Any:
+    """The value with every marker and lone surrogate turned into an _Invalid (never a cell)."""
+    if isinstance(value, _Invalid):
+        return value
+    if isinstance(value, str):
+        return _Invalid(_safe(value)) if _has_surrogate(value) else value
+    if isinstance(value, dict):
+        return {k: _sanitized(v) for k, v in value.items() if not _has_surrogate(k)}
+    if isinstance(value, list):
+        return [_sanitized(v) for v in value]
+    return value
+
+
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
+
+
+def pointer_lines(text: str) -> dict[str, int]:
+    """Map the RFC 6901 pointer of every value in a (valid) JSON text to its physical line.
+
+    Examples
+    --------
+    >>> pointer_lines('{"a": [\\n  1,\\n  {"b": 2}]}')
+    {'': 1, '/a': 1, '/a/0': 2, '/a/1': 3, '/a/1/b': 3}
+    """
+    lines: dict[str, int] = {}
+    stack: list[list[Any]] = []  # [is_object, pointer, key (None: a key comes next) or index]
+    line, last = 1, 0
+    for match in _TOKEN.finditer(text):
+        line += text.count("\n", last, match.start())
+        last = match.start()
+        token = match.group()
+        if token == ":":
+            continue
+        if token == ",":
+            if stack and not stack[-1][0]:
+                stack[-1][2] += 1
+            continue
+        if token in "]}":
+            stack.pop()
+            continue
+        top = stack[-1] if stack else None
+        if top is not None and top[0] and top[2] is None:
+            top[2] = json.loads(token)
+            continue
+        pointer = f"{top[1]}{escape_pointer([top[2]])}" if top is not None else ""
+        if top is not None and top[0]:
+            top[2] = None
+        lines[pointer] = line
+        if token == "{":
+            stack.append([True, pointer, None])
+        elif token == "[":
+            stack.append([False, pointer, 0])
+    return lines
+
+
+def line_of(lines: Mapping[str, int], pointer: str) -> int | None:
+    """The line of the value at *pointer*, or of its nearest ancestor that exists."""
+    while True:
+        if pointer in lines:
+            return lines[pointer]
+        if not pointer:
+            return None
+        pointer = pointer.rsplit("/", 1)[0]
+
+
+# --------------------------------------------------------------------------- reading files
+
+
+class _Reader:
+    """Reads the files of one contribution into rows and issues."""
+
+    def __init__(self, package: Package) -> None:
+        self.package = package
+        from .schemas import schemas_for
+
+        self.schemas = schemas_for(package)
+        self.rows: dict[str, list[dict[str, Any]]] = {t: [] for t in package.resources}
+        self.csv_frames: dict[str, list[pl.DataFrame]] = {t: [] for t in package.resources}
+        self.issues: list[Issue] = []
+
+    def read(self, path: Path) -> None:
+        display = str(path)
+        kind = path.suffix.lower()
+        if kind == ".csv" and path.stem not in self.package.resources:
+            hint = difflib.get_close_matches(path.stem, list(self.package.resources), n=1)
+            suggestion = f"; did you mean {hint[0]}.csv?" if hint else f"; one of: {', '.join(self.package.resources)}"
+            self._issue(C.FILE_UNKNOWN_KIND, f"{path.name} is not named after a resource{suggestion}", display)
+            return
+        if not path.exists():
+            self._issue(C.FILE_UNREADABLE, f"{display} does not exist", display)
+            return
+        if path.is_dir():
+            self._issue(C.FILE_UNREADABLE, f"{display} is a directory; name the files in it", display)
+            return
+        if kind == ".csv":
+            frame, found = read_csv(self.package, path.stem, path, display)
+            self.issues += found
+            if frame is not None:
+                self.csv_frames[path.stem].append(frame)
+            return
+        if kind not in (".json", ".jsonl"):
+            self._issue(
+                C.FILE_UNKNOWN_KIND,
+                f"{path.name} is neither a *.json envelope, a *.jsonl file nor a <resource>.csv"
+                + ("; save the sheet as CSV UTF-8, one file per resource" if kind in (".xlsx", ".xls", ".ods") else ""),
+                display,
+            )
+            return
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            self._issue(C.FILE_UNREADABLE, f"{display} cannot be read: {exc.strerror}", display)
+            return
+        text, found = decode(data, display)
+        self.issues += found
+        if text is None:
+            return
+        if kind == ".json":
+            self._read_envelope(text, display)
+        else:
+            self._read_lines(text, display)
+
+    def _issue(self, code: str, message: str, file: str, **where: Any) -> None:
+        self.issues.append(Issue(code, message, file=file, **where))
+
+    def _read_envelope(self, text: str, display: str) -> None:
+        value, error, line = parse_json(text)
+        if error is not None:
+            self._issue(C.JSON_SYNTAX, error, display, row=line)
+            return
+        start = len(self.issues)
+        before = {table: len(rows) for table, rows in self.rows.items()}
+        bad = self._markers(value, display, row=None, base=[])
+        if not isinstance(value, dict):
+            kind = "an array" if isinstance(value, list) else f"a {type(value).__name__}"
+            self._issue(
+                C.JSON_TOP_LEVEL,
+                f"the file holds {kind}; a contribution is an object of resource names, e.g. {{\"people\": [...]}}",
+                display, pointer="",
+            )
+        else:
+            value = _sanitized(value)
+            for key, records in value.items():
+                if key == "$schema":
+                    if not isinstance(records, str):
+                        self._issue(C.SCHEMA_TYPE, "'$schema' is not a string", display, pointer="/$schema", field="$schema")
+                    continue
+                if key not in self.package.resources:
+                    self._unknown_resource(key, display, pointer=escape_pointer([key]), row=None)
+                    continue
+                if not isinstance(records, list):
+                    self._issue(C.SCHEMA_TYPE, f"{key!r} holds {_kind(records)}, not an array of records", display, pointer=escape_pointer([key]))
+                    continue
+                for i, record in enumerate(records):
+                    self._record(key, record, display, row=None, base=[key, i])
+        self._drop_cascades(start, bad)
+        self._locate(text, start, before)
+
+    def _read_lines(self, text: str, display: str) -> None:
+        lines = text.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        if not lines:
+            self._issue(C.JSON_SYNTAX, "the file is empty: a JSON Lines contribution has one record per line", display, row=1)
+            return
+        for number, raw in enumerate(lines, start=1):
+            line = raw[:-1] if raw.endswith("\r") else raw
+            if not line.strip():
+                self._issue(C.JSON_SYNTAX, "blank line: every line holds one {\"resource\", \"record\"} object", display, row=number)
+                continue
+            value, error, _ = parse_json(line)
+            if error is not None:
+                self._issue(C.JSON_SYNTAX, error.replace("line 1, column", "column", 1), display, row=number)
+                continue
+            start = len(self.issues)
+            bad = self._markers(value, display, row=number, base=[])
+            self._line_record(_sanitized(value), display, number)
+            self._drop_cascades(start, bad)
+
+    def _line_record(self, value: Any, display: str, number: int) -> None:
+        if not isinstance(value, dict):
+            self._issue(C.JSON_TOP_LEVEL, f"the line holds {_kind(value)}, not an object {{\"resource\": ..., \"record\": {{...}}}}", display, row=number, pointer="")
+            return
+        for key in value:
+            if key not in JSONL_KEYS:
+                hint = difflib.get_close_matches(key, JSONL_KEYS, n=1)
+                suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+                self._issue(C.SCHEMA_ADDITIONAL_PROPERTIES, f"unknown field {key!r}{suggestion}", display, row=number, pointer=escape_pointer([key]), field=key)
+        missing = [k for k in JSONL_KEYS if k not in value]
+        for key in missing:
+            self._issue(C.SCHEMA_REQUIRED, f"required field {key!r} is missing", display, row=number, pointer=f"/{key}", field=key)
+        if missing:
+            return
+        table = value["resource"]
+        if not isinstance(table, str):
+            self._issue(C.SCHEMA_TYPE, f"{_kind(table)} is not a resource name", display, row=number, pointer="/resource", field="resource")
+            return
+        if table not in self.package.resources:
+            self._unknown_resource(table, display, pointer="/resource", row=number)
+            return
+        self._record(table, value["record"], display, row=number, base=["record"])
+
+    def _record(self, table: str, record: Any, display: str, *, row: int | None, base: list[Any]) -> None:
+        from .jsonerrors import iter_schema_issues
+
+        validator = self.schemas.validator(table)
+        self.issues += iter_schema_issues(validator.iter_errors(record), self.package, table, file=display, row=row, base=base)
+        if not isinstance(record, dict):
+            return
+        for child, flat, pointer in flatten(table, record, escape_pointer(base)):
+            fields = {f["name"]: f for f in self.package.fields(child)}
+            cells = {name: _cell(f, flat.get(name)) for name, f in fields.items()}
+            cells.update(_file=display, _line=row, _pointer=pointer)
+            self.rows[child].append(cells)
+
+    def _unknown_resource(self, name: str, display: str, *, pointer: str, row: int | None) -> None:
+        hint = difflib.get_close_matches(name, list(self.package.resources), n=1)
+        suggestion = f"; did you mean {hint[0]!r}?" if hint else f"; one of: {', '.join(self.package.resources)}"
+        self._issue(C.JSON_UNKNOWN_RESOURCE, f"{_safe(name)!r} is not a resource{suggestion}", display, pointer=pointer, row=row)
+
+    def _markers(self, value: Any, display: str, *, row: int | None, base: list[Any]) -> set[str]:
+        bad = set()
+        for path, code, message in iter_markers(value, base):
+            pointer = escape_pointer(path)
+            bad.add(pointer)
+            field = path[-1] if path and isinstance(path[-1], str) else None
+            self._issue(code, message, display, row=row, pointer=pointer, field=field)
+        return bad
+
+    def _drop_cascades(self, start: int, bad: set[str]) -> None:
+        """Drop schema findings on a value already reported as a marker (NaN is also 'not a number')."""
+        if not bad:
+            return
+        kept = self.issues[:start]
+        for issue in self.issues[start:]:
+            if issue.code.startswith("schema.") and issue.pointer in bad:
+                continue
+            kept.append(issue)
+        self.issues = kept
+
+    def _locate(self, text: str, start: int, before: dict[str, int]) -> None:
+        """Give every finding in a JSON envelope the physical line of the value it points at."""
+        lines = pointer_lines(text)
+        for i in range(start, len(self.issues)):
+            issue = self.issues[i]
+            if issue.row is None and issue.pointer is not None:
+                self.issues[i] = replace(issue, row=line_of(lines, issue.pointer))
+        for table, rows in self.rows.items():
+            for row in rows[before[table]:]:
+                row["_line"] = line_of(lines, row["_pointer"])
+
+    def contribution(self) -> Contribution:
+        frames = {}
+        for table in self.package.resources:
+            parts = [_marked(f, csv=True) for f in self.csv_frames[table]]
+            if self.rows[table]:
+                schema = {**{name: pl.String for name in self.package.field_names(table)}, "_file": pl.String, "_line": pl.Int64, "_pointer": pl.String}
+                parts.append(_marked(pl.DataFrame(self.rows[table], schema=schema, orient="row"), csv=False))
+            frames[table] = pl.concat(parts) if parts else _marked(empty_frame(self.package, table), csv=False)
+        return Contribution(frames, self.issues)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    if value is None:
+        return "null"
+    return f"{type(value).__name__} {_safe(str(value))[:30]!r}"
+
+
+def _cell(field: dict[str, Any], value: Any) -> str | None:
+    """The CSV cell of a JSON value, or None where the value is missing or of the wrong type."""
+    if value is None or isinstance(value, (bool, dict, list, _Invalid)):
+        return None
+    kind = field["type"]
+    if kind == "string":
+        return value if isinstance(value, str) else None
+    if not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and value.is_integer() and (kind == "integer" or abs(value) < 1e15):
+        return str(int(value))
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _marked(frame: pl.DataFrame, *, csv: bool, report: bool = True) -> pl.DataFrame:
+    return frame.with_columns(pl.lit(csv).alias("_csv"), pl.lit(report).alias("_report"))
+
+
+def read_contribution(package: Package, paths: Iterable[Path | str]) -> Contribution:
+    """Read contributed files into string frames (``_report=True``) and report what is wrong with them.
+
+    Parameters
+    ----------
+    package
+        The package whose resources and schemas the files must follow.
+    paths
+        Any mix of ``*.json`` envelopes, ``*.jsonl`` files and ``<resource>.csv`` files.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from nk_defections.package import load_package_descriptor
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "empty.json").write_text("{}")
+    >>> contribution = read_contribution(load_package_descriptor(), [folder / "empty.json"])
+    >>> contribution.issues, contribution.counts()
+    ([], {})
+    """
+    reader = _Reader(package)
+    for path in paths:
+        reader.read(Path(path))
+    return reader.contribution()
+
+
+# --------------------------------------------------------------------------- checking
+
+
+def check_contribution(
+    paths: Iterable[Path | str],
+    *,
+    package: Path | str | None = None,
+    source_texts: Mapping[str, Path | str] | None = None,
+) -> CheckedContribution:
+    """Check contributed files alone and against the package; keep the rows for a merge.
+
+    Parameters
+    ----------
+    paths
+        The contributed files (one contribution).
+    package
+        The package folder; ``None`` finds it as DESIGN.md §3 says.
+    source_texts
+        Source id -> a file with that source's text, for the evidence check.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "contribution.json"
+    >>> _ = path.write_text('{"people": []}')
+    >>> check_contribution([path]).report.is_valid()
+    True
+    """
+    from .rules import Context, iter_issues
+    from .validate import check_source_texts, read_package_frames
+
+    paths = [Path(p) for p in paths]
+    try:
+        pkg = load_package_descriptor(package)
+        pkg.prefixes  # noqa: B018 - fails early on a descriptor without id patterns
+    except PackageError as exc:
+        issue = Issue(C.PACKAGE_DESCRIPTOR, str(exc), file="datapackage.json")
+        return CheckedContribution(Report([issue]), None, {}, Contribution({}))
+    base, issues = read_package_frames(pkg, report=False)
+    contribution = read_contribution(pkg, paths)
+    issues += contribution.issues
+    frames = {t: pl.concat([base[t], contribution.frames[t].select(base[t].columns)]) for t in pkg.resources}
+    issues += iter_issues(Context(pkg, frames))
+    texts, found = _readable_texts(source_texts or {})
+    issues += found
+    issues += check_source_texts(pkg, _evidence_frames(frames, texts), texts)
+    return CheckedContribution(Report(issues, checked=contribution.counts()), pkg, base, contribution)
+
+
+def _readable_texts(texts: Mapping[str, Path | str]) -> tuple[dict[str, Path], list[Issue]]:
+    readable, issues = {}, []
+    for source_id, path in texts.items():
+        path = Path(path)
+        if path.is_file():
+            readable[source_id] = path
+        else:
+            issues.append(Issue(C.FILE_UNREADABLE, f"the text of {source_id}, {path}, is not a readable file", file=str(path)))
+    return readable, issues
+
+
+def _evidence_frames(frames: dict[str, pl.DataFrame], texts: Mapping[str, Path]) -> dict[str, pl.DataFrame]:
+    """Frames for the evidence check: only the sources the contribution adds, cites or has a text of."""
+    claims = frames["claims"]
+    cited = claims.filter(pl.col("_report"))["source_id"].drop_nulls().unique()
+    sources = frames["sources"].filter(
+        pl.col("_report") | pl.col("id").is_in(cited.implode()) | pl.col("id").is_in(list(texts))
+    )
+    return {**frames, "sources": sources}
+
+
+def validate_paths(
+    paths: Iterable[Path | str],
+    *,
+    package: Path | str | None = None,
+    source_texts: Mapping[str, Path | str] | None = None,
+) -> Report:
+    """Validate contributed files alone and against the package.
+
+    Parameters
+    ----------
+    paths
+        Any mix of ``*.json`` envelopes, ``*.jsonl`` files and ``<resource>.csv`` files: one
+        contribution.
+    package
+        The package folder; ``None`` finds it as DESIGN.md §3 says.
+    source_texts
+        Source id -> a file with that source's text, for the evidence check.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "people.json"
+    >>> _ = path.write_text('[]')
+    >>> [issue.code for issue in validate_paths([path]).issues]
+    ['json.top-level']
+    """
+    return check_contribution(paths, package=package, source_texts=source_texts).report

@@ -1,0 +1,111 @@
+"""``add``: checks a contribution against the package and merges it into data/, all or nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import codes as C
+from ._resources import is_installed_copy
+from .canonical import render_table, resource_paths, writable_root
+from .contributions import check_contribution
+from .issues import Issue, Report
+from .journal import StepHook, locked, recover, replace_files
+from .package import PackageError, load_package_descriptor
+
+
+@dataclass
+class MergeResult:
+    """The outcome of ``add``: the findings, and the rows added (or that would be) per table."""
+
+    report: Report
+    added: dict[str, list[str]] = field(default_factory=dict)
+    written: list[str] = field(default_factory=list)
+    dry_run: bool = False
+    #: True when the contribution was refused (data/ left as it was).
+    refused: bool = False
+    #: What finishing an earlier, interrupted write did ("rolled forward", "rolled back"), if anything.
+    recovered: str | None = None
+
+
+def add_contribution(
+    paths: Iterable[Path | str],
+    *,
+    package: Path | str | None = None,
+    source_texts: Mapping[str, Path | str] | None = None,
+    dry_run: bool = False,
+    strict: bool = False,
+    on_step: StepHook | None = None,
+) -> MergeResult:
+    """Validate contributed files and merge them into the package's tables, all or nothing.
+
+    The whole contribution is refused on any error (and, with *strict*, any warning): data/
+    is then left byte for byte as it was. Otherwise each table that gains rows is rewritten in
+    canonical order (:mod:`nk_defections.canonical`) through :func:`~nk_defections.journal.replace_files`,
+    under the package's write lock, after finishing any merge an earlier process left half done.
+
+    Parameters
+    ----------
+    paths
+        The contributed files: ``*.json`` envelopes, ``*.jsonl`` files, ``<resource>.csv`` files.
+    package
+        The package folder; ``None`` finds it as DESIGN.md §3 says. The copy installed with the
+        Python package is never written (:class:`~nk_defections.canonical.ReadOnlyPackage`).
+    source_texts
+        Source id -> a file with that source's text, for the evidence check.
+    dry_run
+        Validate and say what would be added, but write nothing.
+    strict
+        Refuse on warnings too.
+    on_step
+        Called after each durable step of the write (for tests that kill it in between).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "contribution.json"
+    >>> _ = path.write_text("{}")
+    >>> add_contribution([path], dry_run=True).added
+    {}
+    """
+    try:
+        pkg = load_package_descriptor(package)
+    except PackageError as exc:
+        issue = Issue(C.PACKAGE_DESCRIPTOR, str(exc), file="datapackage.json")
+        return MergeResult(Report([issue]), dry_run=dry_run, refused=True)
+    if dry_run and is_installed_copy(pkg.root):
+        return _merge(paths, pkg.root, source_texts, dry_run=True, strict=strict, on_step=on_step)
+    root = writable_root(pkg)
+    with locked(root):
+        recovered = recover(root, resource_paths(pkg))
+        result = _merge(paths, root, source_texts, dry_run=dry_run, strict=strict, on_step=on_step)
+    result.recovered = recovered
+    return result
+
+
+def _merge(
+    paths: Iterable[Path | str],
+    root: Path,
+    source_texts: Mapping[str, Path | str] | None,
+    *,
+    dry_run: bool,
+    strict: bool,
+    on_step: StepHook | None,
+) -> MergeResult:
+    checked = check_contribution(paths, package=root, source_texts=source_texts)
+    result = MergeResult(checked.report, dry_run=dry_run)
+    if not checked.report.is_valid(strict=strict) or checked.package is None:
+        result.refused = True
+        return result
+    package = checked.package
+    contents = {}
+    for table, frame in checked.contribution.frames.items():
+        if frame.is_empty():
+            continue
+        result.added[table] = sorted(frame["id"].to_list())
+        contents[package.path(table)] = render_table(package, table, checked.merged(table))
+        result.written.append(package.resources[table]["path"])
+    if contents and not dry_run:
+        replace_files(package.root, contents, on_step=on_step)
+    return result

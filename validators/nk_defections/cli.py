@@ -189,6 +189,62 @@ def fmt(check: bool, package_dir: Path | None) -> None:
     sys.exit(EXIT_INVALID if check and result.diffs else EXIT_VALID)
 
 
+@cli.command()
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"), show_default=True, help="Where nk-defections-<version>/ and its zip are written.")
+@click.option("--package", "package_dir", type=click.Path(path_type=Path, file_okay=False), help="The package to release (default: the nearest datapackage.json).")
+@click.option("--previous", type=click.Path(exists=True, path_type=Path), help="The previous release (folder or .zip): fail unless the version moved as far as the changes since then require.")
+@click.option("--no-frictionless", is_flag=True, help="Skip the frictionless pass of the validation (our own checks still run).")
+def build(out: Path, package_dir: Path | None, previous: Path | None, no_frictionless: bool) -> None:
+    """Validate, then write the release: CSV, JSON and Parquet per table, datapackage.json with bytes
+    and sha256 per file, CODEBOOK.md, a timeline figure, SHA256SUMS and a zip; byte-identical on rebuild.
+
+    Exit 0 built, 1 the package has errors or the version was not bumped enough (nothing is written).
+    """
+    from .changes import VersionNotBumped
+    from .changes import iter_text as diff_text
+    from .release import MissingDependency, ReleaseRefused, build_release
+
+    try:
+        release = build_release(package_dir, out, previous=previous, frictionless=not no_frictionless)
+    except ReleaseRefused as exc:
+        _report(exc.report, "text", False)
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_INVALID)
+    except VersionNotBumped as exc:
+        for line in diff_text(exc.diff):
+            click.echo(line)
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_INVALID)
+    except MissingDependency as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_INVALID)
+    click.echo(str(release.folder))
+    click.echo(f"{release.archive}  sha256:{release.archive_sha256()}")
+
+
+@cli.command()
+@click.argument("old", type=click.Path(exists=True, path_type=Path))
+@click.argument("new", type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def diff(old: Path, new: Path, output_format: str) -> None:
+    """Compare two packages or releases (folders or .zip) record by record: added, removed, and
+    changed records with the fields that changed, schema changes, and the version bump they need.
+
+    Exit 0.
+    """
+    import json
+
+    from .bundle import open_bundle
+    from .changes import diff_packages, iter_text
+
+    result = diff_packages(open_bundle(old), open_bundle(new))
+    if output_format == "json":
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        for line in iter_text(result):
+            click.echo(line)
+
+
 def main() -> None:
     """Entry point: run the CLI; a fault in our own code is one line and exit 3, never a traceback."""
     from .package import PackageError

@@ -53,6 +53,10 @@ class ReleaseRefused(Exception):
         self.report = report
 
 
+class MissingDependency(Exception):
+    """A package that the release needs (matplotlib, for the figure) is not installed."""
+
+
 @dataclass(frozen=True)
 class Release:
     """A built release: its folder, its zip, and the files in the folder."""
@@ -216,7 +220,12 @@ def render_json(records: list[dict[str, Any]]) -> bytes:
 def write_contents(bundle: Bundle, folder: Path) -> list[str]:
     """Write every file of the release into *folder*; return their paths, sorted."""
     from .codebook import render_codebook
-    from .timeline import draw_timeline, write_figure
+
+    try:
+        from .timeline import draw_timeline, write_figure
+        import matplotlib  # noqa: F401 - imported lazily by the figure; checked here to fail early
+    except ImportError as exc:
+        raise MissingDependency(f"the release figure needs matplotlib: pip install 'nk-defections[release]' ({exc})") from exc
 
     package = bundle.package
     written: dict[str, bytes] = {}

@@ -23,6 +23,11 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--update-golden`` rewrites the expected findings of tests/fixtures/invalid/ for review."""
+    parser.addoption("--update-golden", action="store_true", help="rewrite tests/fixtures/invalid/*/expected.json")
+
+
 def copy_package(target: Path) -> Path:
     """Copy the shipped descriptor and data into *target* and return it."""
     target.mkdir(parents=True, exist_ok=True)

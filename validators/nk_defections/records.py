@@ -76,8 +76,10 @@ def nest(package: Package, rows: dict[str, list[Row]]) -> dict[str, list[Row]]:
                 home = by_id[parent_table].get(row.get(key)), prop, key
             if home and home[0] is not None:
                 parent, prop, key = home
-                child = {k: v for k, v in row.items() if k != key}
-                parent.setdefault(prop, []).append(child)
+                # Nest the row itself (already our copy), not a copy of it: claims about a
+                # child (a participant's role) are attached after the child is nested.
+                del row[key]
+                parent.setdefault(prop, []).append(row)
             else:
                 out[table].append(row)
     return {t: v for t, v in out.items() if v}

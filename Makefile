@@ -3,18 +3,25 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+VERSION = $(shell sed -n 's/^  "version": "\([^"]*\)".*/\1/p' datapackage.json)
 
-.PHONY: release validate test generate clean
+.PHONY: release figure validate test generate clean
 
-$(STAMP): pyproject.toml
+# datapackage.json holds the version: reinstall when it changes, so that the installed metadata agrees.
+$(STAMP): pyproject.toml datapackage.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,release]'
 	touch $(STAMP)
 
-## release: validate everything and build the release
+## release: validate everything, then build dist/nk-defections-<version>/ and its zip
+##          (PREVIOUS=path/to/previous-release.zip also checks that the version was bumped enough)
 release: $(STAMP)
-	$(BIN)/nk-defections validate
+	$(BIN)/nk-defections build --out dist $(if $(PREVIOUS),--previous $(PREVIOUS))
+
+## figure: refresh the README's figure (docs/timeline.png) from the release just built
+figure: release
+	cp dist/nk-defections-$(VERSION)/figures/timeline.png docs/timeline.png
 
 validate: $(STAMP)
 	$(BIN)/nk-defections validate

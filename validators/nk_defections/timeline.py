@@ -93,8 +93,8 @@ def _draw_posting(ax: Axes, posting: Mapping[str, Any], y: float) -> list[float]
     # Where it was certainly held: from the latest possible start to the earliest possible end,
     # widened to an attested day when that day is known exactly.
     attested_day = a_lo if has_attested and a_lo is not None and a_hi is not None and a_hi - a_lo <= 1 else None
-    core_lo = s_hi if has_start and s_lo is not None else attested_day
-    core_hi = e_lo if has_end and e_hi is not None else (a_hi if attested_day is not None else None)
+    core_lo = s_hi if has_start and s_hi is not None else attested_day
+    core_hi = e_lo if has_end and e_lo is not None else (a_hi if attested_day is not None else None)
     if core_lo is None and core_hi is not None and has_end:
         core_lo = core_hi
     if core_hi is None and core_lo is not None:
@@ -111,6 +111,8 @@ def _draw_posting(ax: Axes, posting: Mapping[str, Any], y: float) -> list[float]
         _fade(ax, core_lo, -1, y, height, POSTING_COLOUR, 0.8)
     elif has_start and s_lo is None and s_hi is not None:  # "[..B]": started on or before B
         _fade(ax, s_hi, -1, y, height, POSTING_COLOUR, 0.5)
+    if has_start and s_hi is None and s_lo is not None:  # "[A..]": started on or after A
+        _fade(ax, s_lo, 1, y, height, POSTING_COLOUR, 0.5)
     end_from = core_hi if core_hi is not None else s_hi
     if not has_end and end_from is not None:
         _fade(ax, end_from, 1, y, height, POSTING_COLOUR, 0.8)

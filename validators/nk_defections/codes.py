@@ -43,7 +43,6 @@ SCHEMA_MINIMUM = register("schema.minimum", E, "A number is below the field's mi
 SCHEMA_MAXIMUM = register("schema.maximum", E, "A number is above the field's maximum.")
 SCHEMA_FORMAT = register("schema.format", E, "A value is not of the field's format (a URI).")
 SCHEMA_ADDITIONAL_PROPERTIES = register("schema.additional-properties", E, "A record has a key its schema does not allow.")
-SCHEMA_OTHER = register("schema.other", E, "A record breaks another JSON Schema keyword.")
 
 # Dates and countries
 DATE_INVALID = register("date.invalid", E, "A date is not in the EDTF subset, or is not a calendar date (2023-02-30).")
@@ -79,7 +78,7 @@ REF_UNKNOWN = {
         ("motives", "motive", "a"),
         ("relationships", "relationship", "a"),
         ("statistics", "statistic", "a"),
-        ("claims", "claim", "a"),
+        # No column refers to a claim (record_id may name any row but a claim): no code for it.
     ]
 }
 REF_ID_EXISTS = register("ref.id-exists", E, "A contributed id is already in the package: ids are minted once.")

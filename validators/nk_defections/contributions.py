@@ -44,6 +44,15 @@ class Contribution:
 
     frames: dict[str, pl.DataFrame]
     issues: list[Issue] = field(default_factory=list)
+    #: For each JSON envelope: the physical line of every value, by pointer.
+    lines: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def located(self, issue: Issue) -> Issue:
+        """The issue with the line of the value its pointer names, if it is in a JSON envelope."""
+        lines = self.lines.get(issue.file or "")
+        if lines is None or issue.pointer is None:
+            return issue
+        return replace(issue, row=line_of(lines, issue.pointer))
 
     def ids(self) -> set[str]:
         """Every id the contribution carries, of any table."""
@@ -134,8 +143,8 @@ def _line_column(text: str, offset: int) -> tuple[int, int]:
     return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
-def parse_json(text: str) -> tuple[Any, str | None, int | None]:
-    """Parse strict JSON: return ``(value, None, None)`` or ``(None, message, line)``.
+def parse_json(text: str) -> tuple[Any, tuple[str, str, int | None] | None]:
+    """Parse strict JSON: return ``(value, None)``, or ``(None, (code, message, line))`` if it cannot be.
 
     Duplicate keys, NaN/Infinity and out-of-range numbers do not fail the parse: they are left in
     the value as markers (:func:`iter_markers` finds them), so that every one is reported.
@@ -143,14 +152,14 @@ def parse_json(text: str) -> tuple[Any, str | None, int | None]:
     Examples
     --------
     >>> parse_json('{"a": [1, 2]}')
-    ({'a': [1, 2]}, None, None)
-    >>> parse_json('{"a": ')[1:]
-    ('line 1, column 7: expecting a value', 1)
+    ({'a': [1, 2]}, None)
+    >>> parse_json('{"a": ')[1]
+    ('json.syntax', 'line 1, column 7: expecting value', 1)
     """
     deep = _too_deep(text)
     if deep is not None:
         line, column = _line_column(text, deep)
-        return None, f"line {line}, column {column}: nesting deeper than {MAX_DEPTH} levels", line
+        return None, (C.JSON_TOO_DEEP, f"line {line}, column {column}: nesting deeper than {MAX_DEPTH} levels", line)
     try:
         value = json.loads(
             text,
@@ -161,12 +170,12 @@ def parse_json(text: str) -> tuple[Any, str | None, int | None]:
         )
     except json.JSONDecodeError as exc:
         if not text.strip():
-            return None, "the file is empty; an empty contribution is {}", 1
+            return None, (C.JSON_SYNTAX, "the file is empty; an empty contribution is {}", 1)
         reason = exc.msg[0].lower() + exc.msg[1:]
-        return None, f"line {exc.lineno}, column {exc.colno}: {reason}", exc.lineno
+        return None, (C.JSON_SYNTAX, f"line {exc.lineno}, column {exc.colno}: {reason}", exc.lineno)
     except RecursionError:  # pragma: no cover - _too_deep catches this first
-        return None, f"nesting deeper than {MAX_DEPTH} levels", None
-    return value, None, None
+        return None, (C.JSON_TOO_DEEP, f"nesting deeper than {MAX_DEPTH} levels", None)
+    return value, None
 
 
 def iter_markers(value: Any, path: list[Any] | None = None) -> Iterator[tuple[list[Any], str, str]]:
@@ -282,6 +291,7 @@ class _Reader:
         self.rows: dict[str, list[dict[str, Any]]] = {t: [] for t in package.resources}
         self.csv_frames: dict[str, list[pl.DataFrame]] = {t: [] for t in package.resources}
         self.issues: list[Issue] = []
+        self.lines: dict[str, dict[str, int]] = {}
 
     def read(self, path: Path) -> None:
         display = str(path)
@@ -329,18 +339,19 @@ class _Reader:
         self.issues.append(Issue(code, message, file=file, **where))
 
     def _read_envelope(self, text: str, display: str) -> None:
-        value, error, line = parse_json(text)
+        value, error = parse_json(text)
         if error is not None:
-            self._issue(C.JSON_SYNTAX, error, display, row=line)
+            code, message, line = error
+            self._issue(code, message, display, row=line)
             return
         start = len(self.issues)
         before = {table: len(rows) for table, rows in self.rows.items()}
+        self.lines[display] = lines = pointer_lines(text)
         bad = self._markers(value, display, row=None, base=[])
         if not isinstance(value, dict):
-            kind = "an array" if isinstance(value, list) else f"a {type(value).__name__}"
             self._issue(
                 C.JSON_TOP_LEVEL,
-                f"the file holds {kind}; a contribution is an object of resource names, e.g. {{\"people\": [...]}}",
+                f"the file holds {_kind(value)}; a contribution is an object of resource names, e.g. {{\"people\": [...]}}",
                 display, pointer="",
             )
         else:
@@ -359,7 +370,9 @@ class _Reader:
                 for i, record in enumerate(records):
                     self._record(key, record, display, row=None, base=[key, i])
         self._drop_cascades(start, bad)
-        self._locate(text, start, before)
+        for table, rows in self.rows.items():
+            for row in rows[before[table]:]:
+                row["_line"] = line_of(lines, row["_pointer"])
 
     def _read_lines(self, text: str, display: str) -> None:
         lines = text.split("\n")
@@ -373,9 +386,10 @@ class _Reader:
             if not line.strip():
                 self._issue(C.JSON_SYNTAX, "blank line: every line holds one {\"resource\", \"record\"} object", display, row=number)
                 continue
-            value, error, _ = parse_json(line)
+            value, error = parse_json(line)
             if error is not None:
-                self._issue(C.JSON_SYNTAX, error.replace("line 1, column", "column", 1), display, row=number)
+                code, message, _ = error
+                self._issue(code, message.replace("line 1, column", "column", 1), display, row=number)
                 continue
             start = len(self.issues)
             bad = self._markers(value, display, row=number, base=[])
@@ -443,17 +457,6 @@ class _Reader:
             kept.append(issue)
         self.issues = kept
 
-    def _locate(self, text: str, start: int, before: dict[str, int]) -> None:
-        """Give every finding in a JSON envelope the physical line of the value it points at."""
-        lines = pointer_lines(text)
-        for i in range(start, len(self.issues)):
-            issue = self.issues[i]
-            if issue.row is None and issue.pointer is not None:
-                self.issues[i] = replace(issue, row=line_of(lines, issue.pointer))
-        for table, rows in self.rows.items():
-            for row in rows[before[table]:]:
-                row["_line"] = line_of(lines, row["_pointer"])
-
     def contribution(self) -> Contribution:
         frames = {}
         for table in self.package.resources:
@@ -462,7 +465,9 @@ class _Reader:
                 schema = {**{name: pl.String for name in self.package.field_names(table)}, "_file": pl.String, "_line": pl.Int64, "_pointer": pl.String}
                 parts.append(_marked(pl.DataFrame(self.rows[table], schema=schema, orient="row"), csv=False))
             frames[table] = pl.concat(parts) if parts else _marked(empty_frame(self.package, table), csv=False)
-        return Contribution(frames, self.issues)
+        contribution = Contribution(frames, lines=self.lines)
+        contribution.issues = [contribution.located(issue) for issue in self.issues]
+        return contribution
 
 
 def _kind(value: Any) -> str:
@@ -472,7 +477,13 @@ def _kind(value: Any) -> str:
         return "an object"
     if value is None:
         return "null"
-    return f"{type(value).__name__} {_safe(str(value))[:30]!r}"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, _Invalid):
+        return str(value)[:30]
+    if isinstance(value, str):
+        return f"the string {_safe(value)[:30]!r}"
+    return f"the number {value!r}"[:40]
 
 
 def _cell(field: dict[str, Any], value: Any) -> str | None:
@@ -565,6 +576,7 @@ def check_contribution(
     texts, found = _readable_texts(source_texts or {})
     issues += found
     issues += check_source_texts(pkg, _evidence_frames(frames, texts), texts)
+    issues = [contribution.located(issue) for issue in issues]
     return CheckedContribution(Report(issues, checked=contribution.counts()), pkg, base, contribution)
 
 

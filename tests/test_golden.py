@@ -1,0 +1,92 @@
+"""Golden cases: one folder per rule code under fixtures/invalid/, run through the CLI.
+
+A case folder holds ``input/`` (the contributed files), optionally ``texts/`` (source texts) and
+``options.json``, and ``expected.json`` (exit code and every finding). ``options.json`` may give
+``paths`` (instead of everything in input/), ``source_texts`` (source id -> file), or, for codes
+only the package itself can raise, ``package_patch``: ``[pointer, value]`` pairs applied to a copy
+of the shipped descriptor, which is then validated with ``validate --package``.
+Run ``pytest tests/test_golden.py --update-golden`` to rewrite the expected files, then review the diff.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from nk_defections import codes  # noqa: F401 - registers every code
+from nk_defections.cli import cli
+from nk_defections.issues import RULES
+
+from .conftest import ROOT, copy_package
+
+CASES = Path(__file__).parent / "fixtures" / "invalid"
+CODES = sorted(p.name for p in CASES.iterdir() if p.is_dir())
+
+
+def set_pointer(document: Any, pointer: str, value: Any) -> None:
+    """Set the value at an RFC 6901 pointer (creating the last key)."""
+    *parents, last = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
+    for part in parents:
+        document = document[int(part) if isinstance(document, list) else part]
+    document[int(last) if isinstance(document, list) else last] = value
+
+
+def run_case(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    options_file = folder / "options.json"
+    options = json.loads(options_file.read_text(encoding="utf-8")) if options_file.exists() else {}
+    args = ["validate", "--format", "json"]
+    if "package_patch" in options:
+        package = copy_package(tmp_path / "package")
+        descriptor = json.loads((package / "datapackage.json").read_text(encoding="utf-8"))
+        for pointer, value in options["package_patch"]:
+            set_pointer(descriptor, pointer, value)
+        (package / "datapackage.json").write_text(json.dumps(descriptor, indent=2), encoding="utf-8")
+        monkeypatch.chdir(package)
+        args += ["--package", "."]
+        if not options.get("frictionless"):
+            args.append("--no-frictionless")
+    else:
+        monkeypatch.chdir(folder)
+        args += ["--package", str(ROOT)]
+        for source_id, file in options.get("source_texts", {}).items():
+            args += ["--source-text", f"{source_id}={file}"]
+        inputs = folder / "input"
+        args += options.get("paths") or sorted(p.relative_to(folder).as_posix() for p in inputs.iterdir())
+    result = CliRunner().invoke(cli, args)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    report = json.loads(result.stdout)
+    return {"exit_code": result.exit_code, "valid": report["valid"], "issues": report["issues"]}
+
+
+@pytest.mark.parametrize("code", CODES, ids=CODES)
+def test_golden(code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    folder = CASES / code
+    found = run_case(folder, tmp_path, monkeypatch)
+    expected_file = folder / "expected.json"
+    if request.config.getoption("--update-golden"):
+        expected_file.write_text(json.dumps(found, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert code in {issue["code"] for issue in found["issues"]}, f"the case for {code} does not raise it"
+    expected = json.loads(expected_file.read_text(encoding="utf-8"))
+    assert found == expected
+
+
+def test_every_code_has_a_case() -> None:
+    assert sorted(RULES) == CODES
+
+
+def test_every_case_is_located() -> None:
+    """Every finding of a case names its file and a row or a pointer, except file-wide ones."""
+    for code in CODES:
+        expected = json.loads((CASES / code / "expected.json").read_text(encoding="utf-8"))
+        for issue in expected["issues"]:
+            if issue["code"] == "source.unknown-text-source":  # about an option, not a file
+                continue
+            assert issue["file"], (code, issue)
+            file_wide = issue["code"].startswith("package.") or issue["code"] in ("file.unreadable", "file.unknown-kind")
+            if not file_wide:
+                assert issue["row"] is not None or issue["pointer"] is not None, (code, issue)

@@ -338,3 +338,16 @@ def test_one_version_everywhere():
     assert f"## [{declared}]" in changelog
     section = changelog.split(f"## [{declared}]", 1)[1].split("\n## [", 1)[0]
     assert all(f"### {part}" in section for part in ("Data", "Schema", "Tools"))
+
+
+def _readme_block(language: str) -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return text.split(f"```{language}\n", 1)[1].split("```", 1)[0]
+
+
+def test_readme_examples_run(release):
+    namespace: dict = {}
+    exec(_readme_block("python"), namespace)  # noqa: S102 - our own README
+    query = _readme_block("sql").replace(f"dist/{release.folder.name}", release.folder.as_posix())
+    rows = duckdb.connect().sql(query).fetchall()
+    assert rows and all(row[-1] is not None for row in rows)

@@ -41,9 +41,9 @@ def empty_frame(package: Package, table: str) -> pl.DataFrame:
 
 def decode(data: bytes, display: str) -> tuple[str | None, list[Issue]]:
     """Decode UTF-8 (a BOM is accepted); name the line of the first bad byte."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_like_utf16(data):
         return None, [Issue(C.FILE_ENCODING, f"{display} is UTF-16; save it as UTF-8", file=display, row=1)]
-    if b"\x00" in data[:8192] or b"\x00" in data:
+    if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
         return None, [Issue(C.FILE_BINARY, f"{display} holds a NUL byte: it is not a text file", file=display, row=line)]
     if data.startswith(b"\xef\xbb\xbf"):
@@ -55,6 +55,15 @@ def decode(data: bytes, display: str) -> tuple[str | None, list[Issue]]:
         return None, [
             Issue(C.FILE_ENCODING, f"byte {data[exc.start]:#04x} at offset {exc.start} is not valid UTF-8", file=display, row=line)
         ]
+
+
+def _looks_like_utf16(data: bytes) -> bool:
+    # UTF-16 without a BOM: Latin text has a NUL in every other byte, and only there.
+    head = data[: min(64, len(data) - len(data) % 2)]
+    if len(head) < 4:
+        return False
+    even, odd = head[0::2], head[1::2]
+    return (odd.count(0) == len(odd) and 0 not in even) or (even.count(0) == len(even) and 0 not in odd)
 
 
 def _record_lines(text: bytes) -> tuple[np.ndarray, np.ndarray, int]:

@@ -42,6 +42,8 @@ def emit(
     message: Callable[[dict[str, Any]], str],
 ) -> Iterator[Issue]:
     """Yield one Issue per row of *rows* (only rows marked ``_report``)."""
+    if rows.is_empty():  # the common case; filtering an empty frame still costs a query
+        return
     if "_report" in rows.columns:
         rows = rows.filter(pl.col("_report"))
     for row in rows.iter_rows(named=True):

@@ -52,10 +52,23 @@ def add_field(d: dict) -> None:
 
 
 def add_resource(d: dict) -> None:
-    d["resources"].append({
-        "name": "sanctions", "type": "table", "path": "data/sanctions.csv", "format": "csv",
-        "schema": {"fields": [{"name": "id", "type": "string", "constraints": {"pattern": "snc-[0-9a-hjkmnp-tv-z]{8}"}}]},
-    })
+    d["resources"].append(
+        {
+            "name": "sanctions",
+            "type": "table",
+            "path": "data/sanctions.csv",
+            "format": "csv",
+            "schema": {
+                "fields": [
+                    {
+                        "name": "id",
+                        "type": "string",
+                        "constraints": {"pattern": "snc-[0-9a-hjkmnp-tv-z]{8}"},
+                    }
+                ]
+            },
+        }
+    )
 
 
 def _drop_column(name: str) -> Callable[[pl.DataFrame], pl.DataFrame]:
@@ -65,23 +78,84 @@ def _drop_column(name: str) -> Callable[[pl.DataFrame], pl.DataFrame]:
 CASES = {
     # name: (descriptor change, table edits, required bump)
     "no change": (None, {}, Bump.NONE),
-    "description reworded": (lambda d: resource(d, "people").update(description="Reworded."), {}, Bump.PATCH),
-    "value corrected": (None, {"people": lambda f: f.with_columns(
-        pl.when(pl.col("id") == "per-02d95gqk").then(pl.lit("Thae Yong-ho")).otherwise(pl.col("name")).alias("name"))}, Bump.PATCH),
-    "record added": (None, {"relationships": lambda f: pl.concat([f, f.head(1).with_columns(id=pl.lit("rel-zzzzzzzz"))])}, Bump.MINOR),
-    "field added": (add_field, {"people": lambda f: f.with_columns(nickname=pl.lit(None, pl.String))}, Bump.MINOR),
+    "description reworded": (
+        lambda d: resource(d, "people").update(description="Reworded."),
+        {},
+        Bump.PATCH,
+    ),
+    "value corrected": (
+        None,
+        {
+            "people": lambda f: f.with_columns(
+                pl.when(pl.col("id") == "per-02d95gqk")
+                .then(pl.lit("Thae Yong-ho"))
+                .otherwise(pl.col("name"))
+                .alias("name")
+            )
+        },
+        Bump.PATCH,
+    ),
+    "record added": (
+        None,
+        {
+            "relationships": lambda f: pl.concat(
+                [f, f.head(1).with_columns(id=pl.lit("rel-zzzzzzzz"))]
+            )
+        },
+        Bump.MINOR,
+    ),
+    "field added": (
+        add_field,
+        {"people": lambda f: f.with_columns(nickname=pl.lit(None, pl.String))},
+        Bump.MINOR,
+    ),
     "table added": (add_resource, {}, Bump.MINOR),
-    "vocabulary value added": (lambda d: field(d, "people", "gender")["constraints"]["enum"].append("unknown"), {}, Bump.MINOR),
-    "constraint loosened": (lambda d: field(d, "people", "name")["constraints"].update(maxLength=400), {}, Bump.MINOR),
+    "vocabulary value added": (
+        lambda d: field(d, "people", "gender")["constraints"]["enum"].append("unknown"),
+        {},
+        Bump.MINOR,
+    ),
+    "constraint loosened": (
+        lambda d: field(d, "people", "name")["constraints"].update(maxLength=400),
+        {},
+        Bump.MINOR,
+    ),
     "record removed": (None, {"relationships": lambda f: f.slice(1)}, Bump.MAJOR),
-    "field removed": (lambda d: resource(d, "people")["schema"]["fields"].remove(field(d, "people", "summary")),
-                      {"people": _drop_column("summary")}, Bump.MAJOR),
-    "field renamed": (rename_field, {"people": lambda f: f.rename({"summary": "abstract"})}, Bump.MAJOR),
-    "type changed": (lambda d: field(d, "people", "group_size_min").update(type="number"), {}, Bump.MAJOR),
-    "vocabulary value dropped": (lambda d: field(d, "people", "gender")["constraints"]["enum"].remove("other"), {}, Bump.MAJOR),
-    "field made required": (lambda d: field(d, "people", "gender")["constraints"].update(required=True), {}, Bump.MAJOR),
-    "bound tightened": (lambda d: field(d, "people", "name")["constraints"].update(maxLength=100), {}, Bump.MAJOR),
-    "pattern changed": (lambda d: field(d, "people", "nationality")["constraints"].update(pattern="[A-Z]{2}"), {}, Bump.MAJOR),
+    "field removed": (
+        lambda d: resource(d, "people")["schema"]["fields"].remove(field(d, "people", "summary")),
+        {"people": _drop_column("summary")},
+        Bump.MAJOR,
+    ),
+    "field renamed": (
+        rename_field,
+        {"people": lambda f: f.rename({"summary": "abstract"})},
+        Bump.MAJOR,
+    ),
+    "type changed": (
+        lambda d: field(d, "people", "group_size_min").update(type="number"),
+        {},
+        Bump.MAJOR,
+    ),
+    "vocabulary value dropped": (
+        lambda d: field(d, "people", "gender")["constraints"]["enum"].remove("other"),
+        {},
+        Bump.MAJOR,
+    ),
+    "field made required": (
+        lambda d: field(d, "people", "gender")["constraints"].update(required=True),
+        {},
+        Bump.MAJOR,
+    ),
+    "bound tightened": (
+        lambda d: field(d, "people", "name")["constraints"].update(maxLength=100),
+        {},
+        Bump.MAJOR,
+    ),
+    "pattern changed": (
+        lambda d: field(d, "people", "nationality")["constraints"].update(pattern="[A-Z]{2}"),
+        {},
+        Bump.MAJOR,
+    ),
 }
 
 
@@ -104,8 +178,14 @@ def test_each_class_of_change_needs_its_bump(tmp_path: Path, name: str):
     assert diff.required_bump() == CASES[name][2]
 
 
-@pytest.mark.parametrize("name", [n for n in CASES if CASES[n][2] > Bump.NONE], ids=[n for n in CASES if CASES[n][2] > Bump.NONE])
-def test_the_release_check_fails_below_the_required_bump_and_passes_at_it(tmp_path: Path, name: str):
+@pytest.mark.parametrize(
+    "name",
+    [n for n in CASES if CASES[n][2] > Bump.NONE],
+    ids=[n for n in CASES if CASES[n][2] > Bump.NONE],
+)
+def test_the_release_check_fails_below_the_required_bump_and_passes_at_it(
+    tmp_path: Path, name: str
+):
     new = changed_copy(tmp_path, name)
     required = CASES[name][2]
     old = open_bundle(ROOT)
@@ -146,13 +226,20 @@ def test_version_bump():
 
 def test_diff_names_the_records_and_fields_that_changed(tmp_path: Path):
     new = changed_copy(tmp_path, "value corrected")
-    edit_table(new, "relationships", lambda f: pl.concat([f.slice(1), f.head(1).with_columns(id=pl.lit("rel-zzzzzzzz"))]))
+    edit_table(
+        new,
+        "relationships",
+        lambda f: pl.concat([f.slice(1), f.head(1).with_columns(id=pl.lit("rel-zzzzzzzz"))]),
+    )
     removed = pl.read_csv(ROOT / "data/relationships.csv", infer_schema=False)["id"][0]
     diff = diff_packages(open_bundle(ROOT), open_bundle(new))
     assert diff.tables["relationships"].added == ["rel-zzzzzzzz"]
     assert diff.tables["relationships"].removed == [removed]
     [changed] = diff.tables["people"].changed
-    assert (changed.id, changed.fields) == ("per-02d95gqk", {"name": ("Tae Yongho", "Thae Yong-ho")})
+    assert (changed.id, changed.fields) == (
+        "per-02d95gqk",
+        {"name": ("Tae Yongho", "Thae Yong-ho")},
+    )
     assert not diff.tables["events"]
 
 
@@ -180,11 +267,30 @@ def test_build_with_previous_refuses_a_version_not_bumped_enough(tmp_path: Path)
     previous = write_release(open_bundle(ROOT), tmp_path / "old")
     new = changed_copy(tmp_path, "record added")
     first = pl.read_csv(ROOT / "data/relationships.csv", infer_schema=False)["id"][0]
-    edit_table(new, "claims", lambda f: pl.concat([f, f.filter((pl.col("record_id") == first) & (pl.col("field") == "*"))
-                                                   .head(1).with_columns(id=pl.lit("clm-zzzzzzzz"), record_id=pl.lit("rel-zzzzzzzz"))]))
+    edit_table(
+        new,
+        "claims",
+        lambda f: pl.concat(
+            [
+                f,
+                f.filter((pl.col("record_id") == first) & (pl.col("field") == "*"))
+                .head(1)
+                .with_columns(id=pl.lit("clm-zzzzzzzz"), record_id=pl.lit("rel-zzzzzzzz")),
+            ]
+        ),
+    )
     set_version(new, "0.1.1")
     out = tmp_path / "dist"
-    args = ["build", "--package", str(new), "--out", str(out), "--no-frictionless", "--previous", str(previous.archive)]
+    args = [
+        "build",
+        "--package",
+        str(new),
+        "--out",
+        str(out),
+        "--no-frictionless",
+        "--previous",
+        str(previous.archive),
+    ]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 1, result.output
     assert "need a minor bump" in result.output and "+ rel-zzzzzzzz" in result.output

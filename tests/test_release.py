@@ -29,7 +29,11 @@ TABLES = list(open_bundle(ROOT).package.resources)
 
 
 def files_of(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +51,13 @@ def test_layout(release):
     assert release.folder.name == f"nk-defections-{version_}"
     assert release.archive.name == f"nk-defections-{version_}.zip"
     files = set(files_of(release.folder))
-    expected = {"datapackage.json", "CODEBOOK.md", "SHA256SUMS", "figures/timeline.svg", "figures/timeline.png"}
+    expected = {
+        "datapackage.json",
+        "CODEBOOK.md",
+        "SHA256SUMS",
+        "figures/timeline.svg",
+        "figures/timeline.png",
+    }
     expected |= {f"data/{t}.csv" for t in TABLES} | {f"parquet/{t}.parquet" for t in TABLES}
     expected |= {f"json/{t}.json" for t in json_tables(open_bundle(ROOT).package)}
     assert files == expected
@@ -74,7 +84,9 @@ def test_zip_is_the_folder_with_fixed_metadata(release):
 def test_every_hash_and_size_in_the_descriptor_matches_its_file(release, descriptor):
     described = descriptor["resources"] + descriptor[RELEASE_FILES]
     paths = [entry["path"] for entry in described]
-    assert sorted(paths) == sorted(set(files_of(release.folder)) - {"datapackage.json", "SHA256SUMS"})
+    assert sorted(paths) == sorted(
+        set(files_of(release.folder)) - {"datapackage.json", "SHA256SUMS"}
+    )
     for entry in described:
         data = (release.folder / entry["path"]).read_bytes()
         assert entry["bytes"] == len(data), entry["path"]
@@ -99,7 +111,9 @@ def test_release_descriptor_passes_the_profile_check(release, descriptor):
 def test_release_passes_frictionless(release):
     from frictionless import Package as FrictionlessPackage
 
-    report = FrictionlessPackage(str(release.folder / "datapackage.json")).validate(limit_errors=10**6)
+    report = FrictionlessPackage(str(release.folder / "datapackage.json")).validate(
+        limit_errors=10**6
+    )
     assert report.valid, report.flatten(["type", "message"])[:5]
     # Assert on what it checked: every table, every row (a false pass checks nothing).
     assert sorted(task.name for task in report.tasks) == sorted(TABLES)
@@ -110,7 +124,9 @@ def test_release_passes_frictionless(release):
 def test_csv_keeps_the_project_cells_and_puts_bounds_after_each_date(release):
     bundle = open_bundle(ROOT)
     for table in TABLES:
-        released = pl.read_csv(release.folder / f"data/{table}.csv", infer_schema=False, null_values=[""])
+        released = pl.read_csv(
+            release.folder / f"data/{table}.csv", infer_schema=False, null_values=[""]
+        )
         project = bundle.string_frame(table)
         assert_frame_equal(released.select(project.columns), project)
         expected = []
@@ -119,7 +135,10 @@ def test_csv_keeps_the_project_cells_and_puts_bounds_after_each_date(release):
             expected += [name, f"{name}_min", f"{name}_max"] if name in dates else [name]
         assert released.columns == expected
         for name in dates:
-            cells = released[f"{name}_min"].drop_nulls().to_list() + released[f"{name}_max"].drop_nulls().to_list()
+            cells = (
+                released[f"{name}_min"].drop_nulls().to_list()
+                + released[f"{name}_max"].drop_nulls().to_list()
+            )
             assert all(len(c) == 10 and c[4] == c[7] == "-" for c in cells), (table, name)
 
 
@@ -136,10 +155,14 @@ def test_release_csv_has_lf_line_ends_and_no_bom(release):
 def test_polars_duckdb_and_csv_read_the_same_rows(release, table: str):
     path = release.folder / f"data/{table}.csv"
     with path.open(encoding="utf-8", newline="") as handle:
-        by_csv = [{k: (v if v != "" else None) for k, v in row.items()} for row in csv.DictReader(handle)]
+        by_csv = [
+            {k: (v if v != "" else None) for k, v in row.items()} for row in csv.DictReader(handle)
+        ]
     by_polars = pl.read_csv(path, infer_schema=False, null_values=[""]).to_dicts()
     connection = duckdb.connect()
-    relation = connection.sql(f"select * from read_csv('{path}', all_varchar = true, header = true)")
+    relation = connection.sql(
+        f"select * from read_csv('{path}', all_varchar = true, header = true)"
+    )
     by_duckdb = [dict(zip(relation.columns, row, strict=True)) for row in relation.fetchall()]
     assert by_polars == by_csv == by_duckdb
     assert len(by_csv) == load_table(table, path=ROOT).height
@@ -150,9 +173,12 @@ def test_duckdb_reads_the_parquet_with_the_same_values(release, table: str):
     path = release.folder / f"parquet/{table}.parquet"
     typed = load_table(table, path=release.folder)
     rows = duckdb.connect().sql(f"select * from read_parquet('{path}')").fetchall()
-    expected = [tuple(str(v) if isinstance(v, str) else v for v in row) for row in typed.cast(
-        {name: pl.String for name, dtype in typed.schema.items() if isinstance(dtype, pl.Enum)}
-    ).rows()]
+    expected = [
+        tuple(str(v) if isinstance(v, str) else v for v in row)
+        for row in typed.cast(
+            {name: pl.String for name, dtype in typed.schema.items() if isinstance(dtype, pl.Enum)}
+        ).rows()
+    ]
     assert rows == expected
 
 
@@ -167,16 +193,22 @@ def test_json_records_flatten_back_to_the_csv_rows(release):
     bundle = open_bundle(ROOT)
     flat: dict[str, list[dict]] = {t: [] for t in TABLES}
     for table in json_tables(bundle.package):
-        for record in json.loads((release.folder / f"json/{table}.json").read_text(encoding="utf-8")):
+        for record in json.loads(
+            (release.folder / f"json/{table}.json").read_text(encoding="utf-8")
+        ):
             for child, row, _ in flatten(table, record):
                 flat[child].append({k: cell_text(v) for k, v in row.items()})
     for table in TABLES:
-        released = pl.read_csv(release.folder / f"data/{table}.csv", infer_schema=False, null_values=[""])
+        released = pl.read_csv(
+            release.folder / f"data/{table}.csv", infer_schema=False, null_values=[""]
+        )
         expected = [
             {k: v for k, v in row.items() if v is not None}
             for row in released.select(bundle.package.field_names(table)).to_dicts()
         ]
-        assert sorted(flat[table], key=lambda r: r["id"]) == sorted(expected, key=lambda r: r["id"]), table
+        assert sorted(flat[table], key=lambda r: r["id"]) == sorted(
+            expected, key=lambda r: r["id"]
+        ), table
 
 
 def test_json_records_follow_the_json_schemas(release):
@@ -185,7 +217,9 @@ def test_json_records_follow_the_json_schemas(release):
     schemas = Schemas(open_bundle(ROOT).package)
     for table in json_tables(open_bundle(ROOT).package):
         validator = schemas.validator(table)
-        for record in json.loads((release.folder / f"json/{table}.json").read_text(encoding="utf-8")):
+        for record in json.loads(
+            (release.folder / f"json/{table}.json").read_text(encoding="utf-8")
+        ):
             assert list(validator.iter_errors(record)) == [], record["id"]
 
 
@@ -201,7 +235,11 @@ def test_loader_types_from_the_table_schema():
     assert load_table("statistics", path=ROOT).schema["value"] == pl.Float64
     assert load_table("sources", path=ROOT).schema["paragraphs"] == pl.Int64
     columns = list(postings.columns)
-    assert columns[columns.index("end_date") : columns.index("end_date") + 3] == ["end_date", "end_date_min", "end_date_max"]
+    assert columns[columns.index("end_date") : columns.index("end_date") + 3] == [
+        "end_date",
+        "end_date_min",
+        "end_date_max",
+    ]
 
 
 def test_project_release_folder_and_zip_load_the_same(release):
@@ -247,7 +285,9 @@ def test_importing_does_no_work(tmp_path: Path):
         "import sys; import nk_defections; "
         "print(sorted(m for m in ('matplotlib', 'duckdb', 'frictionless', 'pyarrow') if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "[]"
 
 
@@ -273,7 +313,9 @@ def test_figures_carry_no_build_metadata(release):
     svg = (release.folder / "figures/timeline.svg").read_text(encoding="utf-8")
     assert "<dc:date>" not in svg and "Matplotlib" not in svg
     png = (release.folder / "figures/timeline.png").read_bytes()
-    assert png.startswith(b"\x89PNG") and b"Software" not in png and b"matplotlib" not in png.lower()
+    assert (
+        png.startswith(b"\x89PNG") and b"Software" not in png and b"matplotlib" not in png.lower()
+    )
 
 
 def test_docs_copy_of_the_figure_exists():
@@ -290,10 +332,14 @@ def test_rebuild_replaces_the_old_release_and_leaves_no_temporary_files(tmp_path
     (first.folder / "stale.txt").write_text("from an older build", encoding="utf-8")
     second = write_release(bundle, tmp_path)
     assert not (second.folder / "stale.txt").exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([first.folder.name, first.archive.name])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [first.folder.name, first.archive.name]
+    )
 
 
-def test_a_failed_build_leaves_the_previous_release_untouched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_a_failed_build_leaves_the_previous_release_untouched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     from nk_defections import release as release_module
 
     bundle = open_bundle(ROOT)
@@ -307,7 +353,9 @@ def test_a_failed_build_leaves_the_previous_release_untouched(tmp_path: Path, mo
     with pytest.raises(OSError, match="disk full"):
         write_release(bundle, tmp_path)
     assert (files_of(first.folder), first.archive.read_bytes()) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([first.folder.name, first.archive.name])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [first.folder.name, first.archive.name]
+    )
 
 
 # ---- the command and the version ---------------------------------------------------------------
@@ -315,9 +363,14 @@ def test_a_failed_build_leaves_the_previous_release_untouched(tmp_path: Path, mo
 
 def test_build_refuses_an_invalid_package(package_copy: Path, tmp_path: Path):
     people = package_copy / "data" / "people.csv"
-    people.write_text(people.read_text(encoding="utf-8").replace(",named,individual,", ",famous,individual,", 1), encoding="utf-8")
+    people.write_text(
+        people.read_text(encoding="utf-8").replace(",named,individual,", ",famous,individual,", 1),
+        encoding="utf-8",
+    )
     out = tmp_path / "dist"
-    result = CliRunner().invoke(cli, ["build", "--package", str(package_copy), "--out", str(out), "--no-frictionless"])
+    result = CliRunner().invoke(
+        cli, ["build", "--package", str(package_copy), "--out", str(out), "--no-frictionless"]
+    )
     assert result.exit_code == 1, result.output
     assert "data/people.csv:2" in result.output and "identity_status" in result.output
     assert not out.exists() or not any(out.iterdir())
@@ -325,7 +378,9 @@ def test_build_refuses_an_invalid_package(package_copy: Path, tmp_path: Path):
 
 def test_build_command_writes_the_release(package_copy: Path, tmp_path: Path):
     out = tmp_path / "dist"
-    result = CliRunner().invoke(cli, ["build", "--package", str(package_copy), "--out", str(out), "--no-frictionless"])
+    result = CliRunner().invoke(
+        cli, ["build", "--package", str(package_copy), "--out", str(out), "--no-frictionless"]
+    )
     assert result.exit_code == 0, result.output
     archive = out / f"nk-defections-{open_bundle(ROOT).version}.zip"
     assert f"sha256:{hashlib.sha256(archive.read_bytes()).hexdigest()}" in result.output

@@ -37,7 +37,9 @@ def bound_names(column: str) -> tuple[str, str]:
 
 def is_table(resource: dict[str, Any]) -> bool:
     """Tell whether a resource is one of the package's CSV tables (not a derived file)."""
-    return resource.get("type", "table") == "table" and str(resource.get("path", "")).endswith(".csv")
+    return resource.get("type", "table") == "table" and str(resource.get("path", "")).endswith(
+        ".csv"
+    )
 
 
 def _source_resource(resource: dict[str, Any]) -> dict[str, Any]:
@@ -77,7 +79,9 @@ def check_hash(data: bytes, expected: str, what: str) -> None:
     except ValueError as exc:
         raise PackageError(f"{what}: unknown hash algorithm {algorithm!r}") from exc
     if actual != digest.lower():
-        raise PackageError(f"{what} does not match its {algorithm} hash in the descriptor: it has been altered")
+        raise PackageError(
+            f"{what} does not match its {algorithm} hash in the descriptor: it has been altered"
+        )
 
 
 @dataclass(frozen=True)
@@ -122,14 +126,18 @@ class Bundle:
             try:
                 return archive.read(self.member_prefix + relative)
             except KeyError as exc:
-                raise PackageError(f"{self.location.name} has no member {self.member_prefix + relative}") from exc
+                raise PackageError(
+                    f"{self.location.name} has no member {self.member_prefix + relative}"
+                ) from exc
 
     def resource(self, table: str) -> dict[str, Any]:
         """The stored resource of *table*."""
         for resource in self.descriptor["resources"]:
             if resource.get("name") == table and is_table(resource):
                 return resource
-        raise KeyError(f"{table!r} is not a table of the package; one of: {', '.join(self.package.resources)}")
+        raise KeyError(
+            f"{table!r} is not a table of the package; one of: {', '.join(self.package.resources)}"
+        )
 
     def table_bytes(self, table: str) -> bytes:
         """The CSV bytes of *table*, checked against the descriptor's ``hash`` when it has one."""
@@ -145,7 +153,9 @@ class Bundle:
 
     def string_frame(self, table: str, *, with_bounds: bool = False) -> pl.DataFrame:
         """The rows of *table* as strings (empty cells as null), in the declared column order."""
-        columns = [f["name"] for f in self.resource(table)["schema"]["fields"]] if with_bounds else None
+        columns = (
+            [f["name"] for f in self.resource(table)["schema"]["fields"]] if with_bounds else None
+        )
         frame = pl.read_csv(
             io.BytesIO(self.table_bytes(table)),
             infer_schema=False,

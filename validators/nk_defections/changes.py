@@ -48,7 +48,12 @@ class SchemaChange:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
-        return {"bump": str(self.bump), "table": self.table, "field": self.field, "message": self.message}
+        return {
+            "bump": str(self.bump),
+            "table": self.table,
+            "field": self.field,
+            "message": self.message,
+        }
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,10 @@ class RecordChange:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
-        return {"id": self.id, "fields": {k: {"old": o, "new": n} for k, (o, n) in self.fields.items()}}
+        return {
+            "id": self.id,
+            "fields": {k: {"old": o, "new": n} for k, (o, n) in self.fields.items()},
+        }
 
 
 @dataclass
@@ -108,7 +116,9 @@ class Diff:
             "old_version": self.old_version,
             "new_version": self.new_version,
             "required_bump": str(self.required_bump()),
-            "version_bump": str(b) if (b := version_bump(self.old_version, self.new_version)) is not None else "backwards",
+            "version_bump": str(b)
+            if (b := version_bump(self.old_version, self.new_version)) is not None
+            else "backwards",
             "schema": [c.to_dict() for c in self.schema],
             "tables": {
                 table: {
@@ -126,7 +136,13 @@ class VersionNotBumped(Exception):
 
     def __init__(self, diff: Diff) -> None:
         actual = version_bump(diff.old_version, diff.new_version)
-        moved = "went backwards" if actual is None else f"is a {actual} bump" if actual else "did not change"
+        moved = (
+            "went backwards"
+            if actual is None
+            else f"is a {actual} bump"
+            if actual
+            else "did not change"
+        )
         super().__init__(
             f"version {diff.new_version} {moved} from {diff.old_version}, "
             f"but the changes since then need a {diff.required_bump()} bump"
@@ -165,7 +181,9 @@ def version_bump(old: str, new: str) -> Bump | None:
     return Bump.NONE
 
 
-def _constraint_changes(table: str, name: str, old: dict[str, Any], new: dict[str, Any]) -> Iterator[SchemaChange]:
+def _constraint_changes(
+    table: str, name: str, old: dict[str, Any], new: dict[str, Any]
+) -> Iterator[SchemaChange]:
     def change(bump: Bump, message: str) -> SchemaChange:
         return SchemaChange(bump, table, name, message)
 
@@ -183,7 +201,9 @@ def _constraint_changes(table: str, name: str, old: dict[str, Any], new: dict[st
                 yield change(Bump.MAJOR, "vocabulary imposed")
             else:
                 if dropped := [v for v in before if v not in after]:
-                    yield change(Bump.MAJOR, f"vocabulary: {', '.join(map(str, dropped))} no longer allowed")
+                    yield change(
+                        Bump.MAJOR, f"vocabulary: {', '.join(map(str, dropped))} no longer allowed"
+                    )
                 if added := [v for v in after if v not in before]:
                     yield change(Bump.MINOR, f"vocabulary: {', '.join(map(str, added))} added")
         elif key in ("minimum", "minLength", "exclusiveMinimum"):
@@ -200,10 +220,16 @@ def _field_changes(table: str, old: dict[str, Any], new: dict[str, Any]) -> Iter
     name = old["name"]
     if old.get("type") != new.get("type"):
         yield SchemaChange(Bump.MAJOR, table, name, f"type: {old.get('type')} → {new.get('type')}")
-    yield from _constraint_changes(table, name, old.get("constraints", {}), new.get("constraints", {}))
+    yield from _constraint_changes(
+        table, name, old.get("constraints", {}), new.get("constraints", {})
+    )
     for key in sorted((set(old) | set(new)) - {"name", "type", "constraints"}):
         if old.get(key) != new.get(key):
-            bump = Bump.PATCH if key in ("description", "title", "example", "categories") else Bump.MAJOR
+            bump = (
+                Bump.PATCH
+                if key in ("description", "title", "example", "categories")
+                else Bump.MAJOR
+            )
             yield SchemaChange(bump, table, name, f"{key} changed")
 
 
@@ -222,14 +248,24 @@ def schema_changes(old: Bundle, new: Bundle) -> list[SchemaChange]:
                 out.append(SchemaChange(Bump.MAJOR, table, name, "field removed or renamed"))
             else:
                 out += _field_changes(table, old_field, new_fields[name])
-        out += [SchemaChange(Bump.MINOR, table, n, "field added") for n in new_fields if n not in old_fields]
+        out += [
+            SchemaChange(Bump.MINOR, table, n, "field added")
+            for n in new_fields
+            if n not in old_fields
+        ]
         for key in ("primaryKey", "foreignKeys"):
-            if before.resources[table]["schema"].get(key) != after.resources[table]["schema"].get(key):
+            if before.resources[table]["schema"].get(key) != after.resources[table]["schema"].get(
+                key
+            ):
                 out.append(SchemaChange(Bump.MAJOR, table, None, f"{key} changed"))
         for key in ("title", "description"):
             if before.resources[table].get(key) != after.resources[table].get(key):
                 out.append(SchemaChange(Bump.PATCH, table, None, f"{key} changed"))
-    out += [SchemaChange(Bump.MINOR, t, None, "table added") for t in after.resources if t not in before.resources]
+    out += [
+        SchemaChange(Bump.MINOR, t, None, "table added")
+        for t in after.resources
+        if t not in before.resources
+    ]
     return out
 
 

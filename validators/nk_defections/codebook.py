@@ -61,7 +61,9 @@ def _table_section(package: Package, resource: dict[str, Any], frame: pl.DataFra
     ]
     keys = package.foreign_keys(table)
     if keys:
-        lines.append("- **References:** " + ", ".join(f"`{column}` → {target}" for column, target in keys))
+        lines.append(
+            "- **References:** " + ", ".join(f"`{column}` → {target}" for column, target in keys)
+        )
     lines += ["", "| field | type | required | non-empty | description |", "|---|---|---|---:|---|"]
     vocabularies = []
     for field in resource["schema"]["fields"]:
@@ -76,7 +78,11 @@ def _table_section(package: Package, resource: dict[str, Any], frame: pl.DataFra
         if constraints.get("enum"):
             vocabularies.append((name, constraints["enum"]))
     for name, values in vocabularies:
-        counts = dict(frame[name].cast(pl.String).value_counts().iter_rows()) if name in frame.columns else {}
+        counts = (
+            dict(frame[name].cast(pl.String).value_counts().iter_rows())
+            if name in frame.columns
+            else {}
+        )
         lines += ["", f"`{name}` vocabulary:", "", "| value | rows |", "|---|---:|"]
         lines += [f"| `{value}` | {counts.get(value, 0)} |" for value in values]
         lines.append(f"| *(empty)* | {counts.get(None, 0)} |")

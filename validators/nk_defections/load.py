@@ -74,7 +74,9 @@ def typed_frame(package: Package, table: str, frame: pl.DataFrame) -> pl.DataFra
 def _load(bundle: Bundle, name: str) -> pl.DataFrame:
     package = bundle.package
     if name not in package.resources:
-        raise KeyError(f"{name!r} is not a table of the package; one of: {', '.join(package.resources)}")
+        raise KeyError(
+            f"{name!r} is not a table of the package; one of: {', '.join(package.resources)}"
+        )
     frame = bundle.string_frame(name, with_bounds=bundle.stored_bounds(name))
     return typed_frame(package, name, frame)
 

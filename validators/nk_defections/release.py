@@ -41,7 +41,11 @@ from .records import nest, typed_rows
 ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 ZIP_FILE_MODE = 0o100644
 #: Fixed Parquet settings: the bytes depend on the data and the polars version only.
-PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "compression_level": 10, "statistics": True}
+PARQUET_OPTIONS: dict[str, Any] = {
+    "compression": "zstd",
+    "compression_level": 10,
+    "statistics": True,
+}
 RELEASE_FILES = "release_files"
 
 
@@ -160,7 +164,9 @@ def write_release(bundle: Bundle, out: Path) -> Release:
     return Release(bundle.version, target, archive, tuple(files))
 
 
-def _release_csv(package: Package, table: str, strings: pl.DataFrame, typed: pl.DataFrame) -> pl.DataFrame:
+def _release_csv(
+    package: Package, table: str, strings: pl.DataFrame, typed: pl.DataFrame
+) -> pl.DataFrame:
     """The project's cells as they are, plus the bounds as ISO dates (the typed frame's order)."""
     columns = [
         strings[name] if name in strings.columns else typed[name].dt.strftime("%Y-%m-%d")
@@ -200,7 +206,9 @@ def _release_resource(package: Package, table: str, data: bytes) -> dict[str, An
     return resource
 
 
-def _extra_file(path: str, data: bytes, mediatype: str, description: str, **more: str) -> dict[str, Any]:
+def _extra_file(
+    path: str, data: bytes, mediatype: str, description: str, **more: str
+) -> dict[str, Any]:
     return {
         "path": path,
         "format": path.rsplit(".", 1)[-1],
@@ -222,10 +230,13 @@ def write_contents(bundle: Bundle, folder: Path) -> list[str]:
     from .codebook import render_codebook
 
     try:
-        from .timeline import draw_timeline, write_figure
         import matplotlib  # noqa: F401 - imported lazily by the figure; checked here to fail early
+
+        from .timeline import draw_timeline, write_figure
     except ImportError as exc:
-        raise MissingDependency(f"the release figure needs matplotlib: pip install 'nk-defections[release]' ({exc})") from exc
+        raise MissingDependency(
+            f"the release figure needs matplotlib: pip install 'nk-defections[release]' ({exc})"
+        ) from exc
 
     package = bundle.package
     written: dict[str, bytes] = {}
@@ -242,18 +253,29 @@ def write_contents(bundle: Bundle, folder: Path) -> list[str]:
     resources, extras = [], []
 
     for table in package.resources:
-        data = put(f"data/{table}.csv", _release_csv(package, table, strings[table], typed[table]).write_csv(
-            line_terminator="\n", null_value="", quote_style="necessary"
-        ).encode("utf-8"))
+        data = put(
+            f"data/{table}.csv",
+            _release_csv(package, table, strings[table], typed[table])
+            .write_csv(line_terminator="\n", null_value="", quote_style="necessary")
+            .encode("utf-8"),
+        )
         resources.append(_release_resource(package, table, data))
 
-    rows = {t: list(typed_rows(package, t, strings[t].iter_rows(named=True))) for t in package.resources}
+    rows = {
+        t: list(typed_rows(package, t, strings[t].iter_rows(named=True))) for t in package.resources
+    }
     nested = nest(package, rows)
     for table in [*json_tables(package), *(t for t in nested if t not in json_tables(package))]:
         data = put(f"json/{table}.json", render_json(nested.get(table, [])))
-        extras.append(_extra_file(
-            f"json/{table}.json", data, "application/json", _json_description(package, table), resource=table
-        ))
+        extras.append(
+            _extra_file(
+                f"json/{table}.json",
+                data,
+                "application/json",
+                _json_description(package, table),
+                resource=table,
+            )
+        )
 
     for table in package.resources:
         path = f"parquet/{table}.parquet"
@@ -261,26 +283,49 @@ def write_contents(bundle: Bundle, folder: Path) -> list[str]:
         target.parent.mkdir(parents=True, exist_ok=True)
         typed[table].write_parquet(target, **PARQUET_OPTIONS)
         data = written.setdefault(path, target.read_bytes())
-        extras.append(_extra_file(
-            path, data, "application/vnd.apache.parquet",
-            f"{table}, typed: vocabularies as Enum, date bounds as Date, integers and numbers as declared.",
-            resource=table,
-        ))
+        extras.append(
+            _extra_file(
+                path,
+                data,
+                "application/vnd.apache.parquet",
+                f"{table}, typed: vocabularies as Enum, date bounds as Date, integers and numbers as declared.",
+                resource=table,
+            )
+        )
 
     figure = draw_timeline(typed, bundle.version)
-    for path, mediatype in (("figures/timeline.svg", "image/svg+xml"), ("figures/timeline.png", "image/png")):
+    for path, mediatype in (
+        ("figures/timeline.svg", "image/svg+xml"),
+        ("figures/timeline.png", "image/png"),
+    ):
         data = put(path, write_figure(figure, path.rsplit(".", 1)[-1]))
-        extras.append(_extra_file(
-            path, data, mediatype,
-            "Every person's postings and the events they took part in, at the precision the sources give.",
-        ))
+        extras.append(
+            _extra_file(
+                path,
+                data,
+                mediatype,
+                "Every person's postings and the events they took part in, at the precision the sources give.",
+            )
+        )
 
-    descriptor = {k: v for k, v in bundle.descriptor.items() if k not in ("resources", RELEASE_FILES)}
+    descriptor = {
+        k: v for k, v in bundle.descriptor.items() if k not in ("resources", RELEASE_FILES)
+    }
     descriptor["resources"] = resources
     codebook = put("CODEBOOK.md", render_codebook(descriptor, typed).encode("utf-8"))
-    extras.append(_extra_file("CODEBOOK.md", codebook, "text/markdown", "Every table and field: type, vocabulary, description, counts."))
+    extras.append(
+        _extra_file(
+            "CODEBOOK.md",
+            codebook,
+            "text/markdown",
+            "Every table and field: type, vocabulary, description, counts.",
+        )
+    )
     descriptor[RELEASE_FILES] = sorted(extras, key=lambda e: e["path"])
-    put("datapackage.json", (json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+    put(
+        "datapackage.json",
+        (json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
+    )
     put("SHA256SUMS", render_sha256sums(written).encode("utf-8"))
     return sorted(written)
 
@@ -310,6 +355,8 @@ def write_zip(folder: Path, target: Path, files: list[str]) -> None:
         for path in sorted(files):
             info = zipfile.ZipInfo(f"{folder.name}/{path}", date_time=ZIP_DATE_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 3  # Unix, whatever builds it, so that the modes below mean the same
+            info.create_system = (
+                3  # Unix, whatever builds it, so that the modes below mean the same
+            )
             info.external_attr = ZIP_FILE_MODE << 16
             archive.writestr(info, (folder / path).read_bytes(), compresslevel=9)

@@ -53,7 +53,9 @@ def _num(day: datetime.date) -> float:
     return float(date2num(day))
 
 
-def _fade(ax: Axes, start: float, direction: int, y: float, height: float, colour: str, alpha: float) -> None:
+def _fade(
+    ax: Axes, start: float, direction: int, y: float, height: float, colour: str, alpha: float
+) -> None:
     """A band that fades out from *start* in *direction* (-1 left, +1 right), ending in an arrow."""
     step = FADE_DAYS / FADE_STEPS
     for i in range(FADE_STEPS):
@@ -61,15 +63,21 @@ def _fade(ax: Axes, start: float, direction: int, y: float, height: float, colou
         ax.add_patch(_rect(left, y, step, height, colour, alpha * (1 - i / FADE_STEPS)))
     tip = start + direction * FADE_DAYS
     ax.annotate(
-        "", xy=(tip + direction * 60, y), xytext=(tip, y),
+        "",
+        xy=(tip + direction * 60, y),
+        xytext=(tip, y),
         arrowprops={"arrowstyle": "-|>", "color": colour, "alpha": 0.5, "lw": 1},
     )
 
 
-def _rect(left: float, y: float, width: float, height: float, colour: str, alpha: float, **more: Any):
+def _rect(
+    left: float, y: float, width: float, height: float, colour: str, alpha: float, **more: Any
+):
     from matplotlib.patches import Rectangle
 
-    return Rectangle((left, y - height / 2), max(width, 0.0), height, facecolor=colour, alpha=alpha, lw=0, **more)
+    return Rectangle(
+        (left, y - height / 2), max(width, 0.0), height, facecolor=colour, alpha=alpha, lw=0, **more
+    )
 
 
 def _span(frame_row: Mapping[str, Any], column: str) -> tuple[float | None, float | None, bool]:
@@ -92,7 +100,11 @@ def _draw_posting(ax: Axes, posting: Mapping[str, Any], y: float) -> list[float]
     marks = [v for v in (s_lo, s_hi, e_lo, e_hi, a_lo, a_hi) if v is not None]
     # Where it was certainly held: from the latest possible start to the earliest possible end,
     # widened to an attested day when that day is known exactly.
-    attested_day = a_lo if has_attested and a_lo is not None and a_hi is not None and a_hi - a_lo <= 1 else None
+    attested_day = (
+        a_lo
+        if has_attested and a_lo is not None and a_hi is not None and a_hi - a_lo <= 1
+        else None
+    )
     core_lo = s_hi if has_start and s_hi is not None else attested_day
     core_hi = e_lo if has_end and e_lo is not None else (a_hi if attested_day is not None else None)
     if core_lo is None and core_hi is not None and has_end:
@@ -106,7 +118,11 @@ def _draw_posting(ax: Axes, posting: Mapping[str, Any], y: float) -> list[float]
     if core_lo is not None and core_hi is not None and core_hi > core_lo:
         ax.add_patch(_rect(core_lo, y, core_hi - core_lo, height, POSTING_COLOUR, 0.95))
     if has_attested and attested_day is None and a_lo is not None and a_hi is not None:
-        ax.add_patch(_rect(a_lo, y, a_hi - a_lo, height, POSTING_COLOUR, 0.35, hatch="////", edgecolor="white"))
+        ax.add_patch(
+            _rect(
+                a_lo, y, a_hi - a_lo, height, POSTING_COLOUR, 0.35, hatch="////", edgecolor="white"
+            )
+        )
     if not has_start and core_lo is not None:
         _fade(ax, core_lo, -1, y, height, POSTING_COLOUR, 0.8)
     elif has_start and s_lo is None and s_hi is not None:  # "[..B]": started on or before B
@@ -122,7 +138,15 @@ def _draw_posting(ax: Axes, posting: Mapping[str, Any], y: float) -> list[float]
     open_start = (not has_start and core_lo is not None) or (has_start and s_lo is None)
     label_at = min(marks) - (FADE_DAYS if open_start else 0) if marks else None
     if label_at is not None:
-        ax.text(label_at, y + 0.11, str(posting["title"]), fontsize=7, va="bottom", ha="left", color="#1f3b5c")
+        ax.text(
+            label_at,
+            y + 0.11,
+            str(posting["title"]),
+            fontsize=7,
+            va="bottom",
+            ha="left",
+            color="#1f3b5c",
+        )
     return marks
 
 
@@ -223,13 +247,21 @@ def draw_timeline(tables: Mapping[str, pl.DataFrame], version: str) -> Figure:
         .filter(pl.col("participant_id").is_in(people["id"].implode()))
         .sort("event_id", "id")
     )
-    everything = _bounds_all(postings, ("start_date", "end_date", "attested_date")) + _bounds_all(taking_part, ("date",))
-    first, last = (min(everything), max(everything)) if everything else (_num(datetime.date(2000, 1, 1)), _num(datetime.date(2001, 1, 1)))
+    everything = _bounds_all(postings, ("start_date", "end_date", "attested_date")) + _bounds_all(
+        taking_part, ("date",)
+    )
+    first, last = (
+        (min(everything), max(everything))
+        if everything
+        else (_num(datetime.date(2000, 1, 1)), _num(datetime.date(2001, 1, 1)))
+    )
     x_min, x_max = first - FADE_DAYS - 200, last + FADE_DAYS + 200
     char_days = (x_max - x_min) / 150
 
     earliest = {}
-    for person_id, values in _group_bounds(postings, "person_id", ("start_date", "end_date", "attested_date")).items():
+    for person_id, values in _group_bounds(
+        postings, "person_id", ("start_date", "end_date", "attested_date")
+    ).items():
         earliest[person_id] = min(values)
     for person_id, values in _group_bounds(taking_part, "participant_id", ("date",)).items():
         earliest[person_id] = min([*values, earliest.get(person_id, values[0])])
@@ -240,12 +272,27 @@ def draw_timeline(tables: Mapping[str, pl.DataFrame], version: str) -> Figure:
 
     plan = []  # (person, postings with lanes, events with lanes, height)
     for person in order:
-        own_postings = list(postings.filter(pl.col("person_id") == person["id"]).iter_rows(named=True))
-        own_events = list(taking_part.filter(pl.col("participant_id") == person["id"]).iter_rows(named=True))
+        own_postings = list(
+            postings.filter(pl.col("person_id") == person["id"]).iter_rows(named=True)
+        )
+        own_events = list(
+            taking_part.filter(pl.col("participant_id") == person["id"]).iter_rows(named=True)
+        )
         posting_lanes = _lanes([_posting_extent(p, char_days) for p in own_postings])
         event_lanes = _lanes([_event_extent(e) for e in own_events])
-        height = max(1 + max(posting_lanes, default=-1), 1) * POSTING_LANE + max(1 + max(event_lanes, default=-1), 1) * EVENT_LANE + 0.2
-        plan.append((person, list(zip(own_postings, posting_lanes)), list(zip(own_events, event_lanes)), height))
+        height = (
+            max(1 + max(posting_lanes, default=-1), 1) * POSTING_LANE
+            + max(1 + max(event_lanes, default=-1), 1) * EVENT_LANE
+            + 0.2
+        )
+        plan.append(
+            (
+                person,
+                list(zip(own_postings, posting_lanes, strict=False)),
+                list(zip(own_events, event_lanes, strict=False)),
+                height,
+            )
+        )
     total = sum(height for *_, height in plan)
 
     inches = 1.9 + 0.62 * total
@@ -282,22 +329,49 @@ def draw_timeline(tables: Mapping[str, pl.DataFrame], version: str) -> Figure:
         ax.spines[side].set_visible(False)
     ax.set_title(
         f"nk-defections {version}: people, their postings and the events they took part in",
-        fontsize=11, loc="left", pad=8,
+        fontsize=11,
+        loc="left",
+        pad=8,
     )
     handles = [
         Patch(facecolor=POSTING_COLOUR, alpha=0.95, label="posting: certainly held"),
         Patch(facecolor=POSTING_COLOUR, alpha=0.3, label="posting: started or ended within"),
-        Patch(facecolor=POSTING_COLOUR, alpha=0.35, hatch="////", edgecolor="white", label="posting: held on some day within"),
-        Line2D([], [], color=POSTING_COLOUR, alpha=0.5, marker=">", lw=1, label="open end: fades out"),
-        Line2D([], [], color=OTHER_EVENT_COLOUR, marker="D", markersize=5, lw=0, label="event on a known day"),
+        Patch(
+            facecolor=POSTING_COLOUR,
+            alpha=0.35,
+            hatch="////",
+            edgecolor="white",
+            label="posting: held on some day within",
+        ),
+        Line2D(
+            [], [], color=POSTING_COLOUR, alpha=0.5, marker=">", lw=1, label="open end: fades out"
+        ),
+        Line2D(
+            [],
+            [],
+            color=OTHER_EVENT_COLOUR,
+            marker="D",
+            markersize=5,
+            lw=0,
+            label="event on a known day",
+        ),
         Patch(facecolor=OTHER_EVENT_COLOUR, alpha=0.45, label="event on some day within"),
         Patch(facecolor=OTHER_EVENT_COLOUR, alpha=0.9, label="event lasting (thin)"),
     ]
     handles += [
-        Patch(facecolor=EVENT_COLOURS.get(t, OTHER_EVENT_COLOUR), alpha=0.7, label=t.replace("_", " "))
+        Patch(
+            facecolor=EVENT_COLOURS.get(t, OTHER_EVENT_COLOUR), alpha=0.7, label=t.replace("_", " ")
+        )
         for t in sorted(used_types)
     ]
-    figure.legend(handles=handles, loc="lower left", ncol=5, fontsize=7, frameon=False, bbox_to_anchor=(0.02, 0.0))
+    figure.legend(
+        handles=handles,
+        loc="lower left",
+        ncol=5,
+        fontsize=7,
+        frameon=False,
+        bbox_to_anchor=(0.02, 0.0),
+    )
     return figure
 
 
@@ -305,7 +379,9 @@ def _bounds_all(frame: pl.DataFrame, columns: tuple[str, ...]) -> list[float]:
     return [v for row in frame.iter_rows(named=True) for v in _bounds(row, columns)]
 
 
-def _group_bounds(frame: pl.DataFrame, key: str, columns: tuple[str, ...]) -> dict[str, list[float]]:
+def _group_bounds(
+    frame: pl.DataFrame, key: str, columns: tuple[str, ...]
+) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {}
     for row in frame.iter_rows(named=True):
         values = _bounds(row, columns)

@@ -297,8 +297,8 @@ class _Reader:
         display = str(path)
         kind = path.suffix.lower()
         if kind == ".csv" and path.stem not in self.package.resources:
-            hint = difflib.get_close_matches(path.stem, list(self.package.resources), n=1)
-            suggestion = f"; did you mean {hint[0]}.csv?" if hint else f"; one of: {', '.join(self.package.resources)}"
+            hint = _nearest_resource(path.stem, self.package)
+            suggestion = f"; did you mean {hint}.csv?" if hint else f"; one of: {', '.join(self.package.resources)}"
             self._issue(C.FILE_UNKNOWN_KIND, f"{path.name} is not named after a resource{suggestion}", display)
             return
         if not path.exists():
@@ -423,7 +423,10 @@ class _Reader:
         from .jsonerrors import iter_schema_issues
 
         validator = self.schemas.validator(table)
-        self.issues += iter_schema_issues(validator.iter_errors(record), self.package, table, file=display, row=row, base=base)
+        found = list(iter_schema_issues(validator.iter_errors(record), self.package, table, file=display, row=row, base=base))
+        # A value of the wrong type also fails its enum, pattern or length: say only what is wrong first.
+        mistyped = {i.pointer for i in found if i.code == C.SCHEMA_TYPE}
+        self.issues += [i for i in found if i.code == C.SCHEMA_TYPE or i.pointer not in mistyped]
         if not isinstance(record, dict):
             return
         for child, flat, pointer in flatten(table, record, escape_pointer(base)):
@@ -433,8 +436,8 @@ class _Reader:
             self.rows[child].append(cells)
 
     def _unknown_resource(self, name: str, display: str, *, pointer: str, row: int | None) -> None:
-        hint = difflib.get_close_matches(name, list(self.package.resources), n=1)
-        suggestion = f"; did you mean {hint[0]!r}?" if hint else f"; one of: {', '.join(self.package.resources)}"
+        hint = _nearest_resource(name, self.package)
+        suggestion = f"; did you mean {hint!r}?" if hint else f"; one of: {', '.join(self.package.resources)}"
         self._issue(C.JSON_UNKNOWN_RESOURCE, f"{_safe(name)!r} is not a resource{suggestion}", display, pointer=pointer, row=row)
 
     def _markers(self, value: Any, display: str, *, row: int | None, base: list[Any]) -> set[str]:
@@ -468,6 +471,24 @@ class _Reader:
         contribution = Contribution(frames, lines=self.lines)
         contribution.issues = [contribution.located(issue) for issue in self.issues]
         return contribution
+
+
+#: Words a contributor may reach for instead of a resource name.
+_SYNONYMS = {
+    "person": "people", "persons": "people", "individuals": "people", "names": "person_names",
+    "organisations": "organizations", "organisation": "organizations", "orgs": "organizations",
+    "participants": "event_participants", "links": "event_links", "stats": "statistics", "source": "sources",
+}
+
+
+def _nearest_resource(name: str, package: Package) -> str | None:
+    folded = name.lower().replace("-", "_").replace(" ", "_")
+    if folded in package.resources:
+        return folded
+    if _SYNONYMS.get(folded) in package.resources:
+        return _SYNONYMS[folded]
+    hint = difflib.get_close_matches(folded, list(package.resources), n=1)
+    return hint[0] if hint else None
 
 
 def _kind(value: Any) -> str:

@@ -248,3 +248,15 @@ def test_every_contributor_command_has_help() -> None:
     for command in ("validate", "add", "fmt", "new-id"):
         result = run(command, "--help")
         assert result.exit_code == 0 and "Usage:" in result.stdout
+
+
+def test_the_pre_commit_hook_validates_contributions_together() -> None:
+    import re
+
+    import yaml
+
+    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert hook["entry"] == "nk-defections validate" and hook["language"] == "python" and hook["require_serial"]
+    files = re.compile(hook["files"])
+    assert all(files.search(p) for p in ["contributions/ri.json", "contributions/2024/people.csv", "contributions/x.jsonl"])
+    assert not any(files.search(p) for p in ["data/people.csv", "contributions/notes.md", "templates/contribution.example.json"])

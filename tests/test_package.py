@@ -182,3 +182,9 @@ def test_project_does_not_ship_source_text():
     with open(PACKAGE.path("claims"), newline="", encoding="utf-8") as f:
         for row in csv.DictReader(f):
             assert len(row["original_text"]) <= 80
+
+
+def test_readme_counts_match_the_data():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    stated = {m.group(1): int(m.group(2)) for m in re.finditer(r"^\| (\w+) \| (\d+) \|", readme, re.MULTILINE)}
+    assert stated == csv_row_counts(), "update the table of counts in README.md"

@@ -32,9 +32,6 @@ MAX_DEPTH = 32
 #: Integers with more digits than this overflow a 64-bit float; Python would parse them slowly
 #: or refuse them (its 4,300-digit limit), so they are reported instead.
 MAX_DIGITS = 308
-#: Frame columns besides the declared fields, in order.
-EXTRA = {"_file": pl.String, "_line": pl.Int64, "_pointer": pl.String, "_csv": pl.Boolean, "_report": pl.Boolean}
-
 JSONL_KEYS = ("resource", "record")
 
 
@@ -130,13 +127,13 @@ _STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 
 def _too_deep(text: str) -> int | None:
     """Offset at which brackets outside strings nest deeper than MAX_DEPTH, if they do."""
-    blanked = _STRING.sub(lambda m: " " * len(m.group()), text)
-    data = np.frombuffer(blanked.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
+    blanked = _STRING.sub(lambda m: " " * len(m.group()), text).encode("utf-8", errors="surrogatepass")
+    data = np.frombuffer(blanked, dtype=np.uint8)
     step = np.isin(data, (ord("["), ord("{"))).astype(np.int32) - np.isin(data, (ord("]"), ord("}")))
-    if not len(step):
+    over = np.flatnonzero(np.cumsum(step) > MAX_DEPTH) if len(step) else step
+    if not len(over):
         return None
-    over = np.flatnonzero(np.cumsum(step) > MAX_DEPTH)
-    return int(over[0]) if len(over) else None
+    return len(blanked[: int(over[0])].decode("utf-8", errors="surrogatepass"))
 
 
 def _line_column(text: str, offset: int) -> tuple[int, int]:

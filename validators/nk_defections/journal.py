@@ -163,13 +163,12 @@ def recover(root: Path, targets: Iterable[Path]) -> str | None:
 
 def _read_journal(root: Path, journal: Path) -> list[dict[str, str]]:
     try:
-        data = json.loads(journal.read_text(encoding="utf-8"))
-        entries = data["files"]
-        paths = [Path(e["path"]) for e in entries]
-        [e["sha256"] for e in entries]
+        entries = json.loads(journal.read_text(encoding="utf-8"))["files"]
+        checked = [{"path": str(e["path"]), "sha256": str(e["sha256"])} for e in entries]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise JournalError(f"{journal} is unreadable ({exc}); inspect it by hand") from exc
-    for path in paths:
+    for entry in checked:
+        path = Path(entry["path"])
         if path.is_absolute() or ".." in path.parts:
             raise JournalError(f"{journal} names {path}, outside the package; inspect it by hand")
-    return entries
+    return checked

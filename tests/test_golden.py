@@ -3,8 +3,10 @@
 A case folder holds ``input/`` (the contributed files), optionally ``texts/`` (source texts) and
 ``options.json``, and ``expected.json`` (exit code and every finding). ``options.json`` may give
 ``paths`` (instead of everything in input/), ``source_texts`` (source id -> file), or, for codes
-only the package itself can raise, ``package_patch``: ``[pointer, value]`` pairs applied to a copy
-of the shipped descriptor, which is then validated with ``validate --package``.
+only a package itself can raise, a package to validate with ``validate --package``: a copy of
+the shipped one (or, with ``"release": true``, a release built from it), changed by
+``package_patch`` (``[pointer, value]`` pairs set in its descriptor) and ``replace``
+(``[file, old, new]``: the first ``old`` in that file becomes ``new``).
 Run ``pytest tests/test_golden.py --update-golden`` to rewrite the expected files, then review the diff.
 """
 
@@ -39,12 +41,21 @@ def run_case(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> d
     options_file = folder / "options.json"
     options = json.loads(options_file.read_text(encoding="utf-8")) if options_file.exists() else {}
     args = ["validate", "--format", "json"]
-    if "package_patch" in options:
+    if "package_patch" in options or "replace" in options:
         package = copy_package(tmp_path / "package")
+        if options.get("release"):
+            from nk_defections.bundle import open_bundle
+            from nk_defections.release import write_release
+
+            package = write_release(open_bundle(package), tmp_path / "dist").folder
         descriptor = json.loads((package / "datapackage.json").read_text(encoding="utf-8"))
-        for pointer, value in options["package_patch"]:
+        for pointer, value in options.get("package_patch", []):
             set_pointer(descriptor, pointer, value)
         (package / "datapackage.json").write_text(json.dumps(descriptor, indent=2), encoding="utf-8")
+        for file, old, new in options.get("replace", []):
+            text = (package / file).read_text(encoding="utf-8")
+            assert old in text, (file, old)
+            (package / file).write_text(text.replace(old, new, 1), encoding="utf-8")
         monkeypatch.chdir(package)
         args += ["--package", "."]
         if not options.get("frictionless"):

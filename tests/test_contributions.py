@@ -514,7 +514,6 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=150)
 @given(data=st.binary(max_size=200), kind=st.sampled_from(["c.json", "c.jsonl", "people.csv", "claims.csv"]))
 def test_reading_arbitrary_bytes_never_raises(tmp_path_factory: pytest.TempPathFactory, data: bytes, kind: str) -> None:
     folder = tmp_path_factory.mktemp("bytes")
@@ -523,7 +522,6 @@ def test_reading_arbitrary_bytes_never_raises(tmp_path_factory: pytest.TempPathF
     Report(contribution.issues).to_json()
 
 
-@settings(max_examples=150)
 @given(value=json_values, table=st.sampled_from(["people", "events", "claims", "sources"]))
 def test_reading_arbitrary_json_never_raises(tmp_path_factory: pytest.TempPathFactory, value: Any, table: str) -> None:
     folder = tmp_path_factory.mktemp("json")

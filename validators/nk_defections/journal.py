@@ -39,7 +39,13 @@ class JournalError(Exception):
 
 
 def temp_path(target: Path) -> Path:
-    """Where the new bytes of *target* are written before they are renamed into place."""
+    """Where the new bytes of *target* are written before they are renamed into place.
+
+    Examples
+    --------
+    >>> temp_path(Path("data/people.csv")).as_posix()
+    'data/.people.csv.nk-new'
+    """
     return target.with_name(f".{target.name}{TEMP_SUFFIX}")
 
 
@@ -139,6 +145,14 @@ def recover(root: Path, targets: Iterable[Path]) -> str | None:
     With a journal, the write had committed: the temporary files still there are renamed into
     place ("rolled forward"). Without one, it had not: the temporary files of *targets* are
     deleted ("rolled back"), and the targets are as they were. Call it under :func:`locked`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> _ = temp_path(root / "people.csv").write_text("half writ")
+    >>> recover(root, [root / "people.csv"]), list(root.iterdir())
+    ('rolled back', [])
     """
     root = Path(root)
     journal = root / JOURNAL

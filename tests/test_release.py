@@ -406,3 +406,34 @@ def test_readme_examples_run(release):
     query = _readme_block("sql").replace(f"dist/{release.folder.name}", release.folder.as_posix())
     rows = duckdb.connect().sql(query).fetchall()
     assert rows and all(row[-1] is not None for row in rows)
+
+
+def test_a_release_folder_validates_as_a_package(release):
+    from nk_defections.validate import validate_package
+
+    report = validate_package(release.folder, frictionless=False)
+    assert report.is_valid(strict=True), [i.to_dict() for i in report.issues]
+    assert report.checked["events"] > 0
+
+
+def test_a_release_bound_that_disagrees_with_its_date_is_reported(release, tmp_path: Path):
+    import shutil
+
+    from nk_defections import codes
+    from nk_defections.validate import validate_package
+
+    folder = tmp_path / "copy"
+    shutil.copytree(release.folder, folder)
+    path = folder / "data" / "events.csv"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    header = lines[0].split(",")
+    at = header.index("date_min")
+    for number, line in enumerate(lines[1:], start=2):
+        cells = line.split(",")
+        if len(cells) == len(header) and cells[header.index("date")] == "2016":
+            cells[at] = "2016-02-01"
+            lines[number - 1] = ",".join(cells)
+            break
+    path.write_text("\n".join(lines), encoding="utf-8")
+    report = validate_package(folder, frictionless=False)
+    assert {(i.code, i.row, i.field) for i in report.errors} == {(codes.DATE_BOUNDS, number, "date_min")}

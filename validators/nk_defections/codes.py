@@ -46,6 +46,7 @@ SCHEMA_ADDITIONAL_PROPERTIES = register("schema.additional-properties", E, "A re
 
 # Dates and countries
 DATE_INVALID = register("date.invalid", E, "A date is not in the EDTF subset, or is not a calendar date (2023-02-30).")
+DATE_BOUNDS = register("date.bounds-mismatch", E, "A release's derived <field>_min/_max differs from the bounds of its EDTF value.")
 DATE_ORDER = register("date.order", E, "Dates out of order: an end before its start, a posting outside its holder's life.")
 COUNTRY_UNKNOWN = register("country.unknown", E, "A country code is not a current ISO 3166-1 alpha-3 code.")
 

@@ -93,6 +93,9 @@ def _property(package: Package, field: dict[str, Any]) -> dict[str, Any]:
         prop["maximum"] = cons.get("maximum", INT_MAX)
     elif field["type"] == "number":
         prop["type"] = "number"
+    elif field["type"] == "date":  # a release's derived <field>_min/_max: a real ISO date
+        prop["type"] = "string"
+        prop["format"] = "date"
     else:  # pragma: no cover - the descriptor uses only these types
         raise ValueError(f"field type {field['type']!r} has no JSON Schema mapping")
     if "minimum" in cons:

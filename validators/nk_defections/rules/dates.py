@@ -57,4 +57,22 @@ def check_posting_in_life(ctx: Context) -> Iterator[Issue]:
         yield from emit(after, C.DATE_ORDER, column, lambda r, c=column: f"{c} {r[c]!r} is after the holder's death {r['death_date']!r}")
 
 
-RULES = [check_order, check_posting_in_life]
+def check_derived_bounds(ctx: Context) -> Iterator[Issue]:
+    """In a release, ``<field>_min``/``_max`` equal the bounds computed from the EDTF value."""
+    for table in ctx.package.resources:
+        frame = ctx.frame(table)
+        for column, interval in ctx.package.date_columns(table):
+            for end, expr in zip(("min", "max"), bounds_exprs(column, interval=interval), strict=True):
+                derived = f"{column}_{end}"
+                if derived not in frame.columns:
+                    continue
+                computed = expr.cast(pl.String).alias("_computed")
+                checked = frame.with_columns(computed)
+                bad = checked.filter(pl.col(derived).eq_missing(pl.col("_computed")).not_())
+                yield from emit(
+                    bad, C.DATE_BOUNDS, derived,
+                    lambda r, d=derived, c=column: f"{d} is {r[d]!r} but {c} {r[c]!r} gives {r['_computed']!r}",
+                )
+
+
+RULES = [check_order, check_posting_in_life, check_derived_bounds]

@@ -69,6 +69,11 @@ def _check_column(frame: pl.DataFrame, field: dict) -> Iterator[Issue]:
         if "maximum" in cons:
             yield from emit(typed.filter(pl.col("_typed") > cons["maximum"]), C.SCHEMA_MAXIMUM, name, lambda r: f"{r[name]} is greater than the maximum {cons['maximum']}")
         return
+    if field["type"] == "date":
+        # "%Y-%m-%d" alone would accept 2023-2-3 in polars: the shape is checked first.
+        iso = col.str.contains("^[0-9]{4}-[0-9]{2}-[0-9]{2}$") & col.str.to_date("%Y-%m-%d", strict=False).is_not_null()
+        yield from emit(present.filter(~iso), C.SCHEMA_FORMAT, name, lambda r: f"{r[name]!r} is not an ISO date (YYYY-MM-DD)")
+        return
     pattern = cons.get("pattern")
     if pattern in (DATE_PATTERN, PERIOD_PATTERN):
         from ..dates import valid_expr

@@ -340,3 +340,18 @@ def test_the_lock_file_is_ignored_by_git() -> None:
     ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").split()
     assert LOCK in ignored and JOURNAL in ignored and "*.nk-new" in ignored
     assert os.path.basename(temp_path(Path("data/people.csv"))).endswith(".nk-new")
+
+
+def test_a_read_only_package_can_be_checked_but_not_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    package = copy_package(tmp_path / "package")
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    # Simulated, so that the test binds when run as root too.
+    monkeypatch.setattr("nk_defections.journal.FileLock.acquire", refuse)
+    monkeypatch.setattr("nk_defections.merge.os.access", lambda path, mode: False)
+    assert not add_contribution([TEMPLATE], package=package, dry_run=True).refused
+    assert format_package(package, check=True).changed == []
+    with pytest.raises(JournalError, match="cannot take the write lock"):
+        add_contribution([TEMPLATE], package=package)

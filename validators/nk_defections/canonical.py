@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,7 +94,7 @@ def format_package(
     []
     """
     package = load_package_descriptor(root)
-    if check and is_installed_copy(package.root):
+    if check and (is_installed_copy(package.root) or not os.access(package.root, os.W_OK)):
         return _format(package, check=True, on_step=on_step)
     folder = writable_root(package)
     with locked(folder):

@@ -52,8 +52,15 @@ def temp_path(target: Path) -> Path:
 @contextmanager
 def locked(root: Path, *, timeout: float = -1) -> Iterator[None]:
     """Hold the package's write lock: one writer at a time (``timeout=-1`` waits as long as needed)."""
-    with FileLock(str(root / LOCK), timeout=timeout):
+    lock = FileLock(str(root / LOCK), timeout=timeout)
+    try:
+        lock.acquire()
+    except OSError as exc:
+        raise JournalError(f"cannot take the write lock in {root} ({exc.strerror or exc}); is the folder writable?") from exc
+    try:
         yield
+    finally:
+        lock.release()
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,7 +75,7 @@ def add_contribution(
     except PackageError as exc:
         issue = Issue(C.PACKAGE_DESCRIPTOR, str(exc), file="datapackage.json")
         return MergeResult(Report([issue]), dry_run=dry_run, refused=True)
-    if dry_run and is_installed_copy(pkg.root):
+    if dry_run and (is_installed_copy(pkg.root) or not os.access(pkg.root, os.W_OK)):
         return _merge(paths, pkg.root, source_texts, dry_run=True, strict=strict, on_step=on_step)
     root = writable_root(pkg)
     with locked(root):

@@ -58,8 +58,7 @@ def run_case(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> d
             (package / file).write_text(text.replace(old, new, 1), encoding="utf-8")
         monkeypatch.chdir(package)
         args += ["--package", "."]
-        if not options.get("frictionless"):
-            args.append("--no-frictionless")
+        args.append("--frictionless" if options.get("frictionless") else "--no-frictionless")
     else:
         monkeypatch.chdir(folder)
         args += ["--package", str(ROOT)]

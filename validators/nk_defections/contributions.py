@@ -14,8 +14,9 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -23,8 +24,12 @@ import polars as pl
 from . import codes as C
 from .issues import Issue, Report, escape_pointer
 from .package import Package, PackageError, load_package_descriptor
+from .progress import step
 from .records import flatten
 from .tables import decode, empty_frame, read_csv
+
+if TYPE_CHECKING:
+    from .schemas import Schemas
 
 #: Deeper than any record needs (envelope > array > record > names > name > claims > claim is 7);
 #: checked before parsing, so that no input can exhaust the parser's recursion.
@@ -127,6 +132,8 @@ _STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 
 def _too_deep(text: str) -> int | None:
     """Offset at which brackets outside strings nest deeper than MAX_DEPTH, if they do."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:  # cannot nest deeper than it opens
+        return None
     blanked = _STRING.sub(lambda m: " " * len(m.group()), text).encode("utf-8", errors="surrogatepass")
     data = np.frombuffer(blanked, dtype=np.uint8)
     step = np.isin(data, (ord("["), ord("{"))).astype(np.int32) - np.isin(data, (ord("]"), ord("}")))
@@ -282,15 +289,20 @@ class _Reader:
 
     def __init__(self, package: Package) -> None:
         self.package = package
-        from .schemas import schemas_for
-
-        self.schemas = schemas_for(package)
         self.rows: dict[str, list[dict[str, Any]]] = {t: [] for t in package.resources}
         self.csv_frames: dict[str, list[pl.DataFrame]] = {t: [] for t in package.resources}
         self.issues: list[Issue] = []
         self.lines: dict[str, dict[str, int]] = {}
 
+    @cached_property
+    def schemas(self) -> Schemas:
+        # Built on the first JSON record: CSV rows never need the JSON Schemas.
+        from .schemas import schemas_for
+
+        return schemas_for(self.package)
+
     def read(self, path: Path) -> None:
+        step(f"reading {path.name}")
         display = str(path)
         kind = path.suffix.lower()
         if kind == ".csv" and path.stem not in self.package.resources:
@@ -420,7 +432,8 @@ class _Reader:
         from .jsonerrors import iter_schema_issues
 
         validator = self.schemas.validator(table)
-        found = list(iter_schema_issues(validator.iter_errors(record), self.package, table, file=display, row=row, base=base))
+        valid = self.schemas.is_valid(table, record)
+        found = [] if valid else list(iter_schema_issues(validator.iter_errors(record), self.package, table, file=display, row=row, base=base))
         # A value of the wrong type also fails its enum, pattern or length: say only what is wrong first.
         mistyped = {i.pointer for i in found if i.code == C.SCHEMA_TYPE}
         self.issues += [i for i in found if i.code == C.SCHEMA_TYPE or i.pointer not in mistyped]
@@ -576,10 +589,11 @@ def check_contribution(
     >>> check_contribution([path]).report.is_valid()
     True
     """
-    from .rules import Context, iter_issues
+    from .rules import Context, all_rules, iter_issues
     from .validate import check_source_texts, read_package_frames
 
     paths = [Path(p) for p in paths]
+    step("reading the package", total=len(paths) + len(all_rules()) + 2)
     try:
         pkg = load_package_descriptor(package)
         pkg.prefixes  # noqa: B018 - fails early on a descriptor without id patterns
@@ -591,6 +605,7 @@ def check_contribution(
     issues += contribution.issues
     frames = {t: pl.concat([base[t], contribution.frames[t].select(base[t].columns)]) for t in pkg.resources}
     issues += iter_issues(Context(pkg, frames))
+    step("checking the evidence")
     texts, found = _readable_texts(source_texts or {})
     issues += found
     issues += check_source_texts(pkg, _evidence_frames(frames, texts), texts)

@@ -10,6 +10,7 @@ import polars as pl
 
 from ..issues import Issue
 from ..package import Package
+from ..progress import step
 
 
 @dataclass
@@ -61,6 +62,43 @@ def emit(
         )
 
 
+@dataclass(frozen=True)
+class Check:
+    """One row-wise check: rows where *bad* is true get an Issue of *code* on *field*."""
+
+    code: str
+    field: str | None
+    bad: pl.Expr
+    message: Callable[[dict[str, Any]], str]
+    #: A costlier predicate that decides, on the rows *bad* hits only (*bad* is then a cheap
+    #: superset: it may hit rows that are fine, never miss one that is not).
+    confirm: pl.Expr | None = None
+
+
+def emit_checks(frame: pl.DataFrame, checks: list[Check]) -> Iterator[Issue]:
+    """Run many checks over *frame* in one pass, then emit only those that hit any row.
+
+    Every predicate is evaluated in a single lazy ``select`` (shared subexpressions computed once,
+    columns in parallel) that returns the row numbers each one hits; rows are only gathered and
+    turned into Issues for the few checks that hit. A null predicate is not a hit.
+    """
+    if not checks or frame.is_empty():
+        return
+    # Checks may share one predicate object (a prefilter that their confirms split): it is
+    # evaluated once, as polars does not reliably eliminate common subexpressions here.
+    keys = {id(check.bad): check.bad for check in checks}
+    hits = frame.lazy().select(
+        bad.fill_null(False).arg_true().implode().alias(str(key)) for key, bad in keys.items()
+    ).collect()
+    for check in checks:
+        rows = hits[str(id(check.bad))][0]
+        if len(rows):
+            found = frame.select(pl.all().gather(rows))
+            if check.confirm is not None:
+                found = found.filter(check.confirm)
+            yield from emit(found, check.code, check.field, check.message)
+
+
 def all_rules() -> list[Rule]:
     """Every rule, in the order they run."""
     from . import claims, dates, fields, record, references, table
@@ -78,4 +116,5 @@ def all_rules() -> list[Rule]:
 def iter_issues(context: Context) -> Iterator[Issue]:
     """Run every rule over *context*."""
     for rule in all_rules():
+        step(f"checking {rule.__name__.removeprefix('check_').replace('_', ' ')}")
         yield from rule(context)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import polars as pl
 
@@ -11,7 +12,7 @@ from .. import codes as C
 from ..countries import alpha3_codes
 from ..dates import DATE_PATTERN, PERIOD_PATTERN, DateError, parse_bounds
 from ..issues import Issue
-from . import Context, emit
+from . import Check, Context, emit_checks
 
 #: Free-text columns where a newline is allowed.
 MULTILINE = frozenset({"summary", "note", "derivation"})
@@ -19,6 +20,14 @@ _CONTROL = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]"
 _BREAKS = "[\\t\\n\\r\\u2028\\u2029]"
 _BIDI = "[\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]"
 _FORMULA = "^(?:[=+@\\t\\r]|-[^0-9])"
+#: Any character outside these ranges. A text without one is in NFC: every character in them has
+#: canonical combining class 0, is NFC itself (quick check "yes") and is never the second
+#: character of a canonical composition (tests check all three against unicodedata). Normalising
+#: only the texts that hold another character makes the NFC check cost a regex scan.
+NFC_SUSPECT = (
+    "[^\\x00-\\x7f\\xa0-\\xff\\u2010-\\u2027\\u2030-\\u205e\\u3000-\\u3029"
+    "\\u3131-\\u318e\\u4e00-\\u9fff\\uac00-\\ud7a3]"
+)
 
 
 def _suggest(value: str, allowed: list[str]) -> str:
@@ -39,109 +48,107 @@ def _date_reason(value: str, interval: bool) -> str:
 def check_fields(ctx: Context) -> Iterator[Issue]:
     """Every Table Schema constraint of every field, on CSV rows."""
     for table in ctx.package.resources:
-        frame = ctx.frame(table).filter(pl.col("_csv") & pl.col("_report"))
-        if frame.is_empty():
-            continue
-        for field in ctx.package.fields(table):
-            yield from _check_column(frame, field)
+        frame = ctx.frame(table)
+        scope = pl.col("_csv") & pl.col("_report")
+        checks = [check for field in ctx.package.fields(table) for check in _column_checks(frame, scope, field)]
+        yield from emit_checks(frame, checks)
 
 
-def _check_column(frame: pl.DataFrame, field: dict) -> Iterator[Issue]:
+def _column_checks(frame: pl.DataFrame, scope: pl.Expr, field: dict) -> list[Check]:
     name = field["name"]
     cons = field.get("constraints", {})
     col = pl.col(name)
-    present = frame.filter(col.is_not_null())
+    present = scope & col.is_not_null()
+    checks = []
+
+    def check(code: str, bad: pl.Expr, message: Callable[[dict[str, Any]], str]) -> None:
+        checks.append(Check(code, name, present & bad, message))
+
     if cons.get("required"):
-        yield from emit(frame.filter(col.is_null()), C.SCHEMA_REQUIRED, name, lambda r: f"required field {name!r} is empty")
-    if present.is_empty():
-        return
+        checks.append(Check(C.SCHEMA_REQUIRED, name, scope & col.is_null(), lambda r: f"required field {name!r} is empty"))
     if field["type"] in ("integer", "number"):
         dtype = pl.Int64 if field["type"] == "integer" else pl.Float64
-        typed = present.with_columns(col.cast(dtype, strict=False).alias("_typed"))
-        ok = pl.col("_typed").is_not_null()
+        typed = col.cast(dtype, strict=False)
+        ok = typed.is_not_null()
         if dtype == pl.Float64:
-            ok = ok & pl.col("_typed").is_finite()
+            ok = ok & typed.is_finite()
         kind = "an integer" if dtype == pl.Int64 else "a finite number"
-        yield from emit(typed.filter(~ok), C.SCHEMA_TYPE, name, lambda r: f"{r[name]!r} is not {kind}")
-        typed = typed.filter(ok)
+        check(C.SCHEMA_TYPE, ~ok, lambda r: f"{r[name]!r} is not {kind}")
         if "minimum" in cons:
-            yield from emit(typed.filter(pl.col("_typed") < cons["minimum"]), C.SCHEMA_MINIMUM, name, lambda r: f"{r[name]} is less than the minimum {cons['minimum']}")
+            check(C.SCHEMA_MINIMUM, ok & (typed < cons["minimum"]), lambda r: f"{r[name]} is less than the minimum {cons['minimum']}")
         if "maximum" in cons:
-            yield from emit(typed.filter(pl.col("_typed") > cons["maximum"]), C.SCHEMA_MAXIMUM, name, lambda r: f"{r[name]} is greater than the maximum {cons['maximum']}")
-        return
+            check(C.SCHEMA_MAXIMUM, ok & (typed > cons["maximum"]), lambda r: f"{r[name]} is greater than the maximum {cons['maximum']}")
+        return checks
     if field["type"] == "date":
         # "%Y-%m-%d" alone would accept 2023-2-3 in polars: the shape is checked first.
         iso = col.str.contains("^[0-9]{4}-[0-9]{2}-[0-9]{2}$") & col.str.to_date("%Y-%m-%d", strict=False).is_not_null()
-        yield from emit(present.filter(~iso), C.SCHEMA_FORMAT, name, lambda r: f"{r[name]!r} is not an ISO date (YYYY-MM-DD)")
-        return
+        check(C.SCHEMA_FORMAT, ~iso, lambda r: f"{r[name]!r} is not an ISO date (YYYY-MM-DD)")
+        return checks
     pattern = cons.get("pattern")
     if pattern in (DATE_PATTERN, PERIOD_PATTERN):
         from ..dates import valid_expr
 
         interval = pattern == PERIOD_PATTERN
-        bad = present.filter(~valid_expr(name, interval=interval))
-        yield from emit(bad, C.DATE_INVALID, name, lambda r: _date_reason(r[name], interval))
+        check(C.DATE_INVALID, ~valid_expr(name, interval=interval), lambda r: _date_reason(r[name], interval))
     elif pattern == "[A-Z]{3}":
-        bad = present.filter(~col.is_in(sorted(alpha3_codes())))
-        yield from emit(bad, C.COUNTRY_UNKNOWN, name, lambda r: f"{r[name]!r} is not an ISO 3166-1 alpha-3 country code")
+        check(C.COUNTRY_UNKNOWN, ~col.is_in(sorted(alpha3_codes())), lambda r: f"{r[name]!r} is not an ISO 3166-1 alpha-3 country code")
     elif pattern:
-        bad = present.filter(~col.str.contains(f"^(?:{pattern})$"))
-        yield from emit(bad, C.SCHEMA_PATTERN, name, lambda r: f"{r[name]!r} does not match the pattern of {name!r}")
+        check(C.SCHEMA_PATTERN, ~col.str.contains(f"^(?:{pattern})$"), lambda r: f"{r[name]!r} does not match the pattern of {name!r}")
     if "enum" in cons:
         allowed = list(cons["enum"])
-        bad = present.filter(~col.is_in(allowed))
-        yield from emit(bad, C.SCHEMA_ENUM, name, lambda r: f"{r[name]!r} is not an allowed {name}{_suggest(r[name], allowed)}")
+        check(C.SCHEMA_ENUM, ~col.is_in(allowed), lambda r: f"{r[name]!r} is not an allowed {name}{_suggest(r[name], allowed)}")
     if "minLength" in cons:
-        bad = present.filter(col.str.len_chars() < cons["minLength"])
-        yield from emit(bad, C.SCHEMA_MIN_LENGTH, name, lambda r: f"{name!r} is shorter than {cons['minLength']} characters")
+        check(C.SCHEMA_MIN_LENGTH, col.str.len_chars() < cons["minLength"], lambda r: f"{name!r} is shorter than {cons['minLength']} characters")
     if "maxLength" in cons:
-        bad = present.filter(col.str.len_chars() > cons["maxLength"])
-        yield from emit(bad, C.SCHEMA_MAX_LENGTH, name, lambda r: f"{name!r} has {len(r[name])} characters, more than {cons['maxLength']}")
+        check(C.SCHEMA_MAX_LENGTH, col.str.len_chars() > cons["maxLength"], lambda r: f"{name!r} has {len(r[name])} characters, more than {cons['maxLength']}")
     if field.get("format") == "uri":
         from ..schemas import format_checker
 
-        checker = format_checker()
-        values = present[name].unique().to_list()
-        wrong = [v for v in values if not checker.conforms(v, "uri")]
-        bad = present.filter(col.is_in(wrong))
-        yield from emit(bad, C.SCHEMA_FORMAT, name, lambda r: f"{r[name]!r} is not an absolute URI")
+        # Few distinct values, each checked once in Python.
+        values = frame.filter(present)[name].unique().to_list()
+        if values:
+            checker = format_checker()
+            wrong = [v for v in values if not checker.conforms(v, "uri")]
+            check(C.SCHEMA_FORMAT, col.is_in(wrong), lambda r: f"{r[name]!r} is not an absolute URI")
+    return checks
 
 
 def check_text(ctx: Context) -> Iterator[Issue]:
     """Control and bidi characters, formula prefixes, NFC and stray spaces in every text cell."""
     for table in ctx.package.resources:
-        frame = ctx.frame(table).filter(pl.col("_report"))
-        if frame.is_empty():
-            continue
+        checks = []
         for field in ctx.package.fields(table):
             if field["type"] != "string":
                 continue
             name = field["name"]
             col = pl.col(name)
-            present = frame.filter(col.is_not_null())
-            if present.is_empty():
-                continue
             control = _CONTROL if name in MULTILINE else f"(?:{_CONTROL}|{_BREAKS})"
-            yield from emit(
-                present.filter(col.str.contains(control)), C.RECORD_CONTROL_CHARACTER, name,
-                lambda r, n=name, c=control: f"{n!r} holds the control character {_first(r[n], c)}",
-            )
-            yield from emit(
-                present.filter(col.str.contains(_BIDI)), C.RECORD_BIDI, name,
-                lambda r, n=name: f"{n!r} holds the bidirectional control character {_first(r[n], _BIDI)}",
-            )
-            yield from emit(
-                present.filter(col.str.contains(_FORMULA)), C.RECORD_FORMULA, name,
-                lambda r, n=name: f"{r[n][:20]!r} would run as a formula in a spreadsheet",
-            )
-            yield from emit(
-                present.filter(col != col.str.normalize("NFC")), C.RECORD_NOT_NFC, name,
-                lambda r, n=name: f"{n!r} is not in Unicode NFC (normalise it: {r[n][:30]!r})",
-            )
-            yield from emit(
-                present.filter(col != col.str.strip_chars()), C.RECORD_WHITESPACE, name,
-                lambda r, n=name: f"{r[n][:30]!r} begins or ends with white space",
-            )
+            # One scan per cell finds every cell that may fail any of the five checks; each
+            # check then decides on those cells alone (\\s is White_Space, as strip_chars strips).
+            suspect = pl.col("_report") & col.str.contains(f"{control}|{_BIDI}|{_FORMULA}|{NFC_SUSPECT}|^\\s|\\s$")
+            checks += [
+                Check(
+                    C.RECORD_CONTROL_CHARACTER, name, suspect, confirm=col.str.contains(control),
+                    message=lambda r, n=name, c=control: f"{n!r} holds the control character {_first(r[n], c)}",
+                ),
+                Check(
+                    C.RECORD_BIDI, name, suspect, confirm=col.str.contains(_BIDI),
+                    message=lambda r, n=name: f"{n!r} holds the bidirectional control character {_first(r[n], _BIDI)}",
+                ),
+                Check(
+                    C.RECORD_FORMULA, name, suspect, confirm=col.str.contains(_FORMULA),
+                    message=lambda r, n=name: f"{r[n][:20]!r} would run as a formula in a spreadsheet",
+                ),
+                Check(
+                    C.RECORD_NOT_NFC, name, suspect, confirm=col != col.str.normalize("NFC"),
+                    message=lambda r, n=name: f"{n!r} is not in Unicode NFC (normalise it: {r[n][:30]!r})",
+                ),
+                Check(
+                    C.RECORD_WHITESPACE, name, suspect, confirm=col != col.str.strip_chars(),
+                    message=lambda r, n=name: f"{r[n][:30]!r} begins or ends with white space",
+                ),
+            ]
+        yield from emit_checks(ctx.frame(table), checks)
 
 
 def _first(value: str, pattern: str) -> str:

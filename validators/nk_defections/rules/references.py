@@ -14,17 +14,18 @@ from . import Context, emit
 def check_references(ctx: Context) -> Iterator[Issue]:
     """Foreign keys and prefix-typed references (participant_id, stated_by, record_id…) resolve."""
     package = ctx.package
-    ids = {table: ctx.frame(table)["id"].drop_nulls() for table in package.resources}
+    # Lazy anti joins: only the dangling rows are ever copied.
+    ids = {table: ctx.frame(table).lazy().select("id").drop_nulls() for table in package.resources}
     for table in package.resources:
-        frame = ctx.frame(table).filter(pl.col("_report"))
+        frame = ctx.frame(table).lazy().filter(pl.col("_report"))
         for column in package.reference_columns(table):
             refs = frame.filter(pl.col(column).is_not_null())
-            if refs.is_empty():
-                continue
             for target in package.reference_targets(table, column):
                 prefix = package.prefixes[target] + "-"
-                dangling = refs.filter(
-                    pl.col(column).str.starts_with(prefix) & ~pl.col(column).is_in(ids[target].implode())
+                dangling = (
+                    refs.filter(pl.col(column).str.starts_with(prefix))
+                    .join(ids[target], left_on=column, right_on="id", how="anti")
+                    .collect()
                 )
                 label = C.REF_UNKNOWN[target].split("-", 1)[1].replace("-", " ")
                 yield from emit(

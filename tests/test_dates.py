@@ -29,6 +29,13 @@ from nk_defections.dates import (
     valid_expr,
 )
 
+from .strategies import DATES as _DATES
+from .strategies import PRECISIONS as _PRECISIONS
+from .strategies import QUALIFIERS as _QUALIFIERS
+from .strategies import calendar_invalid_days as _calendar_invalid_day
+from .strategies import edtf_strings
+from .strategies import fmt_date as _fmt
+
 LOCAL = settings(
     max_examples=200,
     deadline=None,
@@ -37,71 +44,11 @@ LOCAL = settings(
 
 
 # --------------------------------------------------------------------------
-# Strategies (to be moved to tests/strategies.py)
+# Strategies
 # --------------------------------------------------------------------------
 
-_SPECIAL_DATES = [
-    date(1, 1, 1),
-    date(9999, 12, 31),
-    date(2024, 2, 29),
-    date(2000, 2, 29),
-    date(400, 2, 29),
-    date(1900, 2, 28),
-    date(2023, 12, 31),
-    date(2023, 11, 30),
-]
-_DATES = st.one_of(
-    st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31)),
-    st.sampled_from(_SPECIAL_DATES),
-)
-_PRECISIONS = st.sampled_from(("year", "month", "day"))
-_QUALIFIERS = st.sampled_from(("", "?", "~", "%"))
-
-
-def _fmt(d: date, precision: str) -> str:
-    text = f"{d.year:04d}-{d.month:02d}-{d.day:02d}"
-    return text[: {"year": 4, "month": 7, "day": 10}[precision]]
-
-
-@st.composite
-def _edtf_string(draw: st.DrawFn, interval: bool) -> str:
-    forms = ["single", "set", "before", "after"]
-    if interval:
-        forms += ["interval", "open_start", "open_end"]
-    form = draw(st.sampled_from(forms))
-    first, second = sorted((draw(_DATES), draw(_DATES)))
-    precision = draw(_PRECISIONS)
-    if form == "single":
-        return _fmt(first, precision) + draw(_QUALIFIERS)
-    if form == "set":  # both ends at one precision, as edtf requires
-        return f"[{_fmt(first, precision)}..{_fmt(second, precision)}]"
-    if form == "before":
-        return f"[..{_fmt(first, precision)}]"
-    if form == "after":
-        return f"[{_fmt(first, precision)}..]"
-    lower = _fmt(first, precision) + draw(_QUALIFIERS)
-    upper = _fmt(second, draw(_PRECISIONS)) + draw(_QUALIFIERS)
-    if form == "interval":
-        return f"{lower}/{upper}"
-    if form == "open_start":
-        return f"../{upper}"
-    return f"{lower}/.."
-
-
-def edtf_strings(interval: bool) -> st.SearchStrategy[str]:
-    """Generate valid strings of the project's EDTF subset (periods if ``interval``)."""
-    return _edtf_string(interval)
-
-
-@st.composite
-def _calendar_invalid_day(draw: st.DrawFn) -> str:
-    """``YYYY-MM-DD`` with a day 29-31 that the month does not have."""
-    year = draw(st.integers(1, 9999))
-    month = draw(st.sampled_from((2, 4, 6, 9, 11)))  # the months shorter than 31 days
-    last = calendar.monthrange(year, month)[1]
-    day = draw(st.integers(last + 1, 31))
-    return f"{year:04d}-{month:02d}-{day:02d}"
-
+# The valid dates, their parts and edtf_strings are in tests/strategies.py (shared with the
+# package strategies); what is built from them for these tests stays here.
 
 _NOISE = "0123456789-./[]?~%X T:+,{}Y\n\r\t٢\u00a0"
 

@@ -8,7 +8,11 @@ test_dates.py, next to the examples they generalise.
 
 from __future__ import annotations
 
+import copy
+import json
+import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,7 +27,16 @@ from nk_defections.schemas import schemas_for
 from nk_defections.tables import read_csv
 from nk_defections.validate import validate_package
 
-from .strategies import MUTATIONS, PACKAGE, TABLES, GeneratedPackage, Mutated, packages, render_csv
+from .strategies import (
+    MUTATIONS,
+    PACKAGE,
+    ROOT,
+    TABLES,
+    GeneratedPackage,
+    Mutated,
+    packages,
+    render_csv,
+)
 
 
 def share(fraction: float, least: int = 2) -> settings:
@@ -224,3 +237,176 @@ def test_csv_write_then_read_loses_nothing(table: str, data: st.DataObject, crlf
     assert issues == []
     assert frame.select(names).rows(named=True) == [{n: (r[n] or None) for n in names} for r in rows]
     assert frame["_line"].to_list() == lines
+
+
+# -- validate never raises: it only returns findings ----------------------------------------------
+
+
+@st.composite
+def corrupted(draw: st.DrawFn, data: bytes) -> bytes:
+    """*data* with a few bytes inserted, deleted or replaced (quotes, commas, line ends, UTF-8 pieces)."""
+    pieces = [b'"', b",", b"\n", b"\r", b"\r\n", b"\x00", b"\xff", b"\xef\xbb\xbf", b"\xed\x95", b"\xc3", b"\t", b" "]
+    for _ in range(draw(st.integers(1, 4))):
+        at = draw(st.integers(0, len(data)))
+        piece = draw(st.sampled_from(pieces) | st.binary(min_size=1, max_size=3))
+        op = draw(st.sampled_from(["insert", "replace", "delete"]))
+        if op == "insert":
+            data = data[:at] + piece + data[at:]
+        elif op == "replace":
+            data = data[:at] + piece + data[at + len(piece):]
+        else:
+            data = data[:at] + data[at + draw(st.integers(1, 8)):]
+    return data
+
+
+def _csv_text(table: str) -> st.SearchStrategy[bytes]:
+    header = ",".join(PACKAGE.field_names(table))
+    body = st.text(st.sampled_from(',"\n\r \t;x1-é한😀\ufeff'), max_size=80)
+    return st.tuples(st.sampled_from([header, header + "\n", ""]), body).map(lambda p: (p[0] + p[1]).encode("utf-8"))
+
+
+@share(0.5)
+@given(data=st.data(), table=st.sampled_from(TABLES), kind=st.sampled_from(["bytes", "text", "near"]))
+def test_validate_never_raises_on_a_table_of_arbitrary_bytes(data: st.DataObject, table: str, kind: str):
+    pkg = data.draw(packages(max_rows=1), label="package")
+    with folder() as tmp:
+        pkg.write(tmp / "pkg")
+        path = tmp / "pkg" / file_of(table)
+        if kind == "bytes":
+            raw = data.draw(st.binary(max_size=300), label="bytes")
+        elif kind == "text":
+            raw = data.draw(_csv_text(table), label="csv text")
+        else:
+            raw = data.draw(corrupted(path.read_bytes()), label="corrupted")
+        path.write_bytes(raw)
+        report = validate_package(tmp / "pkg", frictionless=False)
+        assert all(i.code in RULES for i in report.issues)
+        report.to_json()
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=15,
+)
+
+
+def _pointers(value: object, path: tuple = ()) -> Iterator[tuple]:
+    yield path
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from _pointers(child, (*path, key))
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            yield from _pointers(child, (*path, i))
+
+
+def _structural(path: tuple) -> bool:
+    """Paths to what the loader checks: resources, their names, paths, schemas and lists of fields."""
+    if not path or path[0] != "resources":
+        return len(path) == 1
+    shape = [str, int, ("name", "path", "schema"), ("fields",)]
+    return len(path) <= len(shape) and all(p in s if isinstance(s, tuple) else isinstance(p, s) for p, s in zip(path, shape))
+
+
+@st.composite
+def near_descriptors(draw: st.DrawFn) -> object:
+    """The repository's descriptor with one structural value replaced by arbitrary JSON, or dropped.
+
+    Structural: what the loader promises to check before anything is read (resources, their
+    names, paths and Table Schemas of named, typed fields). Edits inside a field (a renamed
+    column, an enum that is not a list) change the data model the rules are written for: the
+    shipped descriptor is checked against the profile and the generated schemas in test_package.
+    """
+    descriptor = copy.deepcopy(PACKAGE.descriptor)
+    path = draw(st.sampled_from([p for p in _pointers(descriptor) if p and _structural(p)]))
+    parent = descriptor
+    for part in path[:-1]:
+        parent = parent[part]
+    if draw(st.booleans()):
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = draw(json_values)
+    return descriptor
+
+
+@share(0.5)
+@given(descriptor=st.one_of(json_values, near_descriptors()))
+def test_validate_never_raises_on_an_arbitrary_descriptor(descriptor: object):
+    with folder() as tmp:
+        root = tmp / "pkg"
+        shutil.copytree(ROOT / "data", root / "data")
+        (root / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+        report = validate_package(root, frictionless=False)
+        assert all(i.code in RULES for i in report.issues)
+
+
+# -- findings do not depend on the order of rows ----------------------------------------------------
+
+
+def _unlocated(root: Path) -> Counter:
+    """Findings without their line: what, in which file and field, about which record."""
+    report = validate_package(root, frictionless=False)
+    return Counter((i.code, i.file, i.field, i.record_id, i.message) for i in report.issues)
+
+
+@share(0.25)
+@given(data=st.data())
+def test_shuffling_rows_does_not_change_the_findings(data: st.DataObject):
+    pkg = data.draw(packages(rich=True), label="package")
+    row_level = sorted(code for code, m in MUTATIONS.items() if not code.startswith(("csv.", "file.", "source.")))
+    for code in data.draw(st.lists(st.sampled_from(row_level), max_size=3), label="mutations"):
+        pkg = MUTATIONS[code](data.draw, pkg).package
+    order = {t: data.draw(st.permutations(range(len(pkg.rows(t)))), label=t) for t in TABLES}
+    with folder() as tmp:
+        pkg.write(tmp / "sorted")
+        pkg.write(tmp / "shuffled", order=order)
+        assert _unlocated(tmp / "shuffled") == _unlocated(tmp / "sorted")
+
+
+# -- regressions: examples the properties found, kept as plain tests --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "line"),
+    [
+        (b'""' + ",".join(PACKAGE.field_names("motives")).encode() + b"\n", 1),  # header: `""id`
+        (",".join(PACKAGE.field_names("motives")).encode() + b'\nmot-00000000,evt-00000000,other,,""y\n', 2),
+        (",".join(PACKAGE.field_names("motives")).encode() + b'\nmot-00000000,evt-00000000,other,,"a\nb"\nmot-00000001,"x"y,other,,\n', 4),
+    ],
+    ids=["header", "cell", "after-a-multiline-cell"],
+)
+def test_text_after_a_closing_quote_is_malformed_not_a_crash(content: bytes, line: int):
+    with folder() as tmp:
+        path = tmp / "motives.csv"
+        path.write_bytes(content)
+        frame, issues = read_csv(PACKAGE, "motives", path, "motives.csv")
+    assert frame is None
+    assert [(i.code, i.row) for i in issues] == [("csv.malformed", line)]
+
+
+def _without(descriptor: dict, edit) -> dict:
+    descriptor = copy.deepcopy(descriptor)
+    edit(descriptor)
+    return descriptor
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda d: d["resources"].pop(3),
+        lambda d: d["resources"].__setitem__(0, None),
+        lambda d: d["resources"][1].pop("schema"),
+        lambda d: d["resources"][1]["schema"].__setitem__("fields", {"id": "string"}),
+        lambda d: d["resources"][2]["schema"]["fields"][0].pop("type"),
+        lambda d: d["resources"][2]["schema"]["fields"][0].__setitem__("type", ["string"]),
+        lambda d: d["resources"][2]["schema"]["fields"].pop(0),
+    ],
+    ids=["a-resource-missing", "a-resource-null", "no-schema", "fields-not-a-list", "untyped-field", "list-type", "no-id"],
+)
+def test_a_descriptor_the_validator_cannot_apply_is_a_finding_not_a_crash(edit):
+    with folder() as tmp:
+        shutil.copytree(ROOT / "data", tmp / "data")
+        (tmp / "datapackage.json").write_text(json.dumps(_without(PACKAGE.descriptor, edit)), encoding="utf-8")
+        report = validate_package(tmp, frictionless=False)
+    assert [i.code for i in report.issues] == ["package.descriptor"]

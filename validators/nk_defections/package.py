@@ -149,6 +149,36 @@ def _check_paths(root: Path, descriptor: dict[str, Any]) -> None:
                 raise PackageError(f"resource {name!r}: path {p!r} resolves outside the package (symlink)")
 
 
+#: Table Schema field types (a release adds ``date`` fields: the bounds of each date).
+FIELD_TYPES = frozenset({
+    "string", "number", "integer", "boolean", "object", "array", "list", "date", "time", "datetime",
+    "year", "yearmonth", "duration", "geopoint", "geojson", "any",
+})
+
+
+def _check_structure(path: Path, descriptor: dict[str, Any]) -> None:
+    """Refuse a descriptor the validator cannot apply: resources without a name or a Table Schema of
+    named, typed fields, or without a table the rules work on."""
+    from .codes import REF_UNKNOWN
+
+    names = []
+    for i, resource in enumerate(descriptor["resources"]):
+        if not isinstance(resource, dict) or not isinstance(resource.get("name"), str):
+            raise PackageError(f"{path}: resource {i} is not an object with a name")
+        schema = resource.get("schema")
+        fields = schema.get("fields") if isinstance(schema, dict) else None
+        if not isinstance(fields, list) or not all(
+            isinstance(f, dict) and isinstance(f.get("name"), str) and isinstance(f.get("type"), str)
+            and f["type"] in FIELD_TYPES and isinstance(f.get("constraints", {}), dict)
+            for f in fields
+        ) or "id" not in [f["name"] for f in fields]:
+            raise PackageError(f"{path}: resource {resource['name']!r} has no Table Schema of named, typed fields with an id")
+        names.append(resource["name"])
+    missing = [table for table in REF_UNKNOWN if table not in names]
+    if missing:
+        raise PackageError(f"{path}: the descriptor lacks the resource {missing[0]!r}")
+
+
 def load_package_descriptor(root: Path | str | None = None) -> Package:
     """Read and safety-check the descriptor of the package at *root*.
 
@@ -173,6 +203,7 @@ def load_package_descriptor(root: Path | str | None = None) -> Package:
         raise PackageError(f"{path}: not a readable JSON descriptor ({exc})") from exc
     if not isinstance(descriptor, dict) or not isinstance(descriptor.get("resources"), list):
         raise PackageError(f"{path}: the descriptor has no list of resources")
+    _check_structure(path, descriptor)
     _check_paths(folder, descriptor)
     return Package(folder, descriptor)
 

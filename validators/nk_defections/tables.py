@@ -171,10 +171,12 @@ def read_csv(package: Package, table: str, path: Path, display: str) -> tuple[pl
             quote_char='"',
             raise_if_empty=False,
         )
-    except pl.exceptions.ComputeError:
+    except (pl.exceptions.ComputeError, pl.exceptions.SchemaError):
         if found := _read_decoded(raw, display):
             return found
-        raise
+        # Text after a closing quote (`x,""y`, `""id` in the header): quotes that pair up, so
+        # the parity check above passes, but a cell polars (and RFC 4180) cannot read.
+        return None, [Issue(C.CSV_MALFORMED, "a quoted field has text after its closing quote", file=display, row=_misquoted_line(data))]
     lines = starts[1:]
     frame = frame.select(expected).with_columns(
         pl.lit(display).alias("_file"),
@@ -202,6 +204,17 @@ def _read_decoded(raw: bytes, display: str) -> tuple[None, list[Issue]] | None:
         return None, issues
     if not text.strip():
         return None, [Issue(C.FILE_EMPTY, f"{display} is empty: a CSV needs at least its header row", file=display, row=1)]
+    return None
+
+
+def _misquoted_line(data: bytes) -> int | None:
+    """Physical line of the first cell with text after its closing quote (strict RFC 4180 reading)."""
+    reader = csv.reader(io.StringIO(data.decode("utf-8", errors="replace"), newline=""), strict=True)
+    try:
+        for _ in reader:
+            pass
+    except csv.Error:
+        return reader.line_num
     return None
 
 

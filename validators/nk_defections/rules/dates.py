@@ -32,7 +32,8 @@ def with_bounds(ctx: Context, table: str) -> pl.DataFrame:
     key = f"bounds:{table}"
     if key not in ctx.cache:
         exprs = [e for column, interval in ctx.package.date_columns(table) for e in bounds_exprs(column, interval=interval)]
-        ctx.cache[key] = ctx.frame(table).with_columns(exprs) if exprs else ctx.frame(table)
+        # Lazy, so that min and max share one evaluation of each column's derived struct.
+        ctx.cache[key] = ctx.frame(table).lazy().with_columns(exprs).collect() if exprs else ctx.frame(table)
     return ctx.cache[key]
 
 

@@ -251,6 +251,21 @@ def parse_bounds(text: str, *, interval: bool = False) -> Bounds:
     raise DateError(f"{text!r} is not {kinds} of the supported EDTF forms.")
 
 
+def date_error(text: str, *, interval: bool = False) -> str:
+    """Why *text* is not a valid date of the subset, in one sentence (for a finding's message).
+
+    Examples
+    --------
+    >>> date_error("2023-02-30")
+    "'2023-02-30' is not a calendar date."
+    """
+    try:
+        parse_bounds(text, interval=interval)
+    except DateError as exc:
+        return str(exc)
+    return f"{text!r} is not in the EDTF subset"
+
+
 def is_valid(text: str, *, interval: bool = False) -> bool:
     """Tell whether a value is a valid date (or, with ``interval=True``, period).
 

@@ -9,6 +9,7 @@ from typing import Any
 from jsonschema.exceptions import ValidationError
 
 from . import codes as C
+from .dates import date_error
 from .issues import Issue, escape_pointer
 from .package import Package
 from .records import child_properties
@@ -93,7 +94,7 @@ def iter_schema_issues(
         message = error.message
         if t is not None and field is not None and keyword in ("pattern", "format") and isinstance(value, str):
             if field in {c for c, _ in package.date_columns(t)}:
-                code, message = C.DATE_INVALID, _date_message(value, dict(package.date_columns(t))[field])
+                code, message = C.DATE_INVALID, date_error(value, interval=dict(package.date_columns(t))[field])
             elif field in package.country_columns(t):
                 code, message = C.COUNTRY_UNKNOWN, f"{value!r} is not an ISO 3166-1 alpha-3 country code"
             elif keyword == "pattern":
@@ -113,13 +114,3 @@ def _record_id(value: Any) -> str | None:
     if isinstance(value, dict) and isinstance(value.get("id"), str):
         return value["id"]
     return None
-
-
-def _date_message(value: str, interval: bool) -> str:
-    from .dates import DateError, parse_bounds
-
-    try:
-        parse_bounds(value, interval=interval)
-    except DateError as exc:
-        return str(exc)
-    return f"{value!r} is not in the EDTF subset"

@@ -10,7 +10,7 @@ import polars as pl
 
 from .. import codes as C
 from ..countries import alpha3_codes
-from ..dates import DATE_PATTERN, PERIOD_PATTERN, DateError, parse_bounds
+from ..dates import DATE_PATTERN, PERIOD_PATTERN, date_error
 from ..issues import Issue
 from . import Check, Context, emit_checks
 
@@ -35,14 +35,6 @@ def _suggest(value: str, allowed: list[str]) -> str:
     if close:
         return f"; did you mean {close[0]!r}?"
     return f"; allowed: {', '.join(allowed)}" if len(allowed) <= 8 else ""
-
-
-def _date_reason(value: str, interval: bool) -> str:
-    try:
-        parse_bounds(value, interval=interval)
-    except DateError as exc:
-        return str(exc)
-    return f"{value!r} is not in the EDTF subset"
 
 
 def check_fields(ctx: Context) -> Iterator[Issue]:
@@ -89,7 +81,7 @@ def _column_checks(frame: pl.DataFrame, scope: pl.Expr, field: dict) -> list[Che
         from ..dates import valid_expr
 
         interval = pattern == PERIOD_PATTERN
-        check(C.DATE_INVALID, ~valid_expr(name, interval=interval), lambda r: _date_reason(r[name], interval))
+        check(C.DATE_INVALID, ~valid_expr(name, interval=interval), lambda r: date_error(r[name], interval=interval))
     elif pattern == "[A-Z]{3}":
         check(C.COUNTRY_UNKNOWN, ~col.is_in(sorted(alpha3_codes())), lambda r: f"{r[name]!r} is not an ISO 3166-1 alpha-3 country code")
     elif pattern:

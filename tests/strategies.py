@@ -1402,3 +1402,47 @@ MUTATIONS: dict[str, Callable[[st.DrawFn, GeneratedPackage], Mutated]] = {
     C.CSV_MISSING_COLUMN: _file_mutation(C.CSV_MISSING_COLUMN, _header("missing")),
     C.CSV_DUPLICATE_COLUMN: _file_mutation(C.CSV_DUPLICATE_COLUMN, _header("duplicate")),
 }
+
+
+# --------------------------------------------------------------------------------------------
+# Near-valid cells: each column's valid values and the values just outside them
+# --------------------------------------------------------------------------------------------
+
+
+@functools.cache
+def near_cells(table: str, column: str) -> st.SearchStrategy[str | None]:
+    """Cells of one column that are valid, or a typo, a sign, a space or a boundary away from it."""
+    f = PACKAGE.field(table, column)
+    cons = f.get("constraints", {})
+    pattern = cons.get("pattern")
+    if column in DATE_COLUMNS[table]:
+        interval = DATE_COLUMNS[table][column]
+        valid = edtf_strings(interval)
+        near = invalid_dates(interval) | edtf_strings(not interval) | valid.map(lambda v: v + "\n")
+    elif column in COUNTRY_COLUMNS[table]:
+        valid = st.sampled_from(COUNTRIES)
+        near = NOT_COUNTRIES | valid.map(str.lower) | valid.map(lambda v: v + "\n") | valid.map(lambda v: v[:2])
+    elif "enum" in cons:
+        valid = st.sampled_from(cons["enum"])
+        near = valid.map(lambda v: v + "x") | valid.map(str.upper) | valid.map(lambda v: " " + v) | st.just("")
+    elif f["type"] == "integer":
+        low, high = cons.get("minimum", -(2**63)), cons.get("maximum", 2**63 - 1)
+        valid = st.integers(low, high).map(str)
+        edges = [str(low - 1), str(high + 1), str(low), str(high), "+5", "05", "-0", " 5", "5 ", "5.0", "1e3", "1_000", "٣", "0x1F"]
+        near = st.sampled_from(edges) | st.sampled_from(BAD_INTEGERS)
+    elif f["type"] == "number":
+        valid = st.one_of(st.integers(-(10**12), 10**12), st.floats(allow_nan=False, allow_infinity=False)).map(number_text)
+        edges = ["+1.5", ".5", "5.", "1E5", "inf", "-inf", "NaN", "nan", "Infinity", "1e309", " 1.5", "1_0.5", "1.5e", "0x1p3"]
+        near = st.sampled_from(edges) | st.sampled_from(BAD_NUMBERS)
+    elif f.get("format") == "uri":
+        valid = URLS
+        near = st.sampled_from(NOT_URIS) | URLS.map(lambda u: u.replace("://", ":// ")) | URLS.map(lambda u: u + "\n")
+    elif pattern:
+        valid = st.from_regex(f"(?:{pattern})", fullmatch=True)
+        near = (valid.map(lambda v: v + "\n") | valid.map(lambda v: "X" + v.upper()) | valid.map(lambda v: v[:-1])
+                | valid.map(lambda v: re.sub("[0-9]", "٢", v, count=1)) | valid.map(lambda v: v + " "))
+    else:
+        limit = cons.get("maxLength")
+        valid = single_line(table, column)
+        near = st.sampled_from(["x" * limit, "x" * (limit + 1), "é" * (limit + 1)]) if limit else valid
+    return st.one_of(st.none(), valid, near)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import shutil
 import tempfile
 from collections import Counter
@@ -17,12 +18,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nk_defections.issues import RULES, Severity
-from nk_defections.records import cell_text, child_properties, flatten, nest, typed_value
+from nk_defections.records import (
+    cell_text,
+    child_properties,
+    flatten,
+    nest,
+    typed_rows,
+    typed_value,
+)
 from nk_defections.schemas import schemas_for
 from nk_defections.tables import read_csv
 from nk_defections.validate import validate_package
@@ -34,6 +43,8 @@ from .strategies import (
     TABLES,
     GeneratedPackage,
     Mutated,
+    constraints,
+    near_cells,
     packages,
     render_csv,
 )
@@ -410,3 +421,132 @@ def test_a_descriptor_the_validator_cannot_apply_is_a_finding_not_a_crash(edit):
         (tmp / "datapackage.json").write_text(json.dumps(_without(PACKAGE.descriptor, edit)), encoding="utf-8")
         report = validate_package(tmp, frictionless=False)
     assert [i.code for i in report.issues] == ["package.descriptor"]
+
+
+# -- differential: frictionless and we agree on the cells both of us check -----------------------------
+
+#: Our codes that frictionless checks too, as the kind of frictionless error that reports them.
+SHARED_CHECKS = {
+    "schema.type": "type",
+    "schema.required": "constraint",
+    "schema.enum": "constraint",
+    "schema.pattern": "constraint",
+    "schema.minimum": "constraint",
+    "schema.maximum": "constraint",
+    "schema.max-length": "constraint",
+    "date.invalid": "constraint",  # our dates are strings with a calendar-exact pattern
+    "country.unknown": "constraint",  # where the code breaks the pattern; frictionless has no list
+    "table.duplicate-id": "unique",
+}
+FRICTIONLESS_KINDS = {"type-error": "type", "constraint-error": "constraint", "primary-key": "unique",
+                      "unique-error": "unique", "foreign-key": "foreign-key"}
+#: The mutations whose faults both tools look for (frictionless ignores categories, country lists,
+#: polymorphic references and every cross-field rule).
+DIFFERENTIAL = ["schema.type", "schema.enum", "schema.pattern", "schema.required", "schema.minimum",
+                "schema.maximum", "schema.max-length", "date.invalid", "table.duplicate-id",
+                *[f"ref.unknown-{label}" for label in ("person", "organization", "event", "source")]]
+
+
+def _frictionless_findings(root: Path, lines: dict[str, list[int]]) -> set[tuple[str, int, str, str]]:
+    from frictionless import Package as FrictionlessPackage
+
+    report = FrictionlessPackage(str(root / "datapackage.json")).validate(limit_errors=10**9)
+    out = set()
+    for task in report.tasks:
+        record_lines = sorted(lines[task.name])
+        for error in task.errors:
+            kind = FRICTIONLESS_KINDS.get(error.type)
+            if kind is None:
+                continue
+            # frictionless counts records (header = 1), not physical lines: map one to the other.
+            line = record_lines[error.row_number - 2]
+            field = getattr(error, "field_name", None) or (getattr(error, "field_names", None) or ["id"])[0]
+            out.add((file_of(task.name), line, field, kind))
+    assert not report.errors, report.errors
+    return out
+
+
+def _our_shared_findings(root: Path, pkg: GeneratedPackage) -> set[tuple[str, int, str, str]]:
+
+    out = set()
+    foreign = {(t, column) for t in TABLES for column, _ in PACKAGE.foreign_keys(t)}
+    for issue in validate_package(root, frictionless=False).issues:
+        table = next(t for t in TABLES if file_of(t) == issue.file) if issue.file else None
+        if issue.code.startswith("ref.unknown-") and (table, issue.field) in foreign:
+            out.add((issue.file, issue.row, issue.field, "foreign-key"))
+            continue
+        kind = SHARED_CHECKS.get(issue.code)
+        if kind is None:
+            continue
+        if issue.code in ("date.invalid", "country.unknown"):
+            # Only where the value breaks the pattern, which is all frictionless checks.
+            (row,) = [r for r in pkg.rows(table) if r["id"] == issue.record_id][:1]
+            pattern = constraints(table, issue.field)["pattern"]
+            if re.fullmatch(pattern, row[issue.field]):
+                continue
+        out.add((issue.file, issue.row, issue.field, kind))
+    return out
+
+
+@pytest.mark.slow
+@share(0.2)
+@given(data=st.data())
+def test_frictionless_and_we_find_the_same_faults_in_the_cells_both_check(data: st.DataObject):
+    pkg = data.draw(packages(rich=True), label="package")
+    for code in data.draw(st.lists(st.sampled_from(DIFFERENTIAL), max_size=3), label="mutations"):
+        pkg = MUTATIONS[code](data.draw, pkg).package
+    with folder() as tmp:
+        lines = pkg.write(tmp / "pkg")
+        assert _our_shared_findings(tmp / "pkg", pkg) == _frictionless_findings(tmp / "pkg", lines)
+
+
+# -- JSON Schema and Table Schema agree on every near-valid record ------------------------------------------
+
+#: The codes of the Table Schema constraints (and what our dates and countries add to them).
+SCHEMA_CODES = {"schema.required", "schema.type", "schema.enum", "schema.pattern", "schema.min-length",
+                "schema.max-length", "schema.minimum", "schema.maximum", "schema.format", "date.invalid",
+                "country.unknown"}
+
+
+def _table_schema_faults(table: str, row: dict[str, str | None]) -> set[str]:
+    """Columns the column-wise Table Schema checks find at fault, the row written as CSV."""
+    from nk_defections.rules import Context
+    from nk_defections.rules.fields import check_fields
+    from nk_defections.tables import empty_frame
+
+    with folder() as tmp:
+        path = tmp / f"{table}.csv"
+        path.write_bytes(render_csv(table, [row])[0])
+        frame, issues = read_csv(PACKAGE, table, path, path.name)
+    assert issues == [] and frame is not None
+    frames = {t: frame if t == table else empty_frame(PACKAGE, t) for t in TABLES}
+    frames = {t: f.with_columns(pl.lit(True).alias("_csv"), pl.lit(True).alias("_report")) for t, f in frames.items()}
+    return {i.field for i in check_fields(Context(PACKAGE, frames)) if i.code in SCHEMA_CODES}
+
+
+def _json_schema_faults(table: str, row: dict[str, str | None]) -> set[str]:
+    """Columns the JSON Schema finds at fault in the same row, typed as JSON."""
+    from nk_defections.jsonerrors import iter_schema_issues
+
+    (record,) = typed_rows(PACKAGE, table, [row])
+    errors = schemas_for(PACKAGE).validator(table).iter_errors(record)
+    return {i.field for i in iter_schema_issues(errors, PACKAGE, table, file=None, row=None, base=[])}
+
+
+@given(data=st.data(), table=st.sampled_from(TABLES))
+def test_json_schema_and_table_schema_agree_on_near_valid_rows(data: st.DataObject, table: str):
+    row = {c: data.draw(near_cells(table, c), label=c) for c in PACKAGE.field_names(table)}
+    row = {c: (v or None) for c, v in row.items()}  # an empty cell is a missing value in both
+    assert _json_schema_faults(table, row) == _table_schema_faults(table, row)
+
+
+@pytest.mark.parametrize("cell", [" 5", "5 ", "1_000", "٣", "NaN", "inf", "-Infinity", "1e309", "0x1F", "1.5e"])
+def test_a_cell_the_table_schema_rejects_is_not_a_json_number(cell: str):
+    for kind in ("integer", "number"):
+        assert typed_value({"name": "x", "type": kind}, cell) == cell
+
+
+def test_a_large_integer_in_a_number_column_is_kept_exactly():
+    cell = "12345678901234567890"
+    assert typed_value({"name": "value", "type": "number"}, cell) == 12345678901234567890
+    assert cell_text(typed_value({"name": "value", "type": "number"}, cell)) == cell

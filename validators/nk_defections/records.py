@@ -8,6 +8,8 @@ test proves that nothing is lost either way.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -86,21 +88,35 @@ def nest(package: Package, rows: dict[str, list[Row]]) -> dict[str, list[Row]]:
     return {t: v for t, v in out.items() if v}
 
 
+#: The lexical forms the column-wise checks read as numbers (polars' casts): ASCII digits, an
+#: optional sign, no spaces, no underscores. Python's int() and float() also take " 5", "1_000",
+#: "٣", "NaN" and "1e309", which would make a cell the Table Schema rejects valid JSON.
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
 def typed_value(field: dict[str, Any], cell: str | None) -> Any:
-    """Convert a CSV cell to its JSON value per the Table Schema field (None when empty)."""
+    """Convert a CSV cell to its JSON value per the Table Schema field (None when empty).
+
+    A cell that is not a number of the field's type stays a string, for the JSON Schema to
+    report as the wrong type.
+
+    Examples
+    --------
+    >>> number = {"name": "value", "type": "number"}
+    >>> typed_value(number, "12"), typed_value(number, "0.5"), typed_value(number, "NaN")
+    (12, 0.5, 'NaN')
+    """
     if cell is None or cell == "":
         return None
     if field["type"] == "integer":
-        try:
-            return int(cell)
-        except ValueError:
-            return cell
+        return int(cell) if _INTEGER.fullmatch(cell) else cell
     if field["type"] == "number":
-        try:
-            number = float(cell)
-        except ValueError:
+        if _INTEGER.fullmatch(cell):
+            return int(cell)  # exact, however large: a float would round it
+        if not _NUMBER.fullmatch(cell) or not math.isfinite(number := float(cell)):
             return cell
-        return int(number) if number.is_integer() and "." not in cell and "e" not in cell.lower() else number
+        return number
     return cell
 
 

@@ -751,34 +751,42 @@ class GeneratedContribution:
         """The contribution as one JSON envelope: nested records, orphans flat with their parent key."""
         return nest(PACKAGE, self.typed())
 
-    def write(self, folder: Path, layout: list[str]) -> list[Path]:
-        """Write the contribution into *folder* as files; *layout* names, per table, the format.
+    def write(self, folder: Path, layout: list[str] | None = None, *, split: bool = False) -> list[Path]:
+        """Write the contribution into *folder* as files; return them.
 
-        Each table's rows go to ``json`` (one envelope, nested where the parent is in it),
-        ``jsonl`` (one line per flat record) or ``csv`` (``<table>.csv``). Returns the files.
+        *layout* names, per table, the format its rows go to: ``json`` (one envelope, nested
+        where the parent is in it), ``jsonl`` (one line per flat record) or ``csv``
+        (``<table>.csv``); all ``json`` if not given. With *split*, the rows of each JSON Lines
+        and CSV table are shared between two files (in folders ``a/`` and ``b/``).
         """
-        folder.mkdir(parents=True, exist_ok=True)
+        layout = layout or ["json"] * len(TABLES)
         by_format: dict[str, dict[str, list[Row]]] = {"json": {}, "jsonl": {}, "csv": {}}
         for table, kind in zip(TABLES, layout, strict=True):
             if self.tables[table]:
                 by_format[kind][table] = self.tables[table]
+        parts = [folder / "a", folder / "b"] if split else [folder]
+        for part in parts:
+            part.mkdir(parents=True, exist_ok=True)
         files = []
         if by_format["json"]:
             typed = {t: list(typed_rows(PACKAGE, t, rows)) for t, rows in by_format["json"].items()}
             path = folder / "contribution.json"
             path.write_text(json.dumps(nest(PACKAGE, typed), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
             files.append(path)
-        if by_format["jsonl"]:
-            path = folder / "contribution.jsonl"
-            with path.open("w", encoding="utf-8", newline="\n") as f:
-                for table, rows in by_format["jsonl"].items():
-                    for record in typed_rows(PACKAGE, table, rows):
-                        f.write(json.dumps({"resource": table, "record": record}, ensure_ascii=False) + "\n")
-            files.append(path)
-        for table, rows in by_format["csv"].items():
-            path = folder / f"{table}.csv"
-            path.write_bytes(render_csv(table, rows)[0])
-            files.append(path)
+        for n, part in enumerate(parts):
+            share = {t: rows[n::len(parts)] for t, rows in by_format["jsonl"].items()}
+            if any(share.values()):
+                path = part / "contribution.jsonl"
+                with path.open("w", encoding="utf-8", newline="\n") as f:
+                    for table, rows in share.items():
+                        for record in typed_rows(PACKAGE, table, rows):
+                            f.write(json.dumps({"resource": table, "record": record}, ensure_ascii=False) + "\n")
+                files.append(path)
+            for table, rows in by_format["csv"].items():
+                if rows[n::len(parts)]:
+                    path = part / f"{table}.csv"
+                    path.write_bytes(render_csv(table, rows[n::len(parts)])[0])
+                    files.append(path)
         return files
 
 

@@ -20,10 +20,13 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from nk_defections.canonical import format_package
+from nk_defections.contributions import validate_paths
 from nk_defections.issues import RULES, Severity
+from nk_defections.merge import add_contribution
 from nk_defections.records import (
     cell_text,
     child_properties,
@@ -32,18 +35,22 @@ from nk_defections.records import (
     typed_rows,
     typed_value,
 )
+from nk_defections.release import build_release
 from nk_defections.schemas import schemas_for
 from nk_defections.tables import read_csv
 from nk_defections.validate import validate_package
 
 from .strategies import (
+    LAYOUTS,
     MUTATIONS,
     PACKAGE,
     ROOT,
     TABLES,
+    GeneratedContribution,
     GeneratedPackage,
     Mutated,
     constraints,
+    contributions,
     near_cells,
     packages,
     render_csv,
@@ -550,3 +557,175 @@ def test_a_large_integer_in_a_number_column_is_kept_exactly():
     cell = "12345678901234567890"
     assert typed_value({"name": "value", "type": "number"}, cell) == 12345678901234567890
     assert cell_text(typed_value({"name": "value", "type": "number"}, cell)) == cell
+
+
+# -- contributions: validate PATH, add -------------------------------------------------------------------
+
+
+def _contribution_findings(files: list[Path], root: Path) -> set[tuple]:
+    """Findings without where they are (file, line, pointer): what, on which field, of which record.
+
+    Schema findings from JSON carry no record id where those from CSV do: they are compared by
+    code and field only.
+    """
+    report = validate_paths(files, package=root)
+    return {
+        (i.code, i.field) if i.code in SCHEMA_CODES else (i.code, i.field, i.record_id)
+        for i in report.issues if i.severity is not Severity.INFO
+    }
+
+
+@st.composite
+def flawed(draw: st.DrawFn, contribution: GeneratedContribution) -> GeneratedContribution:
+    """The contribution with a few of its cells replaced by near-valid ones (valid or not)."""
+    tables = copy.deepcopy(contribution.tables)
+    cells = [(t, i, c) for t in TABLES for i in range(len(tables[t])) for c in PACKAGE.field_names(t)
+             if c != "id" and (t, c) not in {("claims", "record_id")} and c not in {k for _, k in child_properties(t).values()}]
+    for table, i, column in draw(st.lists(st.sampled_from(cells), max_size=3)) if cells else []:
+        tables[table][i][column] = draw(near_cells(table, column)) or None
+    return GeneratedContribution(contribution.base, tables)
+
+
+@share(0.25)
+@given(data=st.data())
+def test_a_valid_contribution_validates_clean_however_it_is_split_into_files(data: st.DataObject):
+    base = data.draw(packages(), label="package")
+    contribution = data.draw(contributions(base), label="contribution")
+    layout = data.draw(LAYOUTS, label="layout")
+    with folder() as tmp:
+        base.write(tmp / "pkg")
+        for files in (contribution.write(tmp / "one"), contribution.write(tmp / "split", layout, split=True)):
+            report = validate_paths(files, package=tmp / "pkg")
+            assert [(i.code, i.file, i.row, i.pointer, i.message) for i in report.issues if i.severity is not Severity.INFO] == []
+
+
+@share(0.25)
+@given(data=st.data())
+def test_splitting_a_contribution_across_files_does_not_change_the_findings(data: st.DataObject):
+    base = data.draw(packages(), label="package")
+    contribution = data.draw(contributions(base).flatmap(flawed), label="contribution")
+    layout = data.draw(LAYOUTS, label="layout")
+    with folder() as tmp:
+        base.write(tmp / "pkg")
+        one = _contribution_findings(contribution.write(tmp / "one"), tmp / "pkg")
+        split = _contribution_findings(contribution.write(tmp / "split", layout, split=True), tmp / "pkg")
+        assert split == one
+
+
+def _data_bytes(root: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((root / "data").iterdir())}
+
+
+@share(0.25)
+@given(data=st.data())
+def test_add_of_a_valid_contribution_keeps_the_package_valid(data: st.DataObject):
+    base = data.draw(packages(), label="package")
+    contribution = data.draw(contributions(base), label="contribution")
+    layout = data.draw(LAYOUTS, label="layout")
+    with folder() as tmp:
+        base.write(tmp / "pkg")
+        result = add_contribution(contribution.write(tmp / "c", layout), package=tmp / "pkg")
+        assert not result.refused, [(i.code, i.file, i.row, i.message) for i in result.report.issues]
+        assert findings(tmp / "pkg") == set()
+        merged = contribution.merged()
+        for table in TABLES:
+            frame, _ = read_csv(PACKAGE, table, tmp / "pkg" / file_of(table), file_of(table))
+            assert _by_id(frame.select(PACKAGE.field_names(table)).rows(named=True)) == _by_id(merged.rows(table))
+        assert format_package(tmp / "pkg", check=True).changed == []  # merged in canonical form
+
+
+@share(0.25)
+@given(data=st.data())
+def test_add_of_an_invalid_contribution_leaves_data_byte_identical(data: st.DataObject):
+    base = data.draw(packages(), label="package")
+    contribution = data.draw(contributions(base).flatmap(flawed), label="contribution")
+    layout = data.draw(LAYOUTS, label="layout")
+    with folder() as tmp:
+        base.write(tmp / "pkg")
+        files = contribution.write(tmp / "c", layout)
+        assume(not validate_paths(files, package=tmp / "pkg").is_valid())
+        before = _data_bytes(tmp / "pkg")
+        result = add_contribution(files, package=tmp / "pkg")
+        assert result.refused
+        assert _data_bytes(tmp / "pkg") == before
+
+
+@share(0.25)
+@given(data=st.data(), kind=st.sampled_from(["bytes", "text", "near", "json"]), name=st.sampled_from(["c.json", "c.jsonl", "people.csv", "claims.csv"]))
+def test_validate_paths_never_raises_on_an_arbitrary_contribution_file(data: st.DataObject, kind: str, name: str):
+    base = data.draw(packages(max_rows=1), label="package")
+    with folder() as tmp:
+        base.write(tmp / "pkg")
+        if kind == "near":  # a valid contribution's file, a few bytes broken
+            contribution = data.draw(contributions(base, max_rows=1), label="contribution")
+            table = name.split(".")[0] if name.endswith(".csv") else None
+            fmt = {"c.json": "json", "c.jsonl": "jsonl"}.get(name, "csv")
+            files = contribution.write(tmp / "c", [fmt if table in (None, t) else "json" for t in TABLES])
+            path = next((f for f in files if f.name == name), None)
+            assume(path is not None)
+            path.write_bytes(data.draw(corrupted(path.read_bytes()), label="corrupted"))
+        else:
+            path = tmp / "c" / name
+            path.parent.mkdir()
+            if kind == "bytes":
+                raw = data.draw(st.binary(max_size=300), label="bytes")
+            elif kind == "text":
+                raw = data.draw(_csv_text(name.split(".")[0]) if name.endswith(".csv") else st.text(max_size=80).map(str.encode), label="text")
+            else:
+                raw = json.dumps(data.draw(json_values, label="json")).encode()
+            path.write_bytes(raw)
+            files = [path]
+        report = validate_paths(files, package=tmp / "pkg")
+        assert all(i.code in RULES for i in report.issues)
+        report.to_json()
+
+
+# -- fmt and build ---------------------------------------------------------------------------------------
+
+
+@share(0.25)
+@given(data=st.data(), crlf=st.booleans(), bom=st.booleans())
+def test_fmt_is_idempotent_and_agrees_with_the_canonical_writer(data: st.DataObject, crlf: bool, bom: bool):
+    pkg = data.draw(packages(), label="package")
+    order = {t: data.draw(st.permutations(range(len(pkg.rows(t)))), label=t) for t in TABLES}
+    with folder() as tmp:
+        pkg.write(tmp / "canonical")
+        assert format_package(tmp / "canonical", check=True).changed == []
+        pkg.write(tmp / "pkg", order=order, crlf=crlf, bom=bom)
+        before = _unlocated(tmp / "pkg")
+        format_package(tmp / "pkg")
+        assert _data_bytes(tmp / "pkg") == _data_bytes(tmp / "canonical")
+        assert format_package(tmp / "pkg").changed == []
+        assert _data_bytes(tmp / "pkg") == _data_bytes(tmp / "canonical")
+        assert _unlocated(tmp / "pkg") == before
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+# The timeline's font has no Hangul or Hanja glyphs: generated names in those scripts draw as boxes.
+@pytest.mark.filterwarnings("ignore:Glyph .* missing from font")
+@share(0.1)
+@given(packages())
+def test_build_is_deterministic(pkg: GeneratedPackage):
+    with folder() as tmp:
+        pkg.write(tmp / "pkg")
+        first = build_release(tmp / "pkg", tmp / "one", frictionless=False)
+        second = build_release(tmp / "pkg", tmp / "two", frictionless=False)
+        assert first.files == second.files
+        assert _tree(first.folder) == _tree(second.folder)
+        assert first.archive.read_bytes() == second.archive.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"\n1", b"\n\nid", ",".join(PACKAGE.field_names("motives")).encode() + b"\r1", b'id,"event\nid",motive,stated_by,note\n'],
+    ids=["blank-header", "blank-lines-first", "lone-cr-in-header", "header-across-lines"],
+)
+def test_an_unreadable_header_is_a_finding_not_a_crash(content: bytes):
+    with folder() as tmp:
+        path = tmp / "motives.csv"
+        path.write_bytes(content)
+        frame, issues = read_csv(PACKAGE, "motives", path, "motives.csv")
+    assert frame is None and issues and all(i.row == 1 for i in issues)

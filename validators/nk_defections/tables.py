@@ -142,9 +142,16 @@ def read_csv(package: Package, table: str, path: Path, display: str) -> tuple[pl
         )
     try:
         end = data.find(b"\n")  # not split(): that would copy the whole file after the header
-        header = next(csv.reader(io.StringIO(data[: end if end >= 0 else len(data)].decode("utf-8").lstrip("\ufeff"))))
+        line = data[: end if end >= 0 else len(data)].decode("utf-8").lstrip("\ufeff")
     except UnicodeDecodeError:
         return _read_decoded(raw, display)
+    try:
+        # A CR left after CRLF was folded ends no line for polars nor for our line count.
+        if "\r" in line:
+            raise csv.Error("a carriage return (CR) inside the header row")
+        header = next(csv.reader([line], strict=True), [])
+    except csv.Error as exc:
+        return None, [Issue(C.CSV_MALFORMED, f"the header row cannot be read: {exc}", file=display, row=1)]
     expected = package.field_names(table)
     issues += list(_check_header(header, expected, display))
     if issues:

@@ -7,7 +7,7 @@ import json
 import re
 from dataclasses import replace
 from collections.abc import Iterator, Mapping
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -51,15 +51,24 @@ def _profile_validator() -> Any:
 
 
 def check_profile(package: Package) -> Iterator[Issue]:
-    """The descriptor against the (patched) Data Package 2.0 profile."""
-    validator = _profile_validator()
-    for error in sorted(validator.iter_errors(package.descriptor), key=lambda e: list(e.absolute_path)):
+    """The descriptor against the (patched) Data Package 2.0 profile, and its version against semver."""
+    yield from _profile_issues(json.dumps(package.descriptor, sort_keys=True))
+
+
+@lru_cache(maxsize=16)
+def _profile_issues(descriptor_text: str) -> tuple[Issue, ...]:
+    # The profile's oneOf per field makes this the slowest check on a small package: a
+    # descriptor is checked once per process.
+    descriptor = json.loads(descriptor_text)
+    issues = []
+    for error in sorted(_profile_validator().iter_errors(descriptor), key=lambda e: list(e.absolute_path)):
         pointer = "".join(f"/{p}" for p in error.absolute_path)
-        yield Issue(C.PACKAGE_PROFILE, error.message[:300], file="datapackage.json", pointer=pointer or "/")
+        issues.append(Issue(C.PACKAGE_PROFILE, error.message[:300], file="datapackage.json", pointer=pointer or "/"))
     # The profile types `version` as any string (frictionless accepts "banana"); releases need semver.
-    version = package.descriptor.get("version")
+    version = descriptor.get("version")
     if not isinstance(version, str) or not _SEMVER.fullmatch(version):
-        yield Issue(C.PACKAGE_PROFILE, f"version {version!r} is not a semantic version (MAJOR.MINOR.PATCH)", file="datapackage.json", pointer="/version", field="version")
+        issues.append(Issue(C.PACKAGE_PROFILE, f"version {version!r} is not a semantic version (MAJOR.MINOR.PATCH)", file="datapackage.json", pointer="/version", field="version"))
+    return tuple(issues)
 
 
 def check_json_schemas(package: Package, frames: Mapping[str, pl.DataFrame]) -> Iterator[Issue]:

@@ -66,6 +66,15 @@ def share(fraction: float, least: int = 2) -> settings:
     )
 
 
+# Examples per property as a share of the profile's max_examples (ci 60, deep 2000), by what one
+# example costs; properties of single values or rows take the profile's count as it is.
+BUILDS = share(1 / 8)  # builds a package, validates nothing: ci 7, deep 250
+VALIDATES = share(1 / 10)  # validates a package (about half a second): ci 6, deep 200
+TWICE = share(1 / 20)  # validates twice, or runs frictionless, fmt or add too: ci 3, deep 100
+RELEASES = share(1 / 40)  # builds two releases: ci 2, deep 50
+PER_CODE = share(1 / 100)  # once per rule code (about fifty): ci 2, deep 20
+
+
 @contextmanager
 def folder() -> Iterator[Path]:
     # Not pytest's tmp_path: a function-scoped fixture is shared by every example.
@@ -97,7 +106,7 @@ def write_texts(texts: dict[str, bytes], where: Path) -> dict[str, Path]:
 # -- valid by construction --------------------------------------------------------------------
 
 
-@share(0.5)
+@VALIDATES
 @given(packages())
 def test_a_package_valid_by_construction_yields_no_findings(pkg: GeneratedPackage):
     with folder() as tmp:
@@ -158,7 +167,7 @@ def _expected_and_found(mutated: Mutated, root: Path) -> tuple[set[Finding], set
 
 
 @pytest.mark.parametrize("code", sorted(MUTATIONS))
-@share(1 / 15)
+@PER_CODE
 @given(data=st.data())
 def test_one_mutation_yields_exactly_its_code_at_the_mutated_row_and_field(code: str, data: st.DataObject):
     pkg = data.draw(packages(rich=True), label="package")
@@ -175,7 +184,7 @@ def _by_id(rows: list[dict]) -> list[dict]:
     return sorted(rows, key=lambda r: str(r.get("id")))
 
 
-@share(0.5)
+@BUILDS
 @given(packages())
 def test_nested_records_and_flat_rows_round_trip(pkg: GeneratedPackage):
     typed = pkg.typed()
@@ -193,7 +202,7 @@ def test_nested_records_and_flat_rows_round_trip(pkg: GeneratedPackage):
         assert _by_id(back[table]) == _by_id(typed[table]), table
 
 
-@share(0.5)
+@BUILDS
 @given(packages())
 def test_nested_records_of_a_valid_package_pass_their_json_schema(pkg: GeneratedPackage):
     schemas = schemas_for(PACKAGE)
@@ -204,7 +213,7 @@ def test_nested_records_of_a_valid_package_pass_their_json_schema(pkg: Generated
     assert [e.message for e in schemas.validator("contribution").iter_errors(pkg.nested())] == []
 
 
-@share(0.5)
+@BUILDS
 @given(packages())
 def test_typed_value_and_cell_text_are_inverse_on_every_valid_cell(pkg: GeneratedPackage):
     for table in TABLES:
@@ -283,7 +292,7 @@ def _csv_text(table: str) -> st.SearchStrategy[bytes]:
     return st.tuples(st.sampled_from([header, header + "\n", ""]), body).map(lambda p: (p[0] + p[1]).encode("utf-8"))
 
 
-@share(0.5)
+@VALIDATES
 @given(data=st.data(), table=st.sampled_from(TABLES), kind=st.sampled_from(["bytes", "text", "near"]))
 def test_validate_never_raises_on_a_table_of_arbitrary_bytes(data: st.DataObject, table: str, kind: str):
     pkg = data.draw(packages(max_rows=1), label="package")
@@ -348,7 +357,7 @@ def near_descriptors(draw: st.DrawFn) -> object:
     return descriptor
 
 
-@share(0.5)
+@VALIDATES
 @given(descriptor=st.one_of(json_values, near_descriptors()))
 def test_validate_never_raises_on_an_arbitrary_descriptor(descriptor: object):
     with folder() as tmp:
@@ -368,7 +377,7 @@ def _unlocated(root: Path) -> Counter:
     return Counter((i.code, i.file, i.field, i.record_id, i.message) for i in report.issues)
 
 
-@share(0.25)
+@TWICE
 @given(data=st.data())
 def test_shuffling_rows_does_not_change_the_findings(data: st.DataObject):
     pkg = data.draw(packages(rich=True), label="package")
@@ -496,7 +505,7 @@ def _our_shared_findings(root: Path, pkg: GeneratedPackage) -> set[tuple[str, in
 
 
 @pytest.mark.slow
-@share(0.2)
+@TWICE
 @given(data=st.data())
 def test_frictionless_and_we_find_the_same_faults_in_the_cells_both_check(data: st.DataObject):
     pkg = data.draw(packages(rich=True), label="package")
@@ -586,7 +595,7 @@ def flawed(draw: st.DrawFn, contribution: GeneratedContribution) -> GeneratedCon
     return GeneratedContribution(contribution.base, tables)
 
 
-@share(0.25)
+@TWICE
 @given(data=st.data())
 def test_a_valid_contribution_validates_clean_however_it_is_split_into_files(data: st.DataObject):
     base = data.draw(packages(), label="package")
@@ -599,7 +608,7 @@ def test_a_valid_contribution_validates_clean_however_it_is_split_into_files(dat
             assert [(i.code, i.file, i.row, i.pointer, i.message) for i in report.issues if i.severity is not Severity.INFO] == []
 
 
-@share(0.25)
+@TWICE
 @given(data=st.data())
 def test_splitting_a_contribution_across_files_does_not_change_the_findings(data: st.DataObject):
     base = data.draw(packages(), label="package")
@@ -616,7 +625,7 @@ def _data_bytes(root: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted((root / "data").iterdir())}
 
 
-@share(0.25)
+@TWICE
 @given(data=st.data())
 def test_add_of_a_valid_contribution_keeps_the_package_valid(data: st.DataObject):
     base = data.draw(packages(), label="package")
@@ -634,7 +643,7 @@ def test_add_of_a_valid_contribution_keeps_the_package_valid(data: st.DataObject
         assert format_package(tmp / "pkg", check=True).changed == []  # merged in canonical form
 
 
-@share(0.25)
+@TWICE
 @given(data=st.data())
 def test_add_of_an_invalid_contribution_leaves_data_byte_identical(data: st.DataObject):
     base = data.draw(packages(), label="package")
@@ -650,7 +659,7 @@ def test_add_of_an_invalid_contribution_leaves_data_byte_identical(data: st.Data
         assert _data_bytes(tmp / "pkg") == before
 
 
-@share(0.25)
+@VALIDATES
 @given(data=st.data(), kind=st.sampled_from(["bytes", "text", "near", "json"]), name=st.sampled_from(["c.json", "c.jsonl", "people.csv", "claims.csv"]))
 def test_validate_paths_never_raises_on_an_arbitrary_contribution_file(data: st.DataObject, kind: str, name: str):
     base = data.draw(packages(max_rows=1), label="package")
@@ -683,7 +692,7 @@ def test_validate_paths_never_raises_on_an_arbitrary_contribution_file(data: st.
 # -- fmt and build ---------------------------------------------------------------------------------------
 
 
-@share(0.25)
+@TWICE
 @given(data=st.data(), crlf=st.booleans(), bom=st.booleans())
 def test_fmt_is_idempotent_and_agrees_with_the_canonical_writer(data: st.DataObject, crlf: bool, bom: bool):
     pkg = data.draw(packages(), label="package")
@@ -706,7 +715,7 @@ def _tree(root: Path) -> dict[str, bytes]:
 
 # The timeline's font has no Hangul or Hanja glyphs: generated names in those scripts draw as boxes.
 @pytest.mark.filterwarnings("ignore:Glyph .* missing from font")
-@share(0.1)
+@RELEASES
 @given(packages())
 def test_build_is_deterministic(pkg: GeneratedPackage):
     with folder() as tmp:

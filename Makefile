@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 VERSION = $(shell sed -n 's/^  "version": "\([^"]*\)".*/\1/p' datapackage.json)
 
-.PHONY: release figure validate test generate clean
+.PHONY: release figure validate test test-deep mutation flip-rules generate clean
 
 # datapackage.json holds the version: reinstall when it changes, so that the installed metadata agrees.
 $(STAMP): pyproject.toml datapackage.json
@@ -29,6 +29,19 @@ validate: $(STAMP)
 ## test: the whole test suite
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+## test-deep: the property tests with many more examples (hypothesis profile "deep"; slow)
+test-deep: $(STAMP)
+	HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest tests/test_properties.py tests/test_dates.py tests/test_contributions.py
+
+## mutation: mutation testing of the rules (mutmut; slow, prints the kill rate)
+mutation: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,mutation]'
+	$(BIN)/python tools/mutation.py
+
+## flip-rules: turn each rule off in turn and show which tests fail
+flip-rules: $(STAMP)
+	$(BIN)/python tools/flip_rules.py
 
 ## generate: regenerate the derived files (tests fail while they are stale)
 generate: $(STAMP)

@@ -174,6 +174,9 @@ def _check_structure(path: Path, descriptor: dict[str, Any]) -> None:
         ) or "id" not in [f["name"] for f in fields]:
             raise PackageError(f"{path}: resource {resource['name']!r} has no Table Schema of named, typed fields with an id")
         names.append(resource["name"])
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise PackageError(f"{path}: the descriptor names the resource {twice[0]!r} twice")
     missing = [table for table in REF_UNKNOWN if table not in names]
     if missing:
         raise PackageError(f"{path}: the descriptor lacks the resource {missing[0]!r}")

@@ -24,13 +24,10 @@ def evidence_columns(package: Package, table: str) -> tuple[set[str], set[str]]:
 
 
 def _claims(ctx: Context) -> pl.DataFrame:
-    if "claims" not in ctx.cache:
-        claims = ctx.frame(CLAIMS)
-        ctx.cache["claims"] = claims.with_columns(
-            pl.col("record_id").str.slice(0, 3).alias("_prefix"),
-            pl.col("paragraph").cast(pl.Int64, strict=False).alias("_paragraph"),
-        )
-    return ctx.cache["claims"]
+    return ctx.cached("claims", lambda: ctx.frame(CLAIMS).with_columns(
+        pl.col("record_id").str.slice(0, 3).alias("_prefix"),
+        pl.col("paragraph").cast(pl.Int64, strict=False).alias("_paragraph"),
+    ))
 
 
 def check_row_claims(ctx: Context) -> Iterator[Issue]:

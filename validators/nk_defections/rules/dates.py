@@ -29,12 +29,13 @@ PAIRS = [
 
 def with_bounds(ctx: Context, table: str) -> pl.DataFrame:
     """The frame of *table* with ``<column>_min``/``_max`` for each date column (cached)."""
-    key = f"bounds:{table}"
-    if key not in ctx.cache:
+
+    def compute() -> pl.DataFrame:
         exprs = [e for column, interval in ctx.package.date_columns(table) for e in bounds_exprs(column, interval=interval)]
         # Lazy, so that min and max share one evaluation of each column's derived struct.
-        ctx.cache[key] = ctx.frame(table).lazy().with_columns(exprs).collect() if exprs else ctx.frame(table)
-    return ctx.cache[key]
+        return ctx.frame(table).lazy().with_columns(exprs).collect() if exprs else ctx.frame(table)
+
+    return ctx.cached(f"bounds:{table}", compute)
 
 
 def check_order(ctx: Context) -> Iterator[Issue]:

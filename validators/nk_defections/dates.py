@@ -411,3 +411,37 @@ def valid_expr(column: str, *, interval: bool = False) -> pl.Expr:
     [True, False, False, None]
     """
     return _derived(column, interval).struct.field("valid").alias(column)
+
+
+def derived_exprs(column: str, *, interval: bool = False, prefix: str = "") -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """:func:`bounds_exprs` and :func:`valid_expr` at once, from one evaluation of the pattern.
+
+    Parameters
+    ----------
+    column : str
+        Name of a ``pl.String`` column of date values.
+    interval : bool, default False
+        Whether the interval forms are allowed.
+    prefix : str, default ""
+        Put before the output names (``<prefix>min:<column>``, ``<prefix>max:<column>``,
+        ``<prefix>valid:<column>``), to keep them apart from the table's own columns.
+
+    Returns
+    -------
+    tuple of pl.Expr
+        The min and max day (``pl.Date``) and the validity (Boolean), as :func:`bounds_exprs`
+        and :func:`valid_expr` compute them. Selected together in one lazy query, they share
+        one evaluation of the column.
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"d": ["2023-11", "2023-02-30"]})
+    >>> df.lazy().select(derived_exprs("d", prefix="_")).collect().rows()
+    [(datetime.date(2023, 11, 1), datetime.date(2023, 11, 30), True), (None, None, False)]
+    """
+    derived = _derived(column, interval)
+    return (
+        derived.struct.field("min").alias(f"{prefix}min:{column}"),
+        derived.struct.field("max").alias(f"{prefix}max:{column}"),
+        derived.struct.field("valid").alias(f"{prefix}valid:{column}"),
+    )

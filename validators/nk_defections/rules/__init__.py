@@ -89,21 +89,22 @@ class Check:
     confirm: pl.Expr | None = None
 
 
-def emit_checks(frame: pl.DataFrame, checks: list[Check]) -> Iterator[Issue]:
+def emit_checks(frame: pl.DataFrame, checks: list[Check], prepared: list[pl.Expr] = ()) -> Iterator[Issue]:
     """Run many checks over *frame* in one pass, then emit only those that hit any row.
 
-    Every predicate is evaluated in a single lazy ``select`` (shared subexpressions computed once,
-    columns in parallel) that returns the row numbers each one hits; rows are only gathered and
-    turned into Issues for the few checks that hit. A null predicate is not a hit.
+    Every predicate is evaluated in a single lazy ``select`` (columns in parallel) that returns
+    the row numbers each one hits; rows are only gathered and turned into Issues for the few
+    checks that hit. A null predicate is not a hit. *prepared* columns are computed first, once,
+    for predicates that share them (a ``confirm`` sees only the frame's own columns).
     """
     if not checks or frame.is_empty():
         return
     # Checks may share one predicate object (a prefilter that their confirms split): it is
     # evaluated once, as polars does not reliably eliminate common subexpressions here.
     keys = {id(check.bad): check.bad for check in checks}
-    hits = frame.lazy().select(
+    hits = frame.lazy().with_columns(prepared).select(
         bad.fill_null(False).arg_true().implode().alias(str(key)) for key, bad in keys.items()
-    ).collect()
+    ).collect(engine="in-memory")
     for check in checks:
         rows = hits[str(id(check.bad))][0]
         if len(rows):

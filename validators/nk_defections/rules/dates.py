@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import polars as pl
 
 from .. import codes as C
-from ..dates import bounds_exprs
+from ..dates import bounds_exprs, derived_exprs
 from ..issues import Issue
 from . import Context, emit
 
@@ -28,12 +28,18 @@ PAIRS = [
 
 
 def with_bounds(ctx: Context, table: str) -> pl.DataFrame:
-    """The frame of *table* with ``<column>_min``/``_max`` for each date column (cached)."""
+    """The frame of *table* with, for each date column, ``_min:<column>``, ``_max:<column>``
+    (its earliest and latest day) and ``_valid:<column>`` (cached: the field checks use the
+    validity, the order rules the bounds, and each column is parsed once for all of them).
+    """
 
     def compute() -> pl.DataFrame:
-        exprs = [e for column, interval in ctx.package.date_columns(table) for e in bounds_exprs(column, interval=interval)]
-        # Lazy, so that min and max share one evaluation of each column's derived struct.
-        return ctx.frame(table).lazy().with_columns(exprs).collect() if exprs else ctx.frame(table)
+        exprs = [
+            e for column, interval in ctx.package.date_columns(table)
+            for e in derived_exprs(column, interval=interval, prefix="_")
+        ]
+        # Lazy, so that the three share one evaluation of each column's derived struct.
+        return ctx.frame(table).lazy().with_columns(exprs).collect(engine="in-memory") if exprs else ctx.frame(table)
 
     return ctx.cached(f"bounds:{table}", compute)
 
@@ -42,20 +48,20 @@ def check_order(ctx: Context) -> Iterator[Issue]:
     """Within a row: birth before death, start before end, attested within, disclosed after."""
     for table, early, late in PAIRS:
         frame = with_bounds(ctx, table)
-        bad = frame.filter(pl.col(f"{early}_min") > pl.col(f"{late}_max"))
+        bad = frame.filter(pl.col(f"_min:{early}") > pl.col(f"_max:{late}"))
         yield from emit(bad, C.DATE_ORDER, late, lambda r, e=early, l=late: f"{l} {r[l]!r} is before {e} {r[e]!r}")
 
 
 def check_posting_in_life(ctx: Context) -> Iterator[Issue]:
     """A posting lies within its holder's life."""
     people = with_bounds(ctx, "people").select(
-        pl.col("id").alias("person_id"), "birth_date", "death_date", "birth_date_min", "death_date_max"
+        pl.col("id").alias("person_id"), "birth_date", "death_date", "_min:birth_date", "_max:death_date"
     ).unique("person_id", keep="first")
     postings = with_bounds(ctx, "postings").join(people, on="person_id", how="inner")
     for column in ("start_date", "attested_date", "end_date"):
-        before = postings.filter(pl.col(f"{column}_max") < pl.col("birth_date_min"))
+        before = postings.filter(pl.col(f"_max:{column}") < pl.col("_min:birth_date"))
         yield from emit(before, C.DATE_ORDER, column, lambda r, c=column: f"{c} {r[c]!r} is before the holder's birth {r['birth_date']!r}")
-        after = postings.filter(pl.col(f"{column}_min") > pl.col("death_date_max"))
+        after = postings.filter(pl.col(f"_min:{column}") > pl.col("_max:death_date"))
         yield from emit(after, C.DATE_ORDER, column, lambda r, c=column: f"{c} {r[c]!r} is after the holder's death {r['death_date']!r}")
 
 

@@ -38,15 +38,175 @@ def _suggest(value: str, allowed: list[str]) -> str:
 
 
 def check_fields(ctx: Context) -> Iterator[Issue]:
-    """Every Table Schema constraint of every field, on CSV rows."""
+    """Every Table Schema constraint of every field, on CSV rows.
+
+    The text checks of a closed column (see :func:`closed`) run here too, on the values its
+    pattern or vocabulary refuses: those that it admits cannot fail them.
+    """
+    from .dates import with_bounds
+
     for table in ctx.package.resources:
-        frame = ctx.frame(table)
+        frame = with_bounds(ctx, table)  # the table, with its dates parsed once for every rule
         scope = pl.col("_csv") & pl.col("_report")
-        checks = [check for field in ctx.package.fields(table) for check in _column_checks(frame, scope, field)]
-        yield from emit_checks(frame, checks)
+        checks, prepared = [], []
+        for field in ctx.package.fields(table):
+            refused = _refusals(field)
+            prepared += [expr.alias(name) for name, expr in refused.items()]
+            checks += _column_checks(frame, scope, field, [pl.col(name) for name in refused])
+            if closed(field) and refused:
+                checks += _text_checks(field["name"], pl.col("_report") & pl.any_horizontal(*map(pl.col, refused)))
+        yield from emit_checks(frame, checks, prepared)
 
 
-def _column_checks(frame: pl.DataFrame, scope: pl.Expr, field: dict) -> list[Check]:
+def _refusals(field: dict) -> dict[str, pl.Expr]:
+    """Prepared columns: true where a string field's value is outside its pattern, vocabulary or country list.
+
+    Computed once per query, for the field check and, on a closed field, for the text checks.
+    """
+    if field["type"] != "string":
+        return {}
+    name, cons = field["name"], field.get("constraints", {})
+    col, pattern, out = pl.col(name), cons.get("pattern"), {}
+    if pattern in (DATE_PATTERN, PERIOD_PATTERN):
+        out[f"_refused-date:{name}"] = ~pl.col(f"_valid:{name}")  # matched the pattern, and in order
+    elif pattern == "[A-Z]{3}":
+        out[f"_refused-country:{name}"] = ~col.is_in(sorted(alpha3_codes()))
+    elif pattern:
+        out[f"_refused-pattern:{name}"] = ~col.str.contains(f"^(?:{pattern})$")
+    if "enum" in cons:
+        out[f"_refused-enum:{name}"] = ~col.is_in(list(cons["enum"]))
+    return out
+
+
+def closed(field: dict) -> bool:
+    """Whether every value a string field's pattern or vocabulary admits passes the text checks.
+
+    True for an enum of clean words, and for a pattern whose every character is printable ASCII
+    (no space, no ``=+@``) and that cannot begin with ``-``: such a value holds no control,
+    bidi or non-NFC character, no edge white space and no formula prefix. Decided on the
+    pattern's parse tree, conservatively: anything else (``.``, classes like ``\\s`` or
+    ``[^…]``, back references) is not closed.
+
+    Examples
+    --------
+    >>> closed({"type": "string", "constraints": {"pattern": "per-[0-9a-z]{8}"}})
+    True
+    >>> closed({"type": "string", "constraints": {"pattern": "[a-z ]+"}})
+    False
+    >>> closed({"type": "string", "constraints": {"pattern": "-?[a-z]+"}})
+    False
+    >>> closed({"type": "string", "constraints": {"enum": ["alive", "dead"]}})
+    True
+    """
+    if field.get("type") != "string":
+        return False
+    cons = field.get("constraints", {})
+    if "enum" in cons:
+        return all(isinstance(v, str) and _clean_text(v) for v in cons["enum"])
+    if not cons.get("pattern"):
+        return False
+    return _pattern_closed(cons["pattern"])
+
+
+_SAFE = frozenset(chr(c) for c in range(0x21, 0x7F)) - set("=+@")
+
+
+def _clean_text(value: str) -> bool:
+    import re
+    import unicodedata
+
+    return (
+        value != ""
+        and not re.search(f"{_CONTROL}|{_BREAKS}|{_BIDI}|{_FORMULA}|^\\s|\\s$", value)
+        and unicodedata.is_normalized("NFC", value)
+    )
+
+
+def _pattern_closed(pattern: str) -> bool:
+    try:
+        from re import _parser as sre  # type: ignore[attr-defined]
+        from re import _constants as K  # type: ignore[attr-defined]
+
+        tree = sre.parse(pattern)
+    except Exception:  # noqa: BLE001 - an unparseable pattern is simply not known to be closed
+        return False
+
+    def chars(items) -> set[str] | None:
+        out: set[str] = set()
+        for op, arg in items:
+            if op is K.LITERAL:
+                out.add(chr(arg))
+            elif op is K.IN:
+                for sub, value in arg:
+                    if sub is K.LITERAL:
+                        out.add(chr(value))
+                    elif sub is K.RANGE:
+                        if value[1] - value[0] > 0x7F:
+                            return None
+                        out.update(chr(c) for c in range(value[0], value[1] + 1))
+                    else:  # NEGATE, CATEGORY: not known
+                        return None
+            elif op is K.BRANCH:
+                for branch in arg[1]:
+                    found = chars(branch)
+                    if found is None:
+                        return None
+                    out |= found
+            elif op is K.SUBPATTERN:
+                found = chars(arg[-1])
+                if found is None:
+                    return None
+                out |= found
+            elif op in (K.MAX_REPEAT, K.MIN_REPEAT):
+                found = chars(arg[2])
+                if found is None:
+                    return None
+                out |= found
+            elif op is K.AT:
+                continue
+            else:  # ANY, NOT_LITERAL, GROUPREF, lookarounds...: not known
+                return None
+        return out
+
+    def first(items) -> tuple[set[str], bool] | None:
+        """The characters a match can begin with, and whether it can be empty."""
+        out: set[str] = set()
+        for op, arg in items:
+            if op is K.AT:
+                continue
+            if op is K.BRANCH:
+                nullable = False
+                for branch in arg[1]:
+                    found = first(branch)
+                    if found is None:
+                        return None
+                    out |= found[0]
+                    nullable = nullable or found[1]
+                if not nullable:
+                    return out, False
+                continue
+            if op is K.SUBPATTERN:
+                found = first(arg[-1])
+            elif op in (K.MAX_REPEAT, K.MIN_REPEAT):
+                found = first(arg[2])
+                if found is not None and arg[0] == 0:
+                    found = (found[0], True)
+            else:
+                found = chars([(op, arg)])
+                found = None if found is None else (found, False)
+            if found is None:
+                return None
+            out |= found[0]
+            if not found[1]:
+                return out, False
+        return out, True
+
+    alphabet, start = chars(tree), first(tree)
+    return alphabet is not None and start is not None and alphabet <= _SAFE and "-" not in start[0]
+
+
+def _column_checks(frame: pl.DataFrame, scope: pl.Expr, field: dict, refused: list[pl.Expr]) -> list[Check]:
+    """The checks of one field; *refused* are its prepared :func:`_refusals`, in their order."""
     name = field["name"]
     cons = field.get("constraints", {})
     col = pl.col(name)
@@ -77,18 +237,17 @@ def _column_checks(frame: pl.DataFrame, scope: pl.Expr, field: dict) -> list[Che
         check(C.SCHEMA_FORMAT, ~iso, lambda r: f"{r[name]!r} is not an ISO date (YYYY-MM-DD)")
         return checks
     pattern = cons.get("pattern")
+    refusals = iter(refused)
     if pattern in (DATE_PATTERN, PERIOD_PATTERN):
-        from ..dates import valid_expr
-
         interval = pattern == PERIOD_PATTERN
-        check(C.DATE_INVALID, ~valid_expr(name, interval=interval), lambda r: date_error(r[name], interval=interval))
+        check(C.DATE_INVALID, next(refusals), lambda r: date_error(r[name], interval=interval))
     elif pattern == "[A-Z]{3}":
-        check(C.COUNTRY_UNKNOWN, ~col.is_in(sorted(alpha3_codes())), lambda r: f"{r[name]!r} is not an ISO 3166-1 alpha-3 country code")
+        check(C.COUNTRY_UNKNOWN, next(refusals), lambda r: f"{r[name]!r} is not an ISO 3166-1 alpha-3 country code")
     elif pattern:
-        check(C.SCHEMA_PATTERN, ~col.str.contains(f"^(?:{pattern})$"), lambda r: f"{r[name]!r} does not match the pattern of {name!r}")
+        check(C.SCHEMA_PATTERN, next(refusals), lambda r: f"{r[name]!r} does not match the pattern of {name!r}")
     if "enum" in cons:
         allowed = list(cons["enum"])
-        check(C.SCHEMA_ENUM, ~col.is_in(allowed), lambda r: f"{r[name]!r} is not an allowed {name}{_suggest(r[name], allowed)}")
+        check(C.SCHEMA_ENUM, next(refusals), lambda r: f"{r[name]!r} is not an allowed {name}{_suggest(r[name], allowed)}")
     if "minLength" in cons:
         check(C.SCHEMA_MIN_LENGTH, col.str.len_chars() < cons["minLength"], lambda r: f"{name!r} is shorter than {cons['minLength']} characters")
     if "maxLength" in cons:
@@ -106,11 +265,15 @@ def _column_checks(frame: pl.DataFrame, scope: pl.Expr, field: dict) -> list[Che
 
 
 def check_text(ctx: Context) -> Iterator[Issue]:
-    """Control and bidi characters, formula prefixes, NFC and stray spaces in every text cell."""
+    """Control and bidi characters, formula prefixes, NFC and stray spaces in every text cell.
+
+    Closed columns are left to :func:`check_fields`, which looks only at the values their
+    pattern or vocabulary refuses.
+    """
     for table in ctx.package.resources:
         checks = []
         for field in ctx.package.fields(table):
-            if field["type"] != "string":
+            if field["type"] != "string" or closed(field):
                 continue
             name = field["name"]
             col = pl.col(name)
@@ -118,29 +281,36 @@ def check_text(ctx: Context) -> Iterator[Issue]:
             # One scan per cell finds every cell that may fail any of the five checks; each
             # check then decides on those cells alone (\\s is White_Space, as strip_chars strips).
             suspect = pl.col("_report") & col.str.contains(f"{control}|{_BIDI}|{_FORMULA}|{NFC_SUSPECT}|^\\s|\\s$")
-            checks += [
-                Check(
-                    C.RECORD_CONTROL_CHARACTER, name, suspect, confirm=col.str.contains(control),
-                    message=lambda r, n=name, c=control: f"{n!r} holds the control character {_first(r[n], c)}",
-                ),
-                Check(
-                    C.RECORD_BIDI, name, suspect, confirm=col.str.contains(_BIDI),
-                    message=lambda r, n=name: f"{n!r} holds the bidirectional control character {_first(r[n], _BIDI)}",
-                ),
-                Check(
-                    C.RECORD_FORMULA, name, suspect, confirm=col.str.contains(_FORMULA),
-                    message=lambda r, n=name: f"{r[n][:20]!r} would run as a formula in a spreadsheet",
-                ),
-                Check(
-                    C.RECORD_NOT_NFC, name, suspect, confirm=col != col.str.normalize("NFC"),
-                    message=lambda r, n=name: f"{n!r} is not in Unicode NFC (normalise it: {r[n][:30]!r})",
-                ),
-                Check(
-                    C.RECORD_WHITESPACE, name, suspect, confirm=col != col.str.strip_chars(),
-                    message=lambda r, n=name: f"{r[n][:30]!r} begins or ends with white space",
-                ),
-            ]
+            checks += _text_checks(name, suspect)
         yield from emit_checks(ctx.frame(table), checks)
+
+
+def _text_checks(name: str, suspect: pl.Expr) -> list[Check]:
+    """The five text checks of column *name*, deciding on the rows *suspect* hits."""
+    col = pl.col(name)
+    control = _CONTROL if name in MULTILINE else f"(?:{_CONTROL}|{_BREAKS})"
+    return [
+        Check(
+            C.RECORD_CONTROL_CHARACTER, name, suspect, confirm=col.str.contains(control),
+            message=lambda r, n=name, c=control: f"{n!r} holds the control character {_first(r[n], c)}",
+        ),
+        Check(
+            C.RECORD_BIDI, name, suspect, confirm=col.str.contains(_BIDI),
+            message=lambda r, n=name: f"{n!r} holds the bidirectional control character {_first(r[n], _BIDI)}",
+        ),
+        Check(
+            C.RECORD_FORMULA, name, suspect, confirm=col.str.contains(_FORMULA),
+            message=lambda r, n=name: f"{r[n][:20]!r} would run as a formula in a spreadsheet",
+        ),
+        Check(
+            C.RECORD_NOT_NFC, name, suspect, confirm=col != col.str.normalize("NFC"),
+            message=lambda r, n=name: f"{n!r} is not in Unicode NFC (normalise it: {r[n][:30]!r})",
+        ),
+        Check(
+            C.RECORD_WHITESPACE, name, suspect, confirm=col != col.str.strip_chars(),
+            message=lambda r, n=name: f"{r[n][:30]!r} begins or ends with white space",
+        ),
+    ]
 
 
 def _first(value: str, pattern: str) -> str:

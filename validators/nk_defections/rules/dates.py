@@ -13,7 +13,7 @@ import polars as pl
 from .. import codes as C
 from ..dates import bounds_exprs, derived_exprs
 from ..issues import Issue
-from . import Context, emit
+from . import ENGINE, Context, emit
 
 #: (table, earlier column, later column) that must be in order within a row.
 PAIRS = [
@@ -39,7 +39,7 @@ def with_bounds(ctx: Context, table: str) -> pl.DataFrame:
             for e in derived_exprs(column, interval=interval, prefix="_")
         ]
         # Lazy, so that the three share one evaluation of each column's derived struct.
-        return ctx.frame(table).lazy().with_columns(exprs).collect(engine="in-memory") if exprs else ctx.frame(table)
+        return ctx.frame(table).lazy().with_columns(exprs).collect(engine=ENGINE) if exprs else ctx.frame(table)
 
     return ctx.cached(f"bounds:{table}", compute)
 

@@ -8,7 +8,7 @@ import polars as pl
 
 from .. import codes as C
 from ..issues import Issue
-from . import Context, emit
+from . import ENGINE, Context, emit
 
 
 def check_duplicate_id(ctx: Context) -> Iterator[Issue]:
@@ -20,7 +20,7 @@ def check_duplicate_id(ctx: Context) -> Iterator[Issue]:
     """
     for table in ctx.package.resources:
         # One hash pass keeps only the rows whose id repeats (usually none), in order.
-        frame = ctx.frame(table).filter(pl.col("id").is_not_null() & pl.col("id").is_duplicated())
+        frame = ctx.frame(table).lazy().filter(pl.col("id").is_not_null() & pl.col("id").is_duplicated()).collect(engine=ENGINE)
         frame = frame.with_columns(pl.col("_report").first().over("id").alias("_first_reported"))
         dupes = frame.filter(~pl.col("id").is_first_distinct())
         yield from emit(

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 from .issues import Issue, Report, Severity
 from .load import load_package, load_table
 from .validate import validate_package, validate_paths
 
-try:
-    __version__ = version("nk-defections")
-except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
-    __version__ = "0+unknown"
+
+
+def __getattr__(name: str) -> str:
+    # The version is read from the installed metadata on first use, not at import: scanning the
+    # installed distributions costs every command's start some tens of milliseconds.
+    if name != "__version__":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        value = version("nk-defections")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        value = "0+unknown"
+    globals()["__version__"] = value
+    return value
 
 __all__ = [
     "Issue",

@@ -10,9 +10,11 @@ refused. Nothing here raises on bad input: every fault is an :class:`~nk_defecti
 from __future__ import annotations
 
 import difflib
+import gc
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -25,7 +27,7 @@ from . import codes as C
 from .issues import Issue, Report, escape_pointer
 from .package import Package, PackageError, load_package_descriptor
 from .progress import step
-from .records import flatten
+from .records import child_properties
 from .tables import decode, empty_frame, read_csv
 
 if TYPE_CHECKING:
@@ -135,7 +137,7 @@ def _parse_float(text: str) -> float | _OutOfRange:
 
 
 def _parse_int(text: str) -> int | _OutOfRange:
-    if len(text.lstrip("-")) > MAX_DIGITS:
+    if len(text) > MAX_DIGITS and len(text.lstrip("-")) > MAX_DIGITS:
         return _OutOfRange(text)
     return int(text)
 
@@ -297,16 +299,77 @@ def line_of(lines: Mapping[str, int], pointer: str) -> int | None:
 # --------------------------------------------------------------------------- reading files
 
 
+#: Rows a table gathers as Python lists before they become a polars frame: the Python strings
+#: of a large file never all live at once.
+CHUNK_ROWS = 20_000
+
+
+class _Columns:
+    """The rows of one table read from JSON so far: lists gathered column by column, and frames."""
+
+    def __init__(self, package: Package, table: str) -> None:
+        self.fields = package.fields(table)
+        self.names = [f["name"] for f in self.fields]
+        self.schema = {
+            **{name: pl.String for name in self.names},
+            "_file": pl.String, "_line": pl.Int64, "_pointer": pl.String,
+        }
+        #: (property, child table, parent key) of every nested array.
+        self.nested = [(prop, child, key) for prop, (child, key) in child_properties(table).items()]
+        self.frames: list[pl.DataFrame] = []
+        self._reset()
+
+    def _reset(self) -> None:
+        self.columns: list[list[Any]] = [[] for _ in self.names]
+        self.file: list[str] = []
+        self.line: list[int | None] = []
+        self.pointer: list[str] = []
+
+    def flush(self) -> None:
+        """Turn the gathered lists into a frame."""
+        if self.file:
+            data = {
+                **dict(zip(self.names, self.columns, strict=True)),
+                "_file": self.file, "_line": self.line, "_pointer": self.pointer,
+            }
+            self.frames.append(pl.DataFrame(data, schema=self.schema))
+            self._reset()
+
+    def frame(self) -> pl.DataFrame | None:
+        """Every row, in the order read (the declared columns, then _file, _line, _pointer)."""
+        self.flush()
+        frames, self.frames = self.frames, []
+        if not frames:
+            return None
+        return pl.concat(frames) if len(frames) > 1 else frames[0]
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: parsing makes millions of dicts and no cycles, and
+    each collection would walk every object still alive."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class _Reader:
     """Reads the files of one contribution into rows and issues."""
 
     def __init__(self, package: Package) -> None:
         self.package = package
-        self.rows: dict[str, list[dict[str, Any]]] = {t: [] for t in package.resources}
+        self.columns = {t: _Columns(package, t) for t in package.resources}
         self.csv_frames: dict[str, list[pl.DataFrame]] = {t: [] for t in package.resources}
         self.issues: list[Issue] = []
         self.lines: dict[str, dict[str, int]] = {}
-        self._field_maps: dict[str, list[tuple[str, bool, dict[str, Any]]]] = {}
+        #: The pointer -> line map of the envelope being read (JSON Lines rows carry their line).
+        self._envelope_lines: dict[str, int] | None = None
+        #: Per (table, parent key): the function that appends a record's rows (see _gatherer).
+        self._gatherers: dict[tuple[str, str | None], Callable[..., None]] = {}
 
     @cached_property
     def schemas(self) -> Schemas:
@@ -349,14 +412,19 @@ class _Reader:
         except OSError as exc:
             self._issue(C.FILE_UNREADABLE, f"{display} cannot be read: {exc.strerror}", display)
             return
-        text, found = decode(data, display)
-        self.issues += found
-        if text is None:
-            return
-        if kind == ".json":
-            self._read_envelope(text, display)
-        else:
-            self._read_lines(text, display)
+        with _collector_paused():
+            if kind == ".jsonl" and _is_utf8(data):
+                self._read_lines(_line_texts(data), display)
+                return
+            text, found = decode(data, display)
+            del data
+            self.issues += found
+            if text is None:
+                return
+            if kind == ".json":
+                self._read_envelope(text, display)
+            else:
+                self._read_lines(_text_lines(text), display)
 
     def _issue(self, code: str, message: str, file: str, **where: Any) -> None:
         self.issues.append(Issue(code, message, file=file, **where))
@@ -368,8 +436,7 @@ class _Reader:
             self._issue(code, message, display, row=line)
             return
         start = len(self.issues)
-        before = {table: len(rows) for table, rows in self.rows.items()}
-        self.lines[display] = lines = pointer_lines(text)
+        self.lines[display] = self._envelope_lines = pointer_lines(text)
         bad = self._markers(value, display, row=None, base=[])
         if not isinstance(value, dict):
             self._issue(
@@ -392,18 +459,11 @@ class _Reader:
                     continue
                 for i, record in enumerate(records):
                     self._record(key, record, display, row=None, base=[key, i])
+        self._envelope_lines = None
         self._drop_cascades(start, bad)
-        for table, rows in self.rows.items():
-            for row in rows[before[table]:]:
-                row["_line"] = line_of(lines, row["_pointer"])
 
-    def _read_lines(self, text: str, display: str) -> None:
-        lines = text.split("\n")
-        if lines and lines[-1] == "":
-            lines.pop()
-        if not lines:
-            self._issue(C.JSON_SYNTAX, "the file is empty: a JSON Lines contribution has one record per line", display, row=1)
-            return
+    def _read_lines(self, lines: Iterable[str], display: str) -> None:
+        number = 0
         for number, raw in enumerate(lines, start=1):
             line = raw[:-1] if raw.endswith("\r") else raw
             if not line.strip():
@@ -422,6 +482,8 @@ class _Reader:
             bad = self._markers(value, display, row=number, base=[])
             self._line_record(_sanitized(value), display, number)
             self._drop_cascades(start, bad)
+        if not number:
+            self._issue(C.JSON_SYNTAX, "the file is empty: a JSON Lines contribution has one record per line", display, row=1)
 
     def _line_record(self, value: Any, display: str, number: int) -> None:
         if not isinstance(value, dict):
@@ -449,27 +511,68 @@ class _Reader:
     def _record(self, table: str, record: Any, display: str, *, row: int | None, base: list[Any]) -> None:
         from .jsonerrors import iter_schema_issues
 
-        validator = self.schemas.validator(table)
-        valid = self.schemas.is_valid(table, record)
-        found = [] if valid else list(iter_schema_issues(validator.iter_errors(record), self.package, table, file=display, row=row, base=base))
-        # A value of the wrong type also fails its enum, pattern or length: say only what is wrong first.
-        mistyped = {i.pointer for i in found if i.code == C.SCHEMA_TYPE}
-        self.issues += [i for i in found if i.code == C.SCHEMA_TYPE or i.pointer not in mistyped]
+        if not self.schemas.is_valid(table, record):
+            validator = self.schemas.validator(table)
+            found = list(iter_schema_issues(validator.iter_errors(record), self.package, table, file=display, row=row, base=base))
+            # A value of the wrong type also fails its enum, pattern or length: say only what is wrong first.
+            mistyped = {i.pointer for i in found if i.code == C.SCHEMA_TYPE}
+            self.issues += [i for i in found if i.code == C.SCHEMA_TYPE or i.pointer not in mistyped]
         if not isinstance(record, dict):
             return
-        for child, flat, pointer in flatten(table, record, escape_pointer(base)):
-            cells = {}
-            for name, is_string, f in self._fields(child):
-                value = flat.get(name)
-                # A str (not a marker subclass) in a string field is its own cell: _cell's answer, sooner.
-                cells[name] = value if value is None or (is_string and type(value) is str) else _cell(f, value)
-            cells.update(_file=display, _line=row, _pointer=pointer)
-            self.rows[child].append(cells)
+        gather = self._gatherers.get((table, None)) or self._gatherer(table, None)
+        gather(record, escape_pointer(base), None, display, row, self._envelope_lines)
+        for columns in self.columns.values():
+            if len(columns.file) >= CHUNK_ROWS:
+                columns.flush()
+                self._gatherers.clear()  # they append to the lists just replaced
 
-    def _fields(self, table: str) -> list[tuple[str, bool, dict[str, Any]]]:
-        if table not in self._field_maps:
-            self._field_maps[table] = [(f["name"], f["type"] == "string", f) for f in self.package.fields(table)]
-        return self._field_maps[table]
+    def _gatherer(self, table: str, key: str | None) -> Callable[..., None]:
+        """A function that appends a record's row of *table* (its parent's id under *key*) and,
+        recursively, the rows of its nested children: ``(record, pointer, parent_id, file, line, lines)``.
+
+        *lines* is the pointer -> line map of an envelope (None: every row is on *line*). The
+        function is generated per table, as straight code: the loop over the fields, the tuple
+        unpacking and the method lookups of a generic one cost more than the cells themselves.
+        """
+        columns = self.columns[table]
+        nested = {prop for prop, _, _ in columns.nested}
+        env: dict[str, Any] = {"cell": _cell, "line_of": line_of, "str": str, "int": int, "type": type, "isinstance": isinstance, "list": list, "dict": dict, "enumerate": enumerate}
+        body = ["    get = record.get"]
+        for n, (name, f, column) in enumerate(zip(columns.names, columns.fields, columns.columns, strict=True)):
+            env[f"a{n}"], env[f"f{n}"] = column.append, f
+            if name in nested:  # a field named like a nested array: never a cell (flatten drops it)
+                body.append(f"    a{n}(None)")
+                continue
+            value = "parent_id" if name == key else f"get({name!r})"
+            body.append(f"    v = {value}")
+            # A str (not a marker subclass) in a string field, an int in a numeric one: _cell's answer, sooner.
+            if f["type"] == "string":
+                body.append(f"    a{n}(v if v is None or type(v) is str else cell(f{n}, v))")
+            elif f["type"] in ("integer", "number"):
+                body.append(f"    a{n}(None if v is None else str(v) if type(v) is int else cell(f{n}, v))")
+            else:
+                body.append(f"    a{n}(None if v is None else cell(f{n}, v))")
+        env["af"], env["al"], env["ap"] = columns.file.append, columns.line.append, columns.pointer.append
+        body.append("    af(file)")
+        body.append("    al(line if lines is None else line_of(lines, pointer))")
+        body.append("    ap(pointer)")
+        for n, (prop, child, child_key) in enumerate(columns.nested):
+            env[f"g{n}"] = self._gatherers.get((child, child_key)) or self._gatherer(child, child_key)
+            body += [
+                f"    items = get({prop!r})",
+                "    if isinstance(items, list):",
+                f"        base = pointer + {escape_pointer([prop]) + '/'!r}",
+                "        record_id = get('id')",
+                "        for i, item in enumerate(items):",
+                "            if isinstance(item, dict):",
+                f"                g{n}(item, base + str(i), record_id, file, line, lines)",
+            ]
+        source = "def gather(record, pointer, parent_id, file, line, lines):\n" + "\n".join(body) + "\n"
+        exec(compile(source, f"<gather {table}>", "exec"), env)  # noqa: S102 - our own code, from the descriptor's field names by repr
+        # Taken out of its globals: no cycle, so that a replaced one frees the lists it appended
+        # to at once, the collector being paused.
+        gather = self._gatherers[(table, key)] = env.pop("gather")
+        return gather
 
     def _unknown_resource(self, name: str, display: str, *, pointer: str, row: int | None) -> None:
         hint = _nearest_resource(name, self.package)
@@ -500,13 +603,51 @@ class _Reader:
         frames = {}
         for table in self.package.resources:
             parts = [_marked(f, csv=True) for f in self.csv_frames[table]]
-            if self.rows[table]:
-                schema = {**{name: pl.String for name in self.package.field_names(table)}, "_file": pl.String, "_line": pl.Int64, "_pointer": pl.String}
-                parts.append(_marked(pl.DataFrame(self.rows[table], schema=schema, orient="row"), csv=False))
+            gathered = self.columns[table].frame()
+            if gathered is not None:
+                parts.append(_marked(gathered, csv=False))
             frames[table] = pl.concat(parts) if parts else _marked(empty_frame(self.package, table), csv=False)
         contribution = Contribution(frames, lines=self.lines)
         contribution.issues = [contribution.located(issue) for issue in self.issues]
         return contribution
+
+
+def _is_utf8(data: bytes) -> bool:
+    """Whether *data* is UTF-8 text without a NUL byte (anything else goes to :func:`decode`,
+    which names the fault), checked in slices so that the whole text never exists at once."""
+    if b"\x00" in data:
+        return False
+    view = memoryview(data)
+    start = 0
+    while start < len(data):
+        # A slice ends after a newline, which is never inside a multi-byte character.
+        stop = data.find(b"\n", start + (1 << 23))
+        stop = len(data) if stop < 0 else stop + 1
+        try:
+            str(view[start:stop], "utf-8")
+        except UnicodeDecodeError:
+            return False
+        start = stop
+    return True
+
+
+def _line_texts(data: bytes) -> Iterator[str]:
+    """The lines of UTF-8 *data* (a BOM dropped), as ``str.split("\\n")`` without a final empty one."""
+    start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    end = len(data)
+    while start < end:
+        stop = data.find(b"\n", start)
+        if stop < 0:
+            stop = end
+        yield data[start:stop].decode("utf-8")
+        start = stop + 1
+
+
+def _text_lines(text: str) -> list[str]:
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
 
 
 #: Words a contributor may reach for instead of a resource name.

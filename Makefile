@@ -34,10 +34,11 @@ test: $(STAMP)
 test-deep: $(STAMP)
 	HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest tests/test_properties.py tests/test_dates.py tests/test_contributions.py
 
-## mutation: mutation testing of the rules (mutmut; slow, prints the kill rate)
+## mutation: mutation testing of the rules (mutmut; slow, prints the kill rate and the survivors)
+##           (MUTATION_ARGS="--sample 100" estimates it from a sample; see tools/mutation.py)
 mutation: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,mutation]'
-	$(BIN)/python tools/mutation.py
+	$(BIN)/python tools/mutation.py $(MUTATION_ARGS)
 
 ## flip-rules: turn each rule off in turn and show which tests fail
 flip-rules: $(STAMP)

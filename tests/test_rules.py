@@ -319,6 +319,18 @@ def test_frictionless_findings_are_reported_where_ours_are_silent(package_copy: 
     assert list(check_frictionless(package, covered={("data/relationships.csv", line)})) == []
 
 
+def test_frictionless_rows_are_located_at_their_physical_lines(package_copy: Path):
+    # frictionless numbers rows by record; a cell with a newline above a fault shifts the lines.
+    rows = read_rows(package_copy, "events")
+    rows[0]["summary"] += "\nand a second line"
+    rows.append(dict(rows[1]))  # a repeated id: ours and frictionless' primary key both see it
+    write_rows(package_copy, "events", rows)
+    report = validate_package(package_copy, frictionless=True)
+    line = line_of(package_copy, "events", rows[1]["id"])
+    assert ("data/events.csv", line) in {(i.file, i.row) for i in report.issues if i.code == C.TABLE_DUPLICATE_ID}
+    assert [i for i in report.issues if i.code == C.PACKAGE_FRICTIONLESS] == []
+
+
 # -- the evidence check, against a stand-in text built from the claims' own words -----------------
 
 def stand_in_text(pkg: Path) -> bytes:

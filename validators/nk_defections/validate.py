@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 from dataclasses import replace
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -90,8 +90,18 @@ def check_json_schemas(package: Package, frames: Mapping[str, pl.DataFrame]) -> 
                 yield replace(issue, pointer=None, record_id=record.get("id") if isinstance(record.get("id"), str) else None)
 
 
-def check_frictionless(package: Package, covered: set[tuple[str | None, int | None]]) -> Iterator[Issue]:
-    """Run frictionless over the package; report what it finds at a row our checks passed."""
+def check_frictionless(
+    package: Package,
+    covered: set[tuple[str | None, int | None]],
+    lines: Mapping[str, Sequence[int]] | None = None,
+) -> Iterator[Issue]:
+    """Run frictionless over the package; report what it finds at a row our checks passed.
+
+    frictionless numbers rows by record (the header is row 1); *lines* (file -> the physical
+    line of each data row, in order) turns its numbers into physical lines, which differ once a
+    cell holds a newline.
+    """
+    lines = lines or {}
     from frictionless import Package as FrictionlessPackage
 
     from frictionless import FrictionlessException
@@ -105,8 +115,11 @@ def check_frictionless(package: Package, covered: set[tuple[str | None, int | No
     for task in report.tasks:
         file = task.place if task.place else None
         file = next((r["path"] for r in package.resources.values() if r["name"] == task.name), file)
+        starts = lines.get(file, ())
         for error in task.errors:
             row = getattr(error, "row_number", None)
+            if isinstance(row, int) and 2 <= row < len(starts) + 2:
+                row = starts[row - 2]
             if (file, row) in covered:
                 continue
             field = getattr(error, "field_name", None)
@@ -190,7 +203,8 @@ def validate_package(
     issues += list(check_json_schemas(package, frames))
     if frictionless and not found:
         covered = {(i.file, i.row) for i in issues}
-        issues += list(check_frictionless(package, covered))
+        lines = {package.resources[t]["path"]: frame["_line"].to_list() for t, frame in frames.items()}
+        issues += list(check_frictionless(package, covered, lines))
     issues += list(check_source_texts(package, frames, source_texts or {}))
     checked = {table: frame.height for table, frame in frames.items()}
     return Report(issues, checked=checked)

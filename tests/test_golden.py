@@ -6,7 +6,8 @@ A case folder holds ``input/`` (the contributed files), optionally ``texts/`` (s
 only a package itself can raise, a package to validate with ``validate --package``: a copy of
 the shipped one (or, with ``"release": true``, a release built from it), changed by
 ``package_patch`` (``[pointer, value]`` pairs set in its descriptor) and ``replace``
-(``[file, old, new]``: the first ``old`` in that file becomes ``new``).
+(``[file, old, new]``: the first ``old`` in that file becomes ``new``) and ``write``
+(``[file, content]``: a file written into the package).
 Run ``pytest tests/test_golden.py --update-golden`` to rewrite the expected files, then review the diff.
 """
 
@@ -41,7 +42,7 @@ def run_case(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> d
     options_file = folder / "options.json"
     options = json.loads(options_file.read_text(encoding="utf-8")) if options_file.exists() else {}
     args = ["validate", "--format", "json"]
-    if "package_patch" in options or "replace" in options:
+    if {"package_patch", "replace", "write"} & set(options):
         package = copy_package(tmp_path / "package")
         if options.get("release"):
             from nk_defections.bundle import open_bundle
@@ -52,6 +53,8 @@ def run_case(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> d
         for pointer, value in options.get("package_patch", []):
             set_pointer(descriptor, pointer, value)
         (package / "datapackage.json").write_text(json.dumps(descriptor, indent=2), encoding="utf-8")
+        for file, content in options.get("write", []):
+            (package / file).write_text(content, encoding="utf-8")
         for file, old, new in options.get("replace", []):
             text = (package / file).read_text(encoding="utf-8")
             assert old in text, (file, old)

@@ -102,4 +102,5 @@ SOURCE_UNKNOWN = register("source.unknown-text-source", E, "--source-text names 
 # The package descriptor
 PACKAGE_DESCRIPTOR = register("package.descriptor", E, "The descriptor is unreadable, unsafe (remote, absolute, '..', symlinked paths) or lacks a resource.")
 PACKAGE_PROFILE = register("package.profile", E, "The descriptor breaks the Data Package 2.0 profile.")
+PACKAGE_INTERRUPTED_MERGE = register("package.interrupted-merge", E, "An interrupted `add` left its journal: the package is between two states until `add` or `fmt` finishes it.")
 PACKAGE_FRICTIONLESS = register("package.frictionless", E, "frictionless reports an error our own checks did not.")

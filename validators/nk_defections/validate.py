@@ -90,6 +90,19 @@ def check_json_schemas(package: Package, frames: Mapping[str, pl.DataFrame]) -> 
                 yield replace(issue, pointer=None, record_id=record.get("id") if isinstance(record.get("id"), str) else None)
 
 
+def check_interrupted_merge(package: Package) -> Iterator[Issue]:
+    """A journal left by an ``add`` that was killed: some files may hold the new state, some the old."""
+    from .journal import JOURNAL
+
+    if (package.root / JOURNAL).exists():
+        yield Issue(
+            C.PACKAGE_INTERRUPTED_MERGE,
+            f"an interrupted `nk-defections add` left {JOURNAL}: the data files may be half merged; "
+            "run `nk-defections fmt` (or the next `add`) to finish or undo it, then validate again",
+            file=JOURNAL,
+        )
+
+
 def check_frictionless(
     package: Package,
     covered: set[tuple[str | None, int | None]],
@@ -196,7 +209,8 @@ def validate_package(
         package.prefixes  # noqa: B018 - fails early on a descriptor without id patterns
     except PackageError as exc:
         return Report([Issue(C.PACKAGE_DESCRIPTOR, str(exc), file="datapackage.json")])
-    issues = list(check_profile(package))
+    issues = list(check_interrupted_merge(package))
+    issues += check_profile(package)
     frames, found = read_package_frames(package)
     issues += found
     issues += list(iter_issues(Context(package, frames)))

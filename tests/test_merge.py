@@ -111,6 +111,17 @@ def test_a_refused_add_leaves_every_byte_as_it_was(tmp_path: Path) -> None:
     assert snapshot(package) == before
 
 
+def test_nothing_is_merged_into_a_package_that_is_itself_invalid(tmp_path: Path) -> None:
+    package = copy_package(tmp_path / "package")
+    people = package / "data" / "people.csv"
+    people.write_text(people.read_text(encoding="utf-8").replace(",male,", ",mail,", 1), encoding="utf-8")
+    before = snapshot(package)
+    result = add_contribution([TEMPLATE], package=package, source_texts=TEXTS)
+    assert result.refused and not result.written
+    assert [(i.code, i.file, i.field) for i in result.report.errors] == [("schema.enum", "data/people.csv", "gender")]
+    assert snapshot(package) == before
+
+
 def test_ids_are_minted_once_so_adding_twice_is_refused(tmp_path: Path) -> None:
     package = copy_package(tmp_path / "package")
     add_contribution([TEMPLATE], package=package)

@@ -41,8 +41,9 @@ def add_contribution(
 ) -> MergeResult:
     """Validate contributed files and merge them into the package's tables, all or nothing.
 
-    The whole contribution is refused on any error (and, with *strict*, any warning): data/
-    is then left byte for byte as it was. Otherwise each table that gains rows is rewritten in
+    The whole contribution is refused on any error (and, with *strict*, any warning), and so is
+    any contribution to a package that is itself invalid (its errors are the report): data/ is
+    then left byte for byte as it was. Otherwise each table that gains rows is rewritten in
     canonical order (:mod:`nk_defections.canonical`) through :func:`~nk_defections.journal.replace_files`,
     under the package's write lock, after finishing any merge an earlier process left half done.
 
@@ -94,6 +95,13 @@ def _merge(
     strict: bool,
     on_step: StepHook | None,
 ) -> MergeResult:
+    from .validate import validate_package
+
+    # A contribution is checked against the package's rows but reports only on its own: an
+    # error the package already has would pass unseen and be merged over. Refuse to build on it.
+    own = validate_package(root, frictionless=False)
+    if not own.is_valid():
+        return MergeResult(Report(own.errors), dry_run=dry_run, refused=True)
     checked = check_contribution(paths, package=root, source_texts=source_texts)
     result = MergeResult(checked.report, dry_run=dry_run)
     if not checked.report.is_valid(strict=strict) or checked.package is None:

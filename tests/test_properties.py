@@ -20,7 +20,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from nk_defections.canonical import format_package
@@ -358,6 +358,9 @@ def near_descriptors(draw: st.DrawFn) -> object:
 
 
 @VALIDATES
+@example(descriptor={**json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8")), "resources": [
+    r for r in json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))["resources"] if r["name"] != "claims"
+]})  # once found by the deep profile: no claims table
 @given(descriptor=st.one_of(json_values, near_descriptors()))
 def test_validate_never_raises_on_an_arbitrary_descriptor(descriptor: object):
     with folder() as tmp:

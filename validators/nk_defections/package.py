@@ -177,7 +177,7 @@ def _check_structure(path: Path, descriptor: dict[str, Any]) -> None:
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:
         raise PackageError(f"{path}: the descriptor names the resource {twice[0]!r} twice")
-    missing = [table for table in REF_UNKNOWN if table not in names]
+    missing = [table for table in (*REF_UNKNOWN, CLAIMS) if table not in names]
     if missing:
         raise PackageError(f"{path}: the descriptor lacks the resource {missing[0]!r}")
 

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from functools import cached_property, partial
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -695,11 +695,10 @@ def _rs_validator(schemas: Schemas, stem: str) -> Any:
     try:
         import jsonschema_rs
 
-        from .schemas import format_checker
+        from .schemas import format_functions
 
-        checker = format_checker()
         registry = jsonschema_rs.Registry([(s["$id"], s) for s in schemas.schemas.values()])
-        formats = {name: partial(checker.conforms, format=name) for name in checker.checkers}
+        formats = format_functions()
         return jsonschema_rs.validator_for(schemas.schemas[stem], registry=registry, formats=formats, validate_formats=True)
     except Exception:  # noqa: BLE001 - jsonschema alone is exact, only slower
         return None

@@ -7,7 +7,8 @@ is derived from it, and the committed ``schemas/`` files are checked against thi
 from __future__ import annotations
 
 import json
-from functools import partial
+from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -216,6 +217,24 @@ def format_checker() -> FormatChecker:
     return checker
 
 
+def format_functions(checker: FormatChecker | None = None) -> dict[str, Callable[[Any], bool]]:
+    """Each format of *checker* as a function of the value, for jsonschema-rs (which calls back).
+
+    Every format here is a pure function of its string, and a column holds the same few dates
+    and country codes over and over: each function remembers its last answers.
+    """
+    checker = checker or format_checker()
+
+    def one(name: str) -> Callable[[Any], bool]:
+        @lru_cache(maxsize=1 << 16)
+        def conforms(value: str) -> bool:
+            return checker.conforms(value, name)
+
+        return lambda value: conforms(value) if isinstance(value, str) else checker.conforms(value, name)
+
+    return {name: one(name) for name in checker.checkers}
+
+
 def schemas_for(package: Package) -> Schemas:
     """The :class:`Schemas` of *package*, built once per distinct descriptor."""
     key = json.dumps(package.descriptor, sort_keys=True)
@@ -290,7 +309,7 @@ class Schemas:
         except ImportError:  # pragma: no cover - a dependency; jsonschema alone is exact, only slower
             return False
         registry = jsonschema_rs.Registry([(s["$id"], s) for s in self.schemas.values()])
-        formats = {name: partial(self._checker.conforms, format=name) for name in self._checker.checkers}
+        formats = format_functions(self._checker)
         return jsonschema_rs.validator_for(self.schemas[stem], registry=registry, formats=formats, validate_formats=True)
 
 

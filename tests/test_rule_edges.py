@@ -459,3 +459,19 @@ def test_each_rule_is_announced_as_a_step_in_order(package_copy: Path):
         "checking posting in life", "checking derived bounds", "checking references", "checking row claims",
         "checking field claims", "checking claim soundness",
     ]
+
+
+# -- a Table Schema "date" field (none in the shipped descriptor, which uses EDTF patterns) ---------
+
+@pytest.mark.parametrize(("value", "wrong"), [("2023-11-05", False), ("2023-02-30", True), ("2023-2-3", True), ("5 Nov 2023", True)])
+def test_a_date_field_takes_only_real_iso_dates(value: str, wrong: bool, package_copy: Path):
+    descriptor = json.loads((package_copy / "datapackage.json").read_text(encoding="utf-8"))
+    (sources,) = [r for r in descriptor["resources"] if r["name"] == "sources"]
+    (field,) = [f for f in sources["schema"]["fields"] if f["name"] == "published_date"]
+    field["type"] = "date"
+    field.pop("constraints", None)
+    (package_copy / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    edit(package_copy, "sources", SOURCE, published_date=value)
+    found = {f for f in findings(package_copy) if f[0] == C.SCHEMA_FORMAT}
+    # (the JSON Schema's "format: date" finds the same cell: one finding, whichever message)
+    assert found == ({at(package_copy, C.SCHEMA_FORMAT, "sources", SOURCE, "published_date")} if wrong else set())

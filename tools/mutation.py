@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import fnmatch
 import math
 import os
 import random
@@ -38,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,15 +75,23 @@ def mutmut_section(pyproject: str) -> str:
 
 
 def make_scratch(work: Path) -> None:
-    """Copy the tracked files into *work*, ``validators/`` as ``src/``; keep mutmut's results there."""
+    """Copy the tracked files into *work*, ``validators/`` as ``src/``; keep mutmut's results there.
+
+    On a scratch copy reused from an earlier run, mutmut notices a changed file it mutates (and
+    tests its functions again), but keeps its first copy of every other source file: those are
+    refreshed in ``mutants/`` here, so that the code the tests run is the code of the work tree.
+    """
+    text = mutmut_section((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    mutated = tomllib.loads(text)["tool"]["mutmut"].get("only_mutate", [])
     for name in tracked_files():
-        target = work / (RENAMED + name[len(SOURCE):] if name.startswith(SOURCE + "/") else name)
-        if name.startswith(SOURCE + "/") and target.exists():
-            continue  # mutmut's cache in work/mutants matches the source copied on the first run
+        relative = RENAMED + name[len(SOURCE):] if name.startswith(SOURCE + "/") else name
+        target = work / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, target)
-    pyproject = work / "pyproject.toml"
-    pyproject.write_text(mutmut_section(pyproject.read_text(encoding="utf-8")), encoding="utf-8")
+        copied = work / "mutants" / relative
+        if relative.startswith(RENAMED + "/") and copied.exists() and not any(fnmatch.fnmatch(relative, p) for p in mutated):
+            shutil.copy2(ROOT / name, copied)
+    (work / "pyproject.toml").write_text(text, encoding="utf-8")
     (work / "conftest.py").write_text(ORDER_CONFTEST, encoding="utf-8")
 
 

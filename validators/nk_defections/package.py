@@ -138,7 +138,9 @@ def _check_paths(root: Path, descriptor: dict[str, Any]) -> None:
         if not isinstance(paths, list) or not paths:
             raise PackageError(f"resource {name!r} has no local path")
         for p in paths:
-            if not isinstance(p, str) or re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", p):
+            if not isinstance(p, str):
+                raise PackageError(f"resource {name!r}: path {p!r} is not a string")
+            if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", p):
                 raise PackageError(f"resource {name!r}: path {p!r} is a URL; only local relative paths are read")
             if p.startswith(("/", "\\")) or Path(p).is_absolute():
                 raise PackageError(f"resource {name!r}: path {p!r} is absolute")
@@ -147,6 +149,10 @@ def _check_paths(root: Path, descriptor: dict[str, Any]) -> None:
             target = (root / p).resolve()
             if not target.is_relative_to(real_root):
                 raise PackageError(f"resource {name!r}: path {p!r} resolves outside the package (symlink)")
+            if target == real_root or not p.strip():
+                raise PackageError(f"resource {name!r}: path {p!r} names no file")
+        if not isinstance(resource.get("path"), str):
+            raise PackageError(f"resource {name!r}: a path in several parts (chunks) is not read; give one CSV file")
 
 
 #: Table Schema field types (a release adds ``date`` fields: the bounds of each date).

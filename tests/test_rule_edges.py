@@ -169,8 +169,9 @@ def test_a_posting_that_starts_before_its_holders_birth_is_out_of_order(package_
     assert messages(package_copy, C.DATE_ORDER) == ["start_date '1969-12-31' is before the holder's birth '1970-01-01'"]
 
 
-def test_a_posting_that_ends_on_the_day_its_holder_dies_is_within_life(package_copy: Path):
-    edit(package_copy, "people", RI, death_date="2023-11-30")
+def test_a_posting_that_may_end_on_the_day_its_holder_dies_is_within_life(package_copy: Path):
+    # The counsellor posting ended in 2023-11: on the 1st at the earliest, the day of this death.
+    edit(package_copy, "people", RI, death_date="2023-11-01")
     claim(package_copy, RI, "death_date")
     assert findings(package_copy) == set()
 

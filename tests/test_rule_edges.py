@@ -287,11 +287,9 @@ def test_a_name_of_the_maximum_length_is_fine_and_one_more_is_not(package_copy: 
     # no near miss among more than eight values: nothing more
     ("postings", TAE_LONDON_POSTING, "rank", "zzz", ""),
     # no near miss among at most eight values: all of them
-    pytest.param("postings", TAE_LONDON_POSTING, "status", "zzz", "; allowed: current, ended, unknown", marks=pytest.mark.xfail(
-        strict=True, reason="the JSON Schema finding on the same cell (no list) sorts first and wins the deduplication")),
-    pytest.param("motives", None, "motive", "zzz", "; allowed: political_disillusionment, career_grievance, medical_care, "
-                 "children_future, fear_of_punishment, economic_hardship, outside_information, other", marks=pytest.mark.xfail(
-        strict=True, reason="the JSON Schema finding on the same cell (no list) sorts first and wins the deduplication")),
+    ("postings", TAE_LONDON_POSTING, "status", "zzz", "; allowed: current, ended, unknown"),
+    ("motives", None, "motive", "zzz", "; allowed: political_disillusionment, career_grievance, medical_care, "
+     "children_future, fear_of_punishment, economic_hardship, outside_information, other"),
 ])
 def test_an_enum_message_suggests_a_value_or_lists_a_short_vocabulary(table, row_id, column, value, suffix, package_copy: Path):
     row_id = row_id or read_rows(package_copy, table)[0]["id"]

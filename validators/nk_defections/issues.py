@@ -107,11 +107,13 @@ class Report:
 
     def __post_init__(self) -> None:
         # Two checks may find the same fault (a date's pattern and its format; a cell checked by
-        # the Table Schema and the JSON Schema): keep one finding per code and location.
+        # the Table Schema and the JSON Schema): keep one finding per code and location, the one
+        # found first. The rules run before the generic JSON Schema pass, so their messages (an
+        # enum's allowed words, the date form expected) are the ones kept.
         unique: dict[tuple, Issue] = {}
-        for issue in sorted(self.issues, key=Issue.sort_key):
+        for issue in self.issues:
             unique.setdefault((issue.code, issue.file, issue.row, issue.pointer, issue.field), issue)
-        self.issues = list(unique.values())
+        self.issues = sorted(unique.values(), key=Issue.sort_key)
 
     @property
     def errors(self) -> list[Issue]:

@@ -247,14 +247,14 @@ def test_a_paragraph_below_the_minimum_names_it(package_copy: Path):
     assert messages(package_copy, C.SCHEMA_MINIMUM) == ["0 is less than the minimum 1"]
 
 
-@pytest.mark.parametrize("value", ["1.5", "1e3", "x"])
+@pytest.mark.parametrize("value", ["1.5", "1e3", "x", "1_000", "\u0663"])  # Python's int() takes the last two
 def test_an_integer_column_refuses_what_is_not_an_integer(value: str, package_copy: Path):
     edit(package_copy, "people", RI_CHILDREN, group_size_min=value)
     assert findings(package_copy) == {at(package_copy, C.SCHEMA_TYPE, "people", RI_CHILDREN, "group_size_min")}
     assert messages(package_copy, C.SCHEMA_TYPE) == [f"{value!r} is not an integer"]
 
 
-@pytest.mark.parametrize("value", ["inf", "-inf", "NaN", "ten"])
+@pytest.mark.parametrize("value", ["inf", "-inf", "NaN", "ten", "1_000.5", "\u0663"])  # float() takes the last two
 def test_a_number_column_refuses_what_is_not_a_finite_number(value: str, package_copy: Path):
     stat = read_rows(package_copy, "statistics")[0]["id"]
     edit(package_copy, "statistics", stat, value=value)

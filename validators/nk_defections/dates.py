@@ -376,11 +376,8 @@ def bounds_exprs(column: str, *, interval: bool = False) -> tuple[pl.Expr, pl.Ex
     >>> df.select(*bounds_exprs("d")).rows()
     [(None, datetime.date(2024, 7, 16)), (None, None)]
     """
-    derived = _derived(column, interval)
-    return (
-        derived.struct.field("min").alias(f"{column}_min"),
-        derived.struct.field("max").alias(f"{column}_max"),
-    )
+    low, high, _ = derived_exprs(column, interval=interval)
+    return low.alias(f"{column}_min"), high.alias(f"{column}_max")
 
 
 def valid_expr(column: str, *, interval: bool = False) -> pl.Expr:
@@ -410,7 +407,7 @@ def valid_expr(column: str, *, interval: bool = False) -> pl.Expr:
     >>> df.select(valid_expr("d"))["d"].to_list()
     [True, False, False, None]
     """
-    return _derived(column, interval).struct.field("valid").alias(column)
+    return derived_exprs(column, interval=interval)[2].alias(column)
 
 
 def derived_exprs(column: str, *, interval: bool = False, prefix: str = "") -> tuple[pl.Expr, pl.Expr, pl.Expr]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 from typing import Any
 
 import polars as pl
@@ -122,6 +123,7 @@ def _clean_text(value: str) -> bool:
     )
 
 
+@lru_cache(maxsize=256)
 def _pattern_closed(pattern: str) -> bool:
     try:
         from re import _parser as sre  # type: ignore[attr-defined]

@@ -272,9 +272,9 @@ def main() -> None:
     """Entry point: run the CLI; a fault in our own code is one line and exit 3, never a traceback."""
     from .package import PackageError
 
-    # jsonschema imports rfc3987_syntax when it is installed (jsonschema's format-nongpl extra
-    # brings it), which compiles some forty grammars: ~2.5 s of CPU on every start, for the
-    # `iri` formats that no schema or profile here uses. This process never needs them.
+    # jsonschema imports rfc3987_syntax when it is installed (this package does not need it,
+    # but another may have brought it), which compiles some forty grammars: ~2.5 s of CPU on
+    # every start, for the `iri` formats that no schema or profile here uses.
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
     try:
         cli.main(standalone_mode=True)

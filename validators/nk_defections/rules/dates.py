@@ -34,12 +34,18 @@ def with_bounds(ctx: Context, table: str) -> pl.DataFrame:
     """
 
     def compute() -> pl.DataFrame:
-        exprs = [
-            e for column, interval in ctx.package.date_columns(table)
-            for e in derived_exprs(column, interval=interval, prefix="_")
-        ]
-        # Lazy, so that the three share one evaluation of each column's derived struct.
-        return ctx.frame(table).lazy().with_columns(exprs).collect(engine=ENGINE) if exprs else ctx.frame(table)
+        frame = ctx.frame(table)
+        for column, interval in ctx.package.date_columns(table):
+            # Parsed once per distinct value (a date column repeats its values: a million events
+            # fall on some thousands of days), then joined back in row order. Lazy, so that the
+            # three outputs share one evaluation of the derived struct.
+            derived = (
+                frame.lazy().select(pl.col(column).unique()).drop_nulls()
+                .with_columns(derived_exprs(column, interval=interval, prefix="_"))
+                .collect(engine=ENGINE)
+            )
+            frame = frame.join(derived, on=column, how="left", maintain_order="left")
+        return frame
 
     return ctx.cached(f"bounds:{table}", compute)
 

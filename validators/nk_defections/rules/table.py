@@ -19,8 +19,12 @@ def check_duplicate_id(ctx: Context) -> Iterator[Issue]:
     package, is ``table.duplicate-id``.
     """
     for table in ctx.package.resources:
-        # One hash pass keeps only the rows whose id repeats (usually none), in order.
-        frame = ctx.frame(table).lazy().filter(pl.col("id").is_not_null() & pl.col("id").is_duplicated()).collect(engine=ENGINE)
+        frame = ctx.frame(table)
+        # Equal ids have equal 64-bit hashes, so only rows whose hash repeats can repeat an id:
+        # a pass over the integers (a third of the time of one over the strings) finds those
+        # few candidates, and the exact test runs on them alone.
+        candidates = frame.lazy().filter(pl.col("id").is_not_null() & pl.col("id").hash().is_duplicated())
+        frame = candidates.filter(pl.col("id").is_duplicated()).collect(engine=ENGINE)
         frame = frame.with_columns(pl.col("_report").first().over("id").alias("_first_reported"))
         dupes = frame.filter(~pl.col("id").is_first_distinct())
         yield from emit(

@@ -14,22 +14,30 @@ from . import Context, emit
 def check_references(ctx: Context) -> Iterator[Issue]:
     """Foreign keys and prefix-typed references (participant_id, stated_by, record_id…) resolve."""
     package = ctx.package
-    # Lazy anti joins: only the dangling rows are ever copied.
-    ids = {table: ctx.frame(table).lazy().select("id").drop_nulls() for table in package.resources}
+    # The ids of each table that carry its own prefix: a reference with that prefix can only
+    # name one of these. As prefixes end at the dash, the ids of several tables never collide,
+    # so a column that may point into many tables is one anti join against all their ids.
+    ids = {
+        table: ctx.frame(table).lazy().select("id").filter(pl.col("id").str.starts_with(f"{prefix}-"))
+        for table, prefix in package.prefixes.items()
+    }
     for table in package.resources:
         frame = ctx.frame(table).lazy().filter(pl.col("_report"))
         for column in package.reference_columns(table):
-            refs = frame.filter(pl.col(column).is_not_null())
-            for target in package.reference_targets(table, column):
-                prefix = package.prefixes[target] + "-"
-                dangling = (
-                    refs.filter(pl.col(column).str.starts_with(prefix))
-                    .join(ids[target], left_on=column, right_on="id", how="anti")
-                    .collect()
-                )
+            targets = list(dict.fromkeys(package.reference_targets(table, column)))
+            if not targets:
+                continue
+            starts = {target: pl.col(column).str.starts_with(f"{package.prefixes[target]}-") for target in targets}
+            # Lazy: only the dangling rows are ever copied.
+            dangling = (
+                frame.filter(pl.any_horizontal(*starts.values()))
+                .join(pl.concat([ids[target] for target in targets]), left_on=column, right_on="id", how="anti")
+                .collect()
+            )
+            for target in targets:
                 label = C.REF_UNKNOWN[target].split("-", 1)[1].replace("-", " ")
                 yield from emit(
-                    dangling, C.REF_UNKNOWN[target], column,
+                    dangling.filter(starts[target]) if len(targets) > 1 else dangling, C.REF_UNKNOWN[target], column,
                     lambda r, c=column, lab=label: f"{c} {r[c]!r} names no {lab} in the package or the contribution",
                 )
 

@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nk_defections.package import load_package_descriptor
-from nk_defections.rules.fields import _clean_text, closed
+from nk_defections.dates import DATE_PATTERN, PERIOD_PATTERN
+from nk_defections.rules.fields import _clean_text, _pattern_closed, closed
 
 PACKAGE = load_package_descriptor()
 CLOSED = [
@@ -64,3 +65,9 @@ def test_closure_is_decided_conservatively(pattern, expected):
 @pytest.mark.parametrize(("values", "expected"), [(["a", "b"], True), (["a", " b"], False), (["=x"], False), ([""], False)])
 def test_an_enum_is_closed_when_its_words_are_clean(values, expected):
     assert closed({"type": "string", "constraints": {"enum": values}}) is expected
+
+
+@pytest.mark.parametrize("pattern", [DATE_PATTERN, PERIOD_PATTERN], ids=["date", "period"])
+def test_the_date_patterns_known_closed_are_closed_by_their_parse(pattern):
+    # closed() takes the two EDTF patterns as closed without parsing them; the parse agrees.
+    assert _pattern_closed(pattern)

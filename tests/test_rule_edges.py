@@ -474,3 +474,11 @@ def test_a_date_field_takes_only_real_iso_dates(value: str, wrong: bool, package
     found = {f for f in findings(package_copy) if f[0] == C.SCHEMA_FORMAT}
     # (the JSON Schema's "format: date" finds the same cell: one finding, whichever message)
     assert found == ({at(package_copy, C.SCHEMA_FORMAT, "sources", SOURCE, "published_date")} if wrong else set())
+
+
+def test_country_codes_read_from_the_database_file_are_pycountrys():
+    import pycountry
+
+    from nk_defections.countries import alpha3_codes
+
+    assert alpha3_codes() == frozenset(c.alpha_3 for c in pycountry.countries)

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from unittest import mock
 
 import polars as pl
 import pytest
@@ -310,6 +311,31 @@ def test_validate_never_raises_on_a_table_of_arbitrary_bytes(data: st.DataObject
         report = validate_package(tmp / "pkg", frictionless=False)
         assert all(i.code in RULES for i in report.issues)
         report.to_json()
+
+
+@given(data=st.data(), table=st.sampled_from(TABLES), end=st.sampled_from(["", "\n", "\n\n", "\n \n"]))
+def test_a_csv_without_quotes_reads_the_same_the_short_way_and_the_exact_way(data: st.DataObject, table: str, end: str):
+    # A file without a quote is read by counting its commas (tables._read_unquoted); whatever
+    # its lines (blank, short, long, white space, Hangul, emoji), the result is the exact
+    # reader's: the same frame with the same physical lines, or the same findings.
+    names = PACKAGE.field_names(table)
+    cell = st.text(st.sampled_from(" x1-é한😀\t;\r"), max_size=3)
+    row = st.one_of(
+        st.lists(cell, min_size=len(names), max_size=len(names)),
+        st.lists(cell, max_size=len(names) + 2),
+    ).map(",".join)
+    body = "\n".join(data.draw(st.lists(row, max_size=6), label="rows"))
+    raw = (",".join(names) + "\n" + body + end).encode("utf-8")
+    with folder() as tmp:
+        path = tmp / f"{table}.csv"
+        path.write_bytes(raw)
+        short = read_csv(PACKAGE, table, path, "t.csv")
+        with mock.patch("nk_defections.tables._read_unquoted", lambda data, header: None):
+            exact = read_csv(PACKAGE, table, path, "t.csv")
+    assert short[1] == exact[1]
+    assert (short[0] is None) == (exact[0] is None)
+    if short[0] is not None:
+        assert short[0].equals(exact[0])
 
 
 json_values = st.recursive(

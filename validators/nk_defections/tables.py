@@ -135,11 +135,13 @@ def read_csv(package: Package, table: str, path: Path, display: str) -> tuple[pl
     content = _CONTENT.search(data)
     if (content is None or data[content.start()] >= 0x80) and (found := _read_decoded(raw, display)):
         return found
-    offsets, starts, commas, odd = _record_lines(data)
-    if odd:
-        return _read_decoded(raw, display) or (
-            None, [Issue(C.CSV_MALFORMED, "a quoted field is never closed", file=display, row=_unclosed_quote_line(data))]
-        )
+    quoted = b'"' in data
+    if quoted:
+        offsets, starts, commas, odd = _record_lines(data)
+        if odd:
+            return _read_decoded(raw, display) or (
+                None, [Issue(C.CSV_MALFORMED, "a quoted field is never closed", file=display, row=_unclosed_quote_line(data))]
+            )
     try:
         end = data.find(b"\n")  # not split(): that would copy the whole file after the header
         line = data[: end if end >= 0 else len(data)].decode("utf-8").lstrip("\ufeff")
@@ -156,6 +158,10 @@ def read_csv(package: Package, table: str, path: Path, display: str) -> tuple[pl
     issues += list(_check_header(header, expected, display))
     if issues:
         return _read_decoded(raw, display) or (None, issues)
+    if not quoted:
+        if (frame := _read_unquoted(data, header)) is not None:
+            return _located(frame, expected, display, np.arange(2, frame.height + 2)), []
+        offsets, starts, commas, odd = _record_lines(data)
     ragged = np.flatnonzero(commas != len(header) - 1)
     if len(ragged):
         if found := _read_decoded(raw, display):
@@ -170,27 +176,53 @@ def read_csv(package: Package, table: str, path: Path, display: str) -> tuple[pl
             issues.append(Issue(C.CSV_RAGGED_ROW, message, file=display, row=int(starts[i])))
         return None, issues
     try:
-        frame = pl.read_csv(
-            io.BytesIO(data),
-            schema={name: pl.String for name in header},
-            has_header=True,
-            null_values=[""],
-            quote_char='"',
-            raise_if_empty=False,
-        )
+        frame = _parse(data, header)
     except (pl.exceptions.ComputeError, pl.exceptions.SchemaError):
         if found := _read_decoded(raw, display):
             return found
         # Text after a closing quote (`x,""y`, `""id` in the header): quotes that pair up, so
         # the parity check above passes, but a cell polars (and RFC 4180) cannot read.
         return None, [Issue(C.CSV_MALFORMED, "a quoted field has text after its closing quote", file=display, row=_misquoted_line(data))]
-    lines = starts[1:]
-    frame = frame.select(expected).with_columns(
+    return _located(frame, expected, display, starts[1:]), []
+
+
+def _parse(data: bytes, header: list[str]) -> pl.DataFrame:
+    return pl.read_csv(
+        io.BytesIO(data),
+        schema={name: pl.String for name in header},
+        has_header=True,
+        null_values=[""],
+        quote_char='"',
+        raise_if_empty=False,
+    )
+
+
+def _read_unquoted(data: bytes, header: list[str]) -> pl.DataFrame | None:
+    """The frame of a CSV without a quote or a CR, if every record has as many cells as the header.
+
+    Without quotes, each physical line is one record and each comma separates two cells; polars
+    refuses a line with too many cells, so the lines agree with the header exactly when the file
+    holds (cells - 1) commas per record, the header's included. A blank line or a short record
+    breaks that count (with two or more columns): the caller then reads the file the exact,
+    slower way, which says where. None also when polars refuses the file.
+    """
+    if len(header) < 2 or b"\r" in data:
+        return None
+    try:
+        frame = _parse(data, header)
+    except (pl.exceptions.ComputeError, pl.exceptions.SchemaError):
+        return None
+    commas = int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == ord(",")))
+    return frame if commas == (len(header) - 1) * (frame.height + 1) else None
+
+
+def _located(frame: pl.DataFrame, expected: list[str], display: str, lines: np.ndarray) -> pl.DataFrame:
+    """*frame* in the table's column order, with where each row came from."""
+    return frame.select(expected).with_columns(
         pl.lit(display).alias("_file"),
         pl.Series("_line", lines[: frame.height], dtype=pl.Int64),
         pl.lit(None, dtype=pl.String).alias("_pointer"),
     )
-    return frame, []
 
 
 #: The first byte that is not ASCII white space (as ``str.strip`` counts it).

@@ -9,7 +9,7 @@ import polars as pl
 from .. import codes as C
 from ..issues import Issue
 from ..package import CLAIMS, UNCLAIMED, Package
-from . import Context, emit
+from . import ENGINE, Context, emit
 
 #: Columns (besides every date and number) whose values need a claim of their own.
 CLAIMED_COLUMNS = frozenset({"title", "rank", "status", "end_reason", "role", "motive"})
@@ -33,24 +33,35 @@ def _claims(ctx: Context) -> pl.DataFrame:
 def check_row_claims(ctx: Context) -> Iterator[Issue]:
     """Every row but a source or a claim has a claim with field '*'."""
     # Anti joins: one hash table of claimed ids, not one per table (as `is_in` would build).
-    claimed = _claims(ctx).filter(pl.col("field") == "*").select(pl.col("record_id").alias("id")).unique().lazy()
+    claimed = (
+        _claims(ctx).lazy().filter(pl.col("field") == "*").select(pl.col("record_id").alias("id")).unique()
+        .collect(engine=ENGINE).lazy()
+    )
     for table in ctx.package.resources:
         if table in UNCLAIMED:
             continue
-        missing = ctx.frame(table).lazy().filter(pl.col("id").is_not_null()).join(claimed, on="id", how="anti").collect()
+        rows = ctx.frame(table).lazy().filter(pl.col("_report") & pl.col("id").is_not_null())
+        missing = rows.join(claimed, on="id", how="anti").collect()
         yield from emit(missing, C.CLAIM_MISSING_ROW, "id", lambda r: f"{r['id']} has no claim with field '*' citing a source")
 
 
 def check_field_claims(ctx: Context) -> Iterator[Issue]:
     """Every date, number, title, rank, status, end_reason, role and motive has its own claim."""
-    claims = _claims(ctx).select(pl.col("record_id").alias("id"), "field").lazy()
-    for table in ctx.package.resources:
-        if table in UNCLAIMED:
-            continue
-        needed, _ = evidence_columns(ctx.package, table)
-        frame = ctx.frame(table).lazy().filter(pl.col("id").is_not_null())
-        for column in sorted(needed):
-            have = claims.filter(pl.col("field") == column).select("id")
+    needed = {
+        table: sorted(evidence_columns(ctx.package, table)[0])
+        for table in ctx.package.resources if table not in UNCLAIMED
+    }
+    wanted = sorted({column for columns in needed.values() for column in columns})
+    # One pass over the claims splits the ids claimed per field.
+    claimed = (
+        _claims(ctx).lazy().filter(pl.col("field").is_in(wanted)).select(pl.col("record_id").alias("id"), "field")
+        .collect(engine=ENGINE).partition_by("field", as_dict=True, include_key=False)
+    )
+    nobody = pl.LazyFrame(schema={"id": pl.String})
+    for table, columns in needed.items():
+        frame = ctx.frame(table).lazy().filter(pl.col("_report") & pl.col("id").is_not_null())
+        for column in columns:
+            have = claimed[(column,)].lazy() if (column,) in claimed else nobody
             missing = frame.filter(pl.col(column).is_not_null()).join(have, on="id", how="anti").collect()
             yield from emit(missing, C.CLAIM_MISSING_FIELD, column, lambda r, c=column: f"{c} {r[c]!r} of {r['id']} has no claim of its own")
 

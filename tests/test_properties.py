@@ -21,7 +21,7 @@ from unittest import mock
 
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
 from nk_defections.canonical import format_package
@@ -38,6 +38,7 @@ from nk_defections.records import (
 )
 from nk_defections.release import build_release
 from nk_defections.schemas import schemas_for
+from nk_defections import tables
 from nk_defections.tables import read_csv
 from nk_defections.validate import validate_package
 
@@ -313,13 +314,22 @@ def test_validate_never_raises_on_a_table_of_arbitrary_bytes(data: st.DataObject
         report.to_json()
 
 
-@given(data=st.data(), table=st.sampled_from(TABLES), end=st.sampled_from(["", "\n", "\n\n", "\n \n"]))
-def test_a_csv_without_quotes_reads_the_same_the_short_way_and_the_exact_way(data: st.DataObject, table: str, end: str):
-    # A file without a quote is read by counting its commas (tables._read_unquoted); whatever
-    # its lines (blank, short, long, white space, Hangul, emoji), the result is the exact
-    # reader's: the same frame with the same physical lines, or the same findings.
-    names = PACKAGE.field_names(table)
-    cell = st.text(st.sampled_from(" x1-é한😀\t;\r"), max_size=3)
+def _quoted(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+@given(data=st.data(), table=st.sampled_from(TABLES), end=st.sampled_from(["", "\n", "\n\n", "\n \n", '"']))
+def test_a_csv_reads_the_same_by_counting_and_the_exact_way(data: st.DataObject, table: str, end: str):
+    # A file is first read by counting its commas and newlines (tables._read_counted); whatever
+    # its lines (quoted cells with commas, newlines and quotes; blank, short and long records;
+    # stray quotes and CRs; Hangul, emoji), the result is the exact reader's: the same frame with
+    # the same physical lines, or the same findings.
+    names, real = PACKAGE.field_names(table), tables._read_counted
+    plain = st.text(st.sampled_from(" x1-é한😀\t;"), max_size=3)
+    cells = [plain, st.text(st.sampled_from(' x,\n"é한'), max_size=4).map(_quoted)]
+    if data.draw(st.booleans(), label="stray"):
+        cells.append(st.text(st.sampled_from(' x,\n"\r'), max_size=3))  # quotes unpaired or misplaced
+    cell = st.one_of(cells)
     row = st.one_of(
         st.lists(cell, min_size=len(names), max_size=len(names)),
         st.lists(cell, max_size=len(names) + 2),
@@ -329,13 +339,17 @@ def test_a_csv_without_quotes_reads_the_same_the_short_way_and_the_exact_way(dat
     with folder() as tmp:
         path = tmp / f"{table}.csv"
         path.write_bytes(raw)
-        short = read_csv(PACKAGE, table, path, "t.csv")
-        with mock.patch("nk_defections.tables._read_unquoted", lambda data, header: None):
+        returned = []
+        with mock.patch("nk_defections.tables._read_counted", lambda *a: returned.append(real(*a)) or returned[-1]):
+            counted = read_csv(PACKAGE, table, path, "t.csv")
+        quotes = "with quotes" if b'"' in raw else "without quotes"
+        event(f"{'not parsed' if not returned else 'exact' if returned[0] is None else 'counted'}, {quotes}")
+        with mock.patch("nk_defections.tables._read_counted", lambda data, header: None):
             exact = read_csv(PACKAGE, table, path, "t.csv")
-    assert short[1] == exact[1]
-    assert (short[0] is None) == (exact[0] is None)
-    if short[0] is not None:
-        assert short[0].equals(exact[0])
+    assert counted[1] == exact[1]
+    assert (counted[0] is None) == (exact[0] is None)
+    if counted[0] is not None:
+        assert counted[0].equals(exact[0])
 
 
 json_values = st.recursive(

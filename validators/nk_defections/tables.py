@@ -135,13 +135,11 @@ def read_csv(package: Package, table: str, path: Path, display: str) -> tuple[pl
     content = _CONTENT.search(data)
     if (content is None or data[content.start()] >= 0x80) and (found := _read_decoded(raw, display)):
         return found
-    quoted = b'"' in data
-    if quoted:
-        offsets, starts, commas, odd = _record_lines(data)
-        if odd:
-            return _read_decoded(raw, display) or (
-                None, [Issue(C.CSV_MALFORMED, "a quoted field is never closed", file=display, row=_unclosed_quote_line(data))]
-            )
+    buf = np.frombuffer(data, dtype=np.uint8)
+    if int(np.count_nonzero(buf == ord('"'))) & 1:
+        return _read_decoded(raw, display) or (
+            None, [Issue(C.CSV_MALFORMED, "a quoted field is never closed", file=display, row=_unclosed_quote_line(data))]
+        )
     try:
         end = data.find(b"\n")  # not split(): that would copy the whole file after the header
         line = data[: end if end >= 0 else len(data)].decode("utf-8").lstrip("\ufeff")
@@ -158,10 +156,9 @@ def read_csv(package: Package, table: str, path: Path, display: str) -> tuple[pl
     issues += list(_check_header(header, expected, display))
     if issues:
         return _read_decoded(raw, display) or (None, issues)
-    if not quoted:
-        if (frame := _read_unquoted(data, header)) is not None:
-            return _located(frame, expected, display, np.arange(2, frame.height + 2)), []
-        offsets, starts, commas, odd = _record_lines(data)
+    if (counted := _read_counted(data, header)) is not None:
+        return _located(counted[0], expected, display, counted[1]), []
+    offsets, starts, commas, _ = _record_lines(data)
     ragged = np.flatnonzero(commas != len(header) - 1)
     if len(ragged):
         if found := _read_decoded(raw, display):
@@ -197,14 +194,18 @@ def _parse(data: bytes, header: list[str]) -> pl.DataFrame:
     )
 
 
-def _read_unquoted(data: bytes, header: list[str]) -> pl.DataFrame | None:
-    """The frame of a CSV without a quote or a CR, if every record has as many cells as the header.
+def _read_counted(data: bytes, header: list[str]) -> tuple[pl.DataFrame, np.ndarray] | None:
+    """The frame of a CSV and each record's physical line, found by counting, if every record
+    has as many cells as the header; None when that is not so, or not known so.
 
-    Without quotes, each physical line is one record and each comma separates two cells; polars
-    refuses a line with too many cells, so the lines agree with the header exactly when the file
-    holds (cells - 1) commas per record, the header's included. A blank line or a short record
-    breaks that count (with two or more columns): the caller then reads the file the exact,
-    slower way, which says where. None also when polars refuses the file.
+    A comma in the file either separates two cells or stands inside a quoted cell, where polars
+    keeps it; likewise a newline ends a record or stands inside a cell. polars refuses a record
+    with too many cells, so the records agree with the header exactly when the commas outside
+    the cells number (cells - 1) per record, the header's included: a short record or a blank
+    line breaks that count (with two or more columns). The newlines inside the cells of the
+    records above a record then give its physical line, and the newlines of the file must add
+    up. When a count is off, or polars refuses the file, or a CR is left in it, the caller
+    reads the file the exact, slower way (:func:`_record_lines`), which says where it fails.
     """
     if len(header) < 2 or b"\r" in data:
         return None
@@ -212,8 +213,26 @@ def _read_unquoted(data: bytes, header: list[str]) -> pl.DataFrame | None:
         frame = _parse(data, header)
     except (pl.exceptions.ComputeError, pl.exceptions.SchemaError):
         return None
-    commas = int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == ord(",")))
-    return frame if commas == (len(header) - 1) * (frame.height + 1) else None
+    buf = np.frombuffer(data, dtype=np.uint8)
+    commas, newlines = int(np.count_nonzero(buf == ord(","))), int(np.count_nonzero(buf == ord("\n")))
+    del buf
+    records = frame.height + 1
+    if b'"' not in data:  # no cell holds a comma or a newline
+        inner_commas, inner = 0, None
+    else:
+        inside = frame.select(
+            pl.sum_horizontal(pl.all().str.count_matches(",", literal=True)).alias("commas"),
+            pl.sum_horizontal(pl.all().str.count_matches("\n", literal=True)).alias("newlines"),
+        )
+        inner_commas, inner = int(inside["commas"].sum()), inside["newlines"]
+    inner_newlines = 0 if inner is None else int(inner.sum())
+    ending = newlines - inner_newlines - (records - 1)  # 1 if the last record ends with one
+    if commas - inner_commas != (len(header) - 1) * records or ending != int(data.endswith(b"\n")):
+        return None
+    lines = np.arange(2, frame.height + 2)
+    if inner is not None and inner_newlines:
+        lines += np.concatenate(([0], np.cumsum(inner.to_numpy())[:-1])).astype(lines.dtype)
+    return frame, lines
 
 
 def _located(frame: pl.DataFrame, expected: list[str], display: str, lines: np.ndarray) -> pl.DataFrame:

@@ -30,24 +30,45 @@ PAIRS = [
 def with_bounds(ctx: Context, table: str) -> pl.DataFrame:
     """The frame of *table* with, for each date column, ``_min:<column>``, ``_max:<column>``
     (its earliest and latest day) and ``_valid:<column>`` (cached: the field checks use the
-    validity, the order rules the bounds, and each column is parsed once for all of them).
+    validity, the order rules the bounds, and each value is parsed once for all of them).
     """
 
     def compute() -> pl.DataFrame:
         frame = ctx.frame(table)
         for column, interval in ctx.package.date_columns(table):
-            # Parsed once per distinct value (a date column repeats its values: a million events
-            # fall on some thousands of days), then joined back in row order. Lazy, so that the
-            # three outputs share one evaluation of the derived struct.
-            derived = (
-                frame.lazy().select(pl.col(column).unique()).drop_nulls()
-                .with_columns(derived_exprs(column, interval=interval, prefix="_"))
-                .collect(engine=ENGINE)
-            )
-            frame = frame.join(derived, on=column, how="left", maintain_order="left")
+            parsed = _parsed(ctx, interval).rename({
+                "value": column, "min": f"_min:{column}", "max": f"_max:{column}", "valid": f"_valid:{column}",
+            })
+            frame = frame.join(parsed, on=column, how="left", maintain_order="left")
         return frame
 
     return ctx.cached(f"bounds:{table}", compute)
+
+
+def _parsed(ctx: Context, interval: bool) -> pl.DataFrame:
+    """Every distinct value of the date (or, with *interval*, period) columns of every table,
+    with its bounds and validity: a date column repeats its values (a million events fall on
+    some thousands of days), and each query that parses costs a few milliseconds however
+    small its table, so all the values are parsed in one.
+    """
+
+    def compute() -> pl.DataFrame:
+        values = [
+            ctx.frame(table).lazy().select(pl.col(column).alias("value"))
+            for table in ctx.package.resources
+            for column, kind in ctx.package.date_columns(table) if kind == interval
+        ]
+        if not values:
+            return pl.DataFrame(schema={"value": pl.String, "min": pl.Date, "max": pl.Date, "valid": pl.Boolean})
+        # Lazy, so that the three outputs share one evaluation of the derived struct.
+        return (
+            pl.concat(values).unique().drop_nulls()
+            .with_columns(derived_exprs("value", interval=interval))
+            .rename({"min:value": "min", "max:value": "max", "valid:value": "valid"})
+            .collect(engine=ENGINE)
+        )
+
+    return ctx.cached(f"parsed-dates:{interval}", compute)
 
 
 def check_order(ctx: Context) -> Iterator[Issue]:

@@ -829,7 +829,9 @@ def read_contribution(package: Package, paths: Iterable[Path | str]) -> Contribu
     # Several CSV files are read side by side: the parse runs in polars and the line scan in
     # numpy, both without the GIL. Findings still come in the order of the paths.
     with ThreadPoolExecutor(max_workers=min(len(tables), os.cpu_count() or 1, 4)) as pool:
-        reader.prefetched = {p: pool.submit(read_csv, package, p.stem, p, str(p)) for p in dict.fromkeys(tables)}
+        # The largest first, so that the last to finish is a small one.
+        largest = sorted(dict.fromkeys(tables), key=lambda p: p.stat().st_size, reverse=True)
+        reader.prefetched = {p: pool.submit(read_csv, package, p.stem, p, str(p)) for p in largest}
         for path in paths:
             reader.read(path)
     return reader.contribution()

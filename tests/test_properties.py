@@ -398,6 +398,17 @@ def near_descriptors(draw: st.DrawFn) -> object:
     return descriptor
 
 
+@given(descriptor=st.one_of(json_values, near_descriptors()), email=st.sampled_from(["a@b.org", "not an email", ""]))
+def test_the_profile_prefilter_agrees_with_jsonschema(descriptor: object, email: str):
+    # validate asks jsonschema-rs whether the descriptor meets the Data Package profile, and
+    # jsonschema to explain only when it does not: both must judge every descriptor alike.
+    from nk_defections.validate import _profile_prefilter, _profile_validator
+
+    if isinstance(descriptor, dict):
+        descriptor = {**descriptor, "contributors": [{"title": "x", "email": email}]}
+    assert _profile_prefilter().is_valid(descriptor) == _profile_validator().is_valid(descriptor)
+
+
 @VALIDATES
 @example(descriptor={**json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8")), "resources": [
     r for r in json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))["resources"] if r["name"] != "claims"

@@ -164,6 +164,12 @@ def _line_column(text: str, offset: int) -> tuple[int, int]:
     return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
+#: One decoder for every text (``json.loads`` with hooks builds a decoder, and its scanner, per call).
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_object_pairs, parse_constant=_Constant, parse_float=_parse_float, parse_int=_parse_int,
+)
+
+
 def parse_json(text: str) -> tuple[Any, tuple[str, str, int | None] | None]:
     """Parse strict JSON: return ``(value, None)``, or ``(None, (code, message, line))`` if it cannot be.
 
@@ -182,13 +188,9 @@ def parse_json(text: str) -> tuple[Any, tuple[str, str, int | None] | None]:
         line, column = _line_column(text, deep)
         return None, (C.JSON_TOO_DEEP, f"line {line}, column {column}: nesting deeper than {MAX_DEPTH} levels", line)
     try:
-        value = json.loads(
-            text,
-            object_pairs_hook=_object_pairs,
-            parse_constant=_Constant,
-            parse_float=_parse_float,
-            parse_int=_parse_int,
-        )
+        if text.startswith("\ufeff"):  # as json.loads says
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        value = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         if not text.strip():
             return None, (C.JSON_SYNTAX, "the file is empty; an empty contribution is {}", 1)

@@ -32,6 +32,12 @@ NFC_SUSPECT = (
 
 
 def _suggest(value: str, allowed: list[str]) -> str:
+    return _suggestion(value, tuple(allowed))
+
+
+@lru_cache(maxsize=4096)
+def _suggestion(value: str, allowed: tuple[str, ...]) -> str:
+    # Once per distinct wrong value: a typo tends to repeat down a column.
     close = difflib.get_close_matches(value, allowed, n=1, cutoff=0.6)
     if close:
         return f"; did you mean {close[0]!r}?"

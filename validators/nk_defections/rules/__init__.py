@@ -43,6 +43,11 @@ class Context:
         """The frame of *table*."""
         return self.frames[table]
 
+    def reported(self, table: str) -> bool:
+        """Whether any row of *table* is marked ``_report`` (a contribution's own rows): a table
+        without one has no finding to give, and the rules skip looking for them there."""
+        return self.cached(f"reported:{table}", lambda: bool(self.frames[table]["_report"].any()))
+
     def cached(self, key: str, compute: Callable[[], Any]) -> Any:
         """``compute()``, once per *key*, however many rules ask for it at the same time."""
         with self._guard:

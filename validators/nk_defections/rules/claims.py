@@ -38,7 +38,7 @@ def check_row_claims(ctx: Context) -> Iterator[Issue]:
         .collect(engine=ENGINE).lazy()
     )
     for table in ctx.package.resources:
-        if table in UNCLAIMED:
+        if table in UNCLAIMED or not ctx.reported(table):
             continue
         rows = ctx.frame(table).lazy().filter(pl.col("_report") & pl.col("id").is_not_null())
         missing = rows.join(claimed, on="id", how="anti").collect()
@@ -49,7 +49,7 @@ def check_field_claims(ctx: Context) -> Iterator[Issue]:
     """Every date, number, title, rank, status, end_reason, role and motive has its own claim."""
     needed = {
         table: sorted(evidence_columns(ctx.package, table)[0])
-        for table in ctx.package.resources if table not in UNCLAIMED
+        for table in ctx.package.resources if table not in UNCLAIMED and ctx.reported(table)
     }
     wanted = sorted({column for columns in needed.values() for column in columns})
     # One pass over the claims splits the ids claimed per field.
@@ -69,6 +69,8 @@ def check_field_claims(ctx: Context) -> Iterator[Issue]:
 def check_claim_soundness(ctx: Context) -> Iterator[Issue]:
     """Claims name a real field, carry original_text for dates and numbers, and cite an existing paragraph."""
     package = ctx.package
+    if not ctx.reported(CLAIMS):
+        return
     claims = _claims(ctx).lazy().filter(pl.col("_report"))
     sources = ctx.frame("sources").select(
         pl.col("id").alias("source_id"), pl.col("paragraphs").cast(pl.Int64, strict=False).alias("_paragraphs")

@@ -53,6 +53,8 @@ def check_fields(ctx: Context) -> Iterator[Issue]:
     from .dates import with_bounds
 
     for table in ctx.package.resources:
+        if not ctx.reported(table):
+            continue
         frame = with_bounds(ctx, table)  # the table, with its dates parsed once for every rule
         scope = pl.col("_csv") & pl.col("_report")
         checks, prepared = [], []
@@ -281,6 +283,8 @@ def check_text(ctx: Context) -> Iterator[Issue]:
     pattern or vocabulary refuses.
     """
     for table in ctx.package.resources:
+        if not ctx.reported(table):
+            continue
         checks = []
         for field in ctx.package.fields(table):
             if field["type"] != "string" or closed(field):

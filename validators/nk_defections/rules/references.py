@@ -22,6 +22,8 @@ def check_references(ctx: Context) -> Iterator[Issue]:
         for table, prefix in package.prefixes.items()
     }
     for table in package.resources:
+        if not ctx.reported(table):
+            continue
         frame = ctx.frame(table).lazy().filter(pl.col("_report"))
         for column in package.reference_columns(table):
             targets = list(dict.fromkeys(package.reference_targets(table, column)))

@@ -19,6 +19,8 @@ def check_duplicate_id(ctx: Context) -> Iterator[Issue]:
     package, is ``table.duplicate-id``.
     """
     for table in ctx.package.resources:
+        if not ctx.reported(table):
+            continue
         frame = ctx.frame(table)
         # Equal ids have equal 64-bit hashes, so only rows whose hash repeats can repeat an id:
         # a pass over the integers (a third of the time of one over the strings) finds those

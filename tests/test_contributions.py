@@ -270,6 +270,21 @@ def test_json_lines_rows_keep_their_line(here: Path) -> None:
     assert errors(report) == [("record.formula", "c.jsonl", 2, "/record/name", "name")]
 
 
+def test_a_json_number_becomes_the_cell_that_reads_back_as_it(here: Path) -> None:
+    # 0.0 in a number field stays "0.0" (as from a spreadsheet: JSON and CSV contributions merge
+    # alike; the deep profile once found "0" here); 3.0 in an integer field is the integer 3.
+    record = {"id": "sta-00000001", "measure": "m", "value": 0.0, "qualifier": "exact", "period": "2019"}
+    path = write(here, "c.jsonl", "\n".join([
+        json.dumps({"resource": "statistics", "record": record}),
+        json.dumps({"resource": "statistics", "record": {**record, "id": "sta-00000002", "value": -0.0}}),
+        json.dumps({"resource": "statistics", "record": {**record, "id": "sta-00000003", "value": 1e16}}),
+        json.dumps({"resource": "sources", "record": source(paragraphs=3.0)}),
+    ]))
+    frames = read_contribution(PACKAGE, [Path(path)]).frames
+    assert frames["statistics"]["value"].to_list() == ["0.0", "-0.0", "1e+16"]
+    assert frames["sources"]["paragraphs"].to_list() == ["3"]
+
+
 # -- CSV -------------------------------------------------------------------------------------------
 
 

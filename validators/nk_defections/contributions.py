@@ -792,8 +792,10 @@ def _cell(field: dict[str, Any], value: Any) -> str | None:
         return value if isinstance(value, str) else None
     if not isinstance(value, (int, float)):
         return None
-    if isinstance(value, float) and value.is_integer() and (kind == "integer" or abs(value) < 1e15):
-        return str(int(value))
+    if isinstance(value, float) and value.is_integer() and kind == "integer":
+        return str(int(value))  # 3.0 is an integer in JSON; its cell is the integer's text
+    # A number keeps the text that reads back as the same JSON value (records.cell_text): 0.0
+    # stays "0.0", as it would from a spreadsheet, so JSON and CSV contributions merge alike.
     return repr(value) if isinstance(value, float) else str(value)
 
 

@@ -127,7 +127,7 @@ def cell_text(value: Any) -> str:
     if isinstance(value, bool):  # not used by the model, but never write "True"
         return "true" if value else "false"
     if isinstance(value, float):
-        return repr(value) if not value.is_integer() else repr(value)
+        return repr(value)  # 0.0 stays "0.0", -0.0 "-0.0": typed_value reads back the same float
     return str(value)
 
 

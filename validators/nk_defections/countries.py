@@ -21,7 +21,7 @@ def alpha3_codes() -> frozenset[str]:
     # pycountry's own database file, read without importing pycountry (whose import, which
     # reads the installed distributions, costs several times the reading of the file).
     spec = importlib.util.find_spec("pycountry")
-    for folder in spec.submodule_search_locations or [] if spec else []:
+    for folder in (spec.submodule_search_locations or []) if spec else []:
         database = Path(folder) / "databases" / "iso3166-1.json"
         if database.is_file():
             return frozenset(entry["alpha_3"] for entry in json.loads(database.read_bytes())["3166-1"])

@@ -135,8 +135,8 @@ def read_csv(package: Package, table: str, path: Path, display: str) -> tuple[pl
     content = _CONTENT.search(data)
     if (content is None or data[content.start()] >= 0x80) and (found := _read_decoded(raw, display)):
         return found
-    quotes, commas, newlines = _count_bytes(data, b'",\n')
-    if quotes & 1:
+    counts = dict(zip('",\n\r', _count_bytes(data, b'",\n\r'), strict=True))
+    if counts['"'] & 1:
         return _read_decoded(raw, display) or (
             None, [Issue(C.CSV_MALFORMED, "a quoted field is never closed", file=display, row=_unclosed_quote_line(data))]
         )
@@ -156,7 +156,7 @@ def read_csv(package: Package, table: str, path: Path, display: str) -> tuple[pl
     issues += list(_check_header(header, expected, display))
     if issues:
         return _read_decoded(raw, display) or (None, issues)
-    if (counted := _read_counted(data, header, commas=commas, newlines=newlines)) is not None:
+    if (counted := _read_counted(data, header, counts)) is not None:
         return _located(counted[0], expected, display, counted[1]), []
     offsets, starts, commas, _ = _record_lines(data)
     ragged = np.flatnonzero(commas != len(header) - 1)
@@ -212,7 +212,7 @@ def _count_bytes(data: bytes, chars: bytes) -> list[int]:
     return counts
 
 
-def _read_counted(data: bytes, header: list[str], *, commas: int, newlines: int) -> tuple[pl.DataFrame, np.ndarray] | None:
+def _read_counted(data: bytes, header: list[str], counts: dict[str, int]) -> tuple[pl.DataFrame, np.ndarray] | None:
     """The frame of a CSV and each record's physical line, found by counting, if every record
     has as many cells as the header; None when that is not so, or not known so.
 
@@ -224,30 +224,28 @@ def _read_counted(data: bytes, header: list[str], *, commas: int, newlines: int)
     records above a record then give its physical line, and the newlines of the file must add
     up. When a count is off, or polars refuses the file, or a CR is left in it, the caller
     reads the file the exact, slower way (:func:`_record_lines`), which says where it fails.
-    *commas* and *newlines* are the counts in the whole of *data*.
+    *counts* holds how many quotes, commas, newlines and CRs the whole of *data* has.
     """
-    if len(header) < 2 or b"\r" in data:
+    if len(header) < 2 or counts["\r"]:
         return None
     try:
         frame = _parse(data, header)
     except (pl.exceptions.ComputeError, pl.exceptions.SchemaError):
         return None
     records = frame.height + 1
-    if b'"' not in data:  # no cell holds a comma or a newline
-        inner_commas, inner = 0, None
-    else:
+    lines = np.arange(2, frame.height + 2)
+    inner_commas = inner_newlines = 0
+    if counts['"']:  # without a quote, no cell holds a comma or a newline
         inside = frame.select(
             pl.sum_horizontal(pl.all().str.count_matches(",", literal=True)).alias("commas"),
             pl.sum_horizontal(pl.all().str.count_matches("\n", literal=True)).alias("newlines"),
         )
-        inner_commas, inner = int(inside["commas"].sum()), inside["newlines"]
-    inner_newlines = 0 if inner is None else int(inner.sum())
-    ending = newlines - inner_newlines - (records - 1)  # 1 if the last record ends with one
-    if commas - inner_commas != (len(header) - 1) * records or ending != int(data.endswith(b"\n")):
+        inner_commas, inner_newlines = int(inside["commas"].sum()), int(inside["newlines"].sum())
+        if inner_newlines:  # each row starts below the newlines in the cells above it
+            lines += np.concatenate(([0], np.cumsum(inside["newlines"].to_numpy())[:-1])).astype(lines.dtype)
+    ending = counts["\n"] - inner_newlines - (records - 1)  # 1 if the last record ends with one
+    if counts[","] - inner_commas != (len(header) - 1) * records or ending != int(data.endswith(b"\n")):
         return None
-    lines = np.arange(2, frame.height + 2)
-    if inner is not None and inner_newlines:
-        lines += np.concatenate(([0], np.cumsum(inner.to_numpy())[:-1])).astype(lines.dtype)
     return frame, lines
 
 

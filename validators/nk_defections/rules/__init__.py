@@ -48,6 +48,10 @@ class Context:
         without one has no finding to give, and the rules skip looking for them there."""
         return self.cached(f"reported:{table}", lambda: bool(self.frames[table]["_report"].any()))
 
+    def reported_tables(self) -> list[str]:
+        """The tables, in the package's order, that have a row to report."""
+        return [table for table in self.package.resources if self.reported(table)]
+
     def cached(self, key: str, compute: Callable[[], Any]) -> Any:
         """``compute()``, once per *key*, however many rules ask for it at the same time."""
         with self._guard:

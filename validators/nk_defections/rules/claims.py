@@ -37,8 +37,8 @@ def check_row_claims(ctx: Context) -> Iterator[Issue]:
         _claims(ctx).lazy().filter(pl.col("field") == "*").select(pl.col("record_id").alias("id")).unique()
         .collect(engine=ENGINE).lazy()
     )
-    for table in ctx.package.resources:
-        if table in UNCLAIMED or not ctx.reported(table):
+    for table in ctx.reported_tables():
+        if table in UNCLAIMED:
             continue
         rows = ctx.frame(table).lazy().filter(pl.col("_report") & pl.col("id").is_not_null())
         missing = rows.join(claimed, on="id", how="anti").collect()
@@ -49,7 +49,7 @@ def check_field_claims(ctx: Context) -> Iterator[Issue]:
     """Every date, number, title, rank, status, end_reason, role and motive has its own claim."""
     needed = {
         table: sorted(evidence_columns(ctx.package, table)[0])
-        for table in ctx.package.resources if table not in UNCLAIMED and ctx.reported(table)
+        for table in ctx.reported_tables() if table not in UNCLAIMED
     }
     wanted = sorted({column for columns in needed.values() for column in columns})
     # One pass over the claims splits the ids claimed per field.

@@ -52,9 +52,7 @@ def check_fields(ctx: Context) -> Iterator[Issue]:
     """
     from .dates import with_bounds
 
-    for table in ctx.package.resources:
-        if not ctx.reported(table):
-            continue
+    for table in ctx.reported_tables():
         frame = with_bounds(ctx, table)  # the table, with its dates parsed once for every rule
         scope = pl.col("_csv") & pl.col("_report")
         checks, prepared = [], []
@@ -282,9 +280,7 @@ def check_text(ctx: Context) -> Iterator[Issue]:
     Closed columns are left to :func:`check_fields`, which looks only at the values their
     pattern or vocabulary refuses.
     """
-    for table in ctx.package.resources:
-        if not ctx.reported(table):
-            continue
+    for table in ctx.reported_tables():
         checks = []
         for field in ctx.package.fields(table):
             if field["type"] != "string" or closed(field):

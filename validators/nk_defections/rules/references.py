@@ -21,9 +21,7 @@ def check_references(ctx: Context) -> Iterator[Issue]:
         table: ctx.frame(table).lazy().select("id").filter(pl.col("id").str.starts_with(f"{prefix}-"))
         for table, prefix in package.prefixes.items()
     }
-    for table in package.resources:
-        if not ctx.reported(table):
-            continue
+    for table in ctx.reported_tables():
         frame = ctx.frame(table).lazy().filter(pl.col("_report"))
         for column in package.reference_columns(table):
             targets = list(dict.fromkeys(package.reference_targets(table, column)))
@@ -39,7 +37,7 @@ def check_references(ctx: Context) -> Iterator[Issue]:
             for target in targets:
                 label = C.REF_UNKNOWN[target].split("-", 1)[1].replace("-", " ")
                 yield from emit(
-                    dangling.filter(starts[target]) if len(targets) > 1 else dangling, C.REF_UNKNOWN[target], column,
+                    dangling.filter(starts[target]), C.REF_UNKNOWN[target], column,
                     lambda r, c=column, lab=label: f"{c} {r[c]!r} names no {lab} in the package or the contribution",
                 )
 

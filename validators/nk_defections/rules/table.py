@@ -18,9 +18,7 @@ def check_duplicate_id(ctx: Context) -> Iterator[Issue]:
     so even an identical record is refused); a repeat within the contribution, or within the
     package, is ``table.duplicate-id``.
     """
-    for table in ctx.package.resources:
-        if not ctx.reported(table):
-            continue
+    for table in ctx.reported_tables():
         frame = ctx.frame(table)
         # Equal ids have equal 64-bit hashes, so only rows whose hash repeats can repeat an id:
         # a pass over the integers (a third of the time of one over the strings) finds those

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import polars as pl
 
 from .. import codes as C
 from ..issues import Issue
-from ..package import CLAIMS, UNCLAIMED, Package
+from ..package import CLAIM_KEY, CLAIMS, UNCLAIMED, Package
 from . import ENGINE, Context, emit
 
 #: Columns (besides every date and number) whose values need a claim of their own.
@@ -23,46 +24,88 @@ def evidence_columns(package: Package, table: str) -> tuple[set[str], set[str]]:
     return (dates | numbers | (CLAIMED_COLUMNS & names)), dates | numbers
 
 
-def _claims(ctx: Context) -> pl.DataFrame:
-    return ctx.cached("claims", lambda: ctx.frame(CLAIMS).with_columns(
-        pl.col("record_id").str.slice(0, 3).alias("_prefix"),
-        pl.col("paragraph").cast(pl.Int64, strict=False).alias("_paragraph"),
-    ))
+@dataclass(frozen=True)
+class Named:
+    """Which rows the claims name: the one join of the claims with the ids of every other table.
+
+    ``rows[table]`` holds, for every claim whose ``record_id`` is the id of a row of *table*,
+    one row: ``_claim`` (the claim's row in the claims frame), its ``field`` and ``_report``,
+    ``_row`` (the named row in the table's frame), ``_own`` (that id carries the table's own
+    prefix and dash) and ``_mine`` (it begins with the table's prefix). A repeated id names
+    every row that has it. ``unowned`` lists the claims that name no row by an id with its own
+    prefix: the only ones whose ``record_id`` may dangle.
+    """
+
+    rows: dict[str, pl.DataFrame]
+    unowned: pl.Series
+
+    def of(self, table: str) -> pl.LazyFrame:
+        """The claims naming a row of *table* (no row when none does)."""
+        found = self.rows.get(table)
+        if found is None:
+            index = pl.get_index_type()
+            return pl.LazyFrame(schema={"_claim": index, "field": pl.String, "_report": pl.Boolean,
+                                        "_row": index, "_own": pl.Boolean, "_mine": pl.Boolean})
+        return found.lazy()
+
+
+def named(ctx: Context) -> Named:
+    """What the claims name (cached): the row and field claims, the claims' soundness and their
+    ``record_id`` references all read it, where each used to join the claims on its own."""
+    return ctx.cached("named", lambda: _named(ctx))
+
+
+def _named(ctx: Context) -> Named:
+    package = ctx.package
+    tables = [table for table in package.resources if table != CLAIMS]
+    ids = pl.concat([
+        ctx.frame(table).lazy().with_row_index("_row").select(
+            "id",
+            "_row",
+            pl.lit(index, dtype=pl.UInt16).alias("_table"),
+            pl.col("id").str.starts_with(f"{package.prefixes[table]}-").alias("_own"),
+            pl.col("id").str.starts_with(package.prefixes[table]).alias("_mine"),
+        ).filter(pl.col("id").is_not_null())
+        for index, table in enumerate(tables)
+    ])
+    claims = ctx.frame(CLAIMS).lazy().with_row_index("_claim").select("_claim", CLAIM_KEY, "field", "_report")
+    joined = claims.join(ids, left_on=CLAIM_KEY, right_on="id", how="left").drop(CLAIM_KEY).collect()
+    unowned = joined.filter(~pl.col("_own").fill_null(False))["_claim"]
+    if joined.height > ctx.frame(CLAIMS).height:  # an id repeated: a claim may name rows of several tables
+        unowned = unowned.filter(~unowned.is_in(joined.filter(pl.col("_own"))["_claim"].implode()))
+    found = joined.drop_nulls("_table").partition_by("_table", as_dict=True, include_key=False)
+    return Named({tables[key]: rows for (key,), rows in found.items()}, unowned.unique().sort())
+
+
+def claim_rows(ctx: Context, claims: pl.Series) -> pl.DataFrame:
+    """The rows of the claims frame at the indices *claims*, in their order."""
+    return ctx.frame(CLAIMS).select(pl.all().gather(claims.unique().sort()))
+
+
+def _unclaimed(ctx: Context, table: str, field: str, *also: pl.Expr) -> pl.DataFrame:
+    """The reported rows of *table* with an id (and *also*) that no claim on *field* names."""
+    frame = ctx.frame(table)
+    rows = named(ctx).of(table).filter(pl.col("field") == field).select("_row").collect(engine=ENGINE).to_series()
+    claimed = pl.Series([False]).new_from_index(0, frame.height).scatter(rows, True)
+    return frame.filter(pl.col("_report") & pl.col("id").is_not_null() & ~claimed, *also)
 
 
 def check_row_claims(ctx: Context) -> Iterator[Issue]:
     """Every row but a source or a claim has a claim with field '*'."""
-    # Anti joins: one hash table of claimed ids, not one per table (as `is_in` would build).
-    claimed = (
-        _claims(ctx).lazy().filter(pl.col("field") == "*").select(pl.col("record_id").alias("id")).unique()
-        .collect(engine=ENGINE).lazy()
-    )
     for table in ctx.reported_tables():
         if table in UNCLAIMED:
             continue
-        rows = ctx.frame(table).lazy().filter(pl.col("_report") & pl.col("id").is_not_null())
-        missing = rows.join(claimed, on="id", how="anti").collect()
+        missing = _unclaimed(ctx, table, "*")
         yield from emit(missing, C.CLAIM_MISSING_ROW, "id", lambda r: f"{r['id']} has no claim with field '*' citing a source")
 
 
 def check_field_claims(ctx: Context) -> Iterator[Issue]:
     """Every date, number, title, rank, status, end_reason, role and motive has its own claim."""
-    needed = {
-        table: sorted(evidence_columns(ctx.package, table)[0])
-        for table in ctx.reported_tables() if table not in UNCLAIMED
-    }
-    wanted = sorted({column for columns in needed.values() for column in columns})
-    # One pass over the claims splits the ids claimed per field.
-    claimed = (
-        _claims(ctx).lazy().filter(pl.col("field").is_in(wanted)).select(pl.col("record_id").alias("id"), "field")
-        .collect(engine=ENGINE).partition_by("field", as_dict=True, include_key=False)
-    )
-    nobody = pl.LazyFrame(schema={"id": pl.String})
-    for table, columns in needed.items():
-        frame = ctx.frame(table).lazy().filter(pl.col("_report") & pl.col("id").is_not_null())
-        for column in columns:
-            have = claimed[(column,)].lazy() if (column,) in claimed else nobody
-            missing = frame.filter(pl.col(column).is_not_null()).join(have, on="id", how="anti").collect()
+    for table in ctx.reported_tables():
+        if table in UNCLAIMED:
+            continue
+        for column in sorted(evidence_columns(ctx.package, table)[0]):
+            missing = _unclaimed(ctx, table, column, pl.col(column).is_not_null())
             yield from emit(missing, C.CLAIM_MISSING_FIELD, column, lambda r, c=column: f"{c} {r[c]!r} of {r['id']} has no claim of its own")
 
 
@@ -71,40 +114,62 @@ def check_claim_soundness(ctx: Context) -> Iterator[Issue]:
     package = ctx.package
     if not ctx.reported(CLAIMS):
         return
-    claims = _claims(ctx).lazy().filter(pl.col("_report"))
+    claims = ctx.frame(CLAIMS).lazy().filter(pl.col("_report"))
     sources = ctx.frame("sources").select(
         pl.col("id").alias("source_id"), pl.col("paragraphs").cast(pl.Int64, strict=False).alias("_paragraphs")
     ).unique("source_id", keep="first")
-    beyond = claims.join(sources.lazy(), on="source_id", how="inner").filter(pl.col("_paragraph") > pl.col("_paragraphs")).collect()
+    beyond = (
+        claims.with_columns(pl.col("paragraph").cast(pl.Int64, strict=False).alias("_paragraph"))
+        .join(sources.lazy(), on="source_id", how="inner").filter(pl.col("_paragraph") > pl.col("_paragraphs")).collect()
+    )
     yield from emit(beyond, C.CLAIM_PARAGRAPH, "paragraph", lambda r: f"paragraph {r['_paragraph']} is past the end of {r['source_id']}, which has {r['_paragraphs']}")
-    # Lazy: each table's claims are filtered once (shared by the queries of collect_all), and
-    # only the rows that fail are ever copied.
-    rest = claims.filter(pl.col("field") != "*")
-    prefixes = set(rest.select(pl.col("_prefix").unique()).collect().to_series().to_list())
-    for table, prefix in package.prefixes.items():
-        if table == CLAIMS or prefix not in prefixes:
+    # Whether each claim's field is a column of the table its record_id's prefix names, and
+    # whether it needs original_text: one join on (prefix, field) against every known pair.
+    known = pl.LazyFrame(
+        [
+            (prefix, column, column in evidence_columns(package, table)[1])
+            for table, prefix in package.prefixes.items() if table != CLAIMS
+            for column in package.field_names(table)
+        ],
+        schema={"_prefix": pl.String, "field": pl.String, "_textual": pl.Boolean},
+        orient="row",
+    )
+    prefixes = [prefix for table, prefix in package.prefixes.items() if table != CLAIMS]
+    faults = (
+        ctx.frame(CLAIMS).lazy().with_row_index("_claim")
+        .filter(pl.col("_report") & (pl.col("field") != "*"))
+        .select("_claim", "field", "original_text", pl.col(CLAIM_KEY).str.slice(0, 3).alias("_prefix"))
+        .filter(pl.col("_prefix").is_in(prefixes))
+        .join(known, on=["_prefix", "field"], how="left")
+        .filter(pl.col("_textual").is_null() | (pl.col("_textual") & pl.col("original_text").is_null()))
+        .select("_claim", "_textual")
+        .collect()
+    )
+    table_of = package.table_of_prefix
+    yield from emit(
+        claim_rows(ctx, faults.filter(pl.col("_textual").is_null())["_claim"]), C.CLAIM_UNKNOWN_FIELD, "field",
+        lambda r: f"field {r['field']!r} is not a column of {table_of[r[CLAIM_KEY][:3]]}",
+    )
+    yield from emit(
+        claim_rows(ctx, faults.filter(pl.col("_textual"))["_claim"]), C.CLAIM_MISSING_TEXT, "original_text",
+        lambda r: f"the claim on {r['field']!r} of {r['record_id']} needs the source's own words in original_text",
+    )
+    # A claim on a field of a row that has no value there: the claims that name each table's
+    # rows by an id with its prefix, per field, looked up in that column.
+    empty = []
+    for table in named(ctx).rows:
+        records = ctx.frame(table)
+        gaps = [column for column in package.field_names(table) if records[column].null_count()]
+        if not gaps:
             continue
-        mine = rest.filter(pl.col("_prefix") == prefix)
-        columns = package.field_names(table)
-        _, textual = evidence_columns(package, table)
-        unknown, untold, fields = pl.collect_all([
-            mine.filter(~pl.col("field").is_in(columns)),
-            mine.filter(pl.col("field").is_in(sorted(textual)) & pl.col("original_text").is_null()),
-            mine.select(pl.col("field").unique()),
-        ])
-        yield from emit(unknown, C.CLAIM_UNKNOWN_FIELD, "field", lambda r, t=table: f"field {r['field']!r} is not a column of {t}")
+        on = named(ctx).of(table).filter(pl.col("_report") & pl.col("_mine") & pl.col("field").is_in(gaps))
+        for (column,), part in on.collect(engine=ENGINE).partition_by("field", as_dict=True, include_key=False).items():
+            empty.append(part.filter(records[column].is_null().gather(part["_row"]))["_claim"])
+    if empty:
         yield from emit(
-            untold, C.CLAIM_MISSING_TEXT, "original_text",
-            lambda r: f"the claim on {r['field']!r} of {r['record_id']} needs the source's own words in original_text",
+            claim_rows(ctx, pl.concat(empty)), C.CLAIM_EMPTY_FIELD, "field",
+            lambda r: f"{r['record_id']} has no value in {r['field']!r} for this claim to support",
         )
-        records = ctx.frame(table).lazy()
-        for column in sorted(set(fields["field"].to_list()) & set(columns)):
-            empty = records.filter(pl.col(column).is_null()).select(pl.col("id").alias("record_id"))
-            yield from emit(
-                mine.filter(pl.col("field") == column).join(empty, on="record_id", how="semi").collect(),
-                C.CLAIM_EMPTY_FIELD, "field",
-                lambda r: f"{r['record_id']} has no value in {r['field']!r} for this claim to support",
-            )
 
 
 RULES = [check_row_claims, check_field_claims, check_claim_soundness]

@@ -8,11 +8,14 @@ import polars as pl
 
 from .. import codes as C
 from ..issues import Issue
+from ..package import CLAIM_KEY, CLAIMS
 from . import Context, emit
 
 
 def check_references(ctx: Context) -> Iterator[Issue]:
     """Foreign keys and prefix-typed references (participant_id, stated_by, record_id…) resolve."""
+    from .claims import claim_rows, named
+
     package = ctx.package
     # The ids of each table that carry its own prefix: a reference with that prefix can only
     # name one of these. As prefixes end at the dash, the ids of several tables never collide,
@@ -28,12 +31,19 @@ def check_references(ctx: Context) -> Iterator[Issue]:
             if not targets:
                 continue
             starts = {target: pl.col(column).str.starts_with(f"{package.prefixes[target]}-") for target in targets}
-            # Lazy: only the dangling rows are ever copied.
-            dangling = (
-                frame.filter(pl.any_horizontal(*starts.values()))
-                .join(pl.concat([ids[target] for target in targets]), left_on=column, right_on="id", how="anti")
-                .collect()
-            )
+            if (table, column) == (CLAIMS, CLAIM_KEY) and CLAIMS not in targets:
+                # The claim rules join the claims with every table's ids once: a record_id can
+                # only dangle if it names no row by an id with its own prefix.
+                unowned = named(ctx).unowned
+                suspects = claim_rows(ctx, unowned).lazy().filter(pl.col("_report"))
+                dangling = suspects.filter(pl.any_horizontal(*starts.values())).collect()
+            else:
+                # Lazy: only the dangling rows are ever copied.
+                dangling = (
+                    frame.filter(pl.any_horizontal(*starts.values()))
+                    .join(pl.concat([ids[target] for target in targets]), left_on=column, right_on="id", how="anti")
+                    .collect()
+                )
             for target in targets:
                 label = C.REF_UNKNOWN[target].split("-", 1)[1].replace("-", " ")
                 yield from emit(

@@ -111,6 +111,27 @@ def test_a_fault_in_our_own_code_is_one_line_and_exit_3(here: Path, monkeypatch:
     assert captured.out == ""
 
 
+def test_the_command_ends_with_its_exit_code_and_all_its_output(here: Path) -> None:
+    """The installed command (`cli.run`) ends the process itself: its exit code and every
+    line of its output still come through, for a valid and an invalid contribution."""
+    import subprocess
+
+    def command(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "nk_defections", *args, "--package", str(ROOT), "--format", "json"],
+            capture_output=True, text=True, encoding="utf-8", check=False,
+        )
+
+    valid = command("validate", write(here, "ok.json", "{}"))
+    assert valid.returncode == 0, valid.stderr
+    assert json.loads(valid.stdout)["valid"] is True
+    invalid = command("validate", write(here, "bad.json", envelope(people=[person(kind="crowd")])))
+    assert invalid.returncode == 1, invalid.stderr
+    found = [(i["code"], i["field"]) for i in json.loads(invalid.stdout)["issues"] if i["severity"] == "error"]
+    assert found == [("schema.enum", "kind")]
+    assert command("validate", "missing.json").returncode == 2
+
+
 # -- validate --package: descriptors that point outside ----------------------------------------------
 
 

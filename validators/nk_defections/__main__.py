@@ -1,5 +1,5 @@
 """``python -m nk_defections``."""
 
-from .cli import main
+from .cli import run
 
-main()
+run()

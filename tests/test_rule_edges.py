@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from nk_defections import codes as C
 from nk_defections.issues import Severity
@@ -482,3 +485,40 @@ def test_country_codes_read_from_the_database_file_are_pycountrys():
     from nk_defections.countries import alpha3_codes
 
     assert alpha3_codes() == frozenset(c.alpha_3 for c in pycountry.countries)
+
+
+# -- a pattern checked on a column's distinct values refuses what the regex refuses ---------------
+
+_SOURCE = {"name": "source_id", "type": "string", "constraints": {"pattern": "src-[0-9a-hjkmnp-tv-z]{8}"}}
+
+
+@given(
+    pool=st.lists(
+        st.one_of(
+            st.from_regex(r"\Asrc-[0-9a-hjkmnp-tv-z]{8}\Z"),
+            st.sampled_from(["src-٠٠٠٠١٠٠٠", "src-00000001\n", "SRC-00000001", "src-0000000i", "", " src-00000001"]),
+            st.none(),
+        ),
+        min_size=1, max_size=6,
+    ),
+    head_only=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_a_pattern_checked_on_distinct_values_refuses_what_the_regex_refuses(pool, head_only, seed):
+    import random
+
+    import polars as pl
+
+    from nk_defections.rules.fields import _few_values, _refusals
+
+    chooser = random.Random(seed)
+    values = [chooser.choice(pool) for _ in range(5000)]
+    if head_only:  # few values in the first rows, then a different value in each row
+        values += [f"src-{i:08d}" if i % 7 else f"bad-{i}" for i in range(3000)]
+    frame = pl.DataFrame({"source_id": values}, schema={"source_id": pl.String})
+    assert _few_values(frame, "source_id")
+    (name, distinct), = _refusals(_SOURCE, frame).items()
+    (_, regex), = _refusals(_SOURCE, frame.head(0)).items()  # a small frame: the regex on every cell
+    found = frame.select(distinct.fill_null(False).alias("a"), regex.fill_null(False).alias("b"))
+    assert found["a"].to_list() == found["b"].to_list()
+    assert found["b"].any() == any(v is not None and not re.fullmatch(r"src-[0-9a-hjkmnp-tv-z]{8}", v, re.ASCII) for v in values)

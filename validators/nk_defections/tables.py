@@ -212,7 +212,7 @@ def _count_bytes(data: bytes, chars: bytes) -> list[int]:
     return counts
 
 
-def _read_counted(data: bytes, header: list[str], counts: dict[str, int]) -> tuple[pl.DataFrame, np.ndarray] | None:
+def _read_counted(data: bytes, header: list[str], counts: dict[str, int]) -> tuple[pl.DataFrame, pl.Series] | None:
     """The frame of a CSV and each record's physical line, found by counting, if every record
     has as many cells as the header; None when that is not so, or not known so.
 
@@ -233,7 +233,7 @@ def _read_counted(data: bytes, header: list[str], counts: dict[str, int]) -> tup
     except (pl.exceptions.ComputeError, pl.exceptions.SchemaError):
         return None
     records = frame.height + 1
-    lines = np.arange(2, frame.height + 2)
+    lines = pl.int_range(2, frame.height + 2, dtype=pl.Int64, eager=True)
     inner_commas = inner_newlines = 0
     if counts['"']:  # without a quote, no cell holds a comma or a newline
         inside = frame.select(
@@ -242,14 +242,14 @@ def _read_counted(data: bytes, header: list[str], counts: dict[str, int]) -> tup
         )
         inner_commas, inner_newlines = int(inside["commas"].sum()), int(inside["newlines"].sum())
         if inner_newlines:  # each row starts below the newlines in the cells above it
-            lines += np.concatenate(([0], np.cumsum(inside["newlines"].to_numpy())[:-1])).astype(lines.dtype)
+            lines += inside["newlines"].cast(pl.Int64).cum_sum().shift(1, fill_value=0)
     ending = counts["\n"] - inner_newlines - (records - 1)  # 1 if the last record ends with one
     if counts[","] - inner_commas != (len(header) - 1) * records or ending != int(data.endswith(b"\n")):
         return None
     return frame, lines
 
 
-def _located(frame: pl.DataFrame, expected: list[str], display: str, lines: np.ndarray) -> pl.DataFrame:
+def _located(frame: pl.DataFrame, expected: list[str], display: str, lines: np.ndarray | pl.Series) -> pl.DataFrame:
     """*frame* in the table's column order, with where each row came from.
 
     In one chunk: polars parses a large file into many, and the first query to add a column

@@ -32,7 +32,7 @@ test: $(STAMP)
 
 ## test-deep: the property tests with many more examples (hypothesis profile "deep"; slow)
 test-deep: $(STAMP)
-	HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest tests/test_properties.py tests/test_dates.py tests/test_contributions.py
+	HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest tests/test_properties.py tests/test_dates.py tests/test_contributions.py tests/test_claim_rules.py
 
 ## mutation: mutation testing of the rules (mutmut; slow, prints the kill rate and the survivors)
 ##           (MUTATION_ARGS="--sample 100" estimates it from a sample; see tools/mutation.py)

@@ -30,7 +30,7 @@ IDS = ["src-00000001", "src-00000002", "per-00000001", "per-00000002", "evt-0000
        "evt-0000000x", "ptc-00000001", "ptc-00000002", "per-00000009", "evtx0000001", "xyz-00000001", "evt"]
 
 
-def _value(table: str, column: str) -> st.SearchStrategy[str | None]:
+def _value(column: str) -> st.SearchStrategy[str | None]:
     if column == "paragraphs":
         return st.sampled_from(["3", "10", "x", None])
     return st.sampled_from(["1999", "x", None])
@@ -43,7 +43,7 @@ def tables(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
         columns = PACKAGE.field_names(table)
         rows[table] = [
             {
-                **{column: draw(_value(table, column)) for column in columns},
+                **{column: draw(_value(column)) for column in columns},
                 "id": draw(st.sampled_from([*IDS, None])),
                 "_report": draw(st.booleans()),
             }

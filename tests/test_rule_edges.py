@@ -24,7 +24,6 @@ from nk_defections.validate import validate_package
 
 from .conftest import ROOT
 from .test_rules import (
-    KIM_LEADER_POSTING,
     RI,
     RI_CHILDREN,
     RI_DEFECTION,

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from .issues import RULES, Severity, register
+from .issues import Severity, register
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
 

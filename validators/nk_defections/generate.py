@@ -6,8 +6,6 @@ rule; the tests fail while the committed files differ from what this writes.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from .issues import RULES
 
 

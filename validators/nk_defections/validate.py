@@ -62,8 +62,9 @@ def _profile_prefilter() -> Any:
         import jsonschema_rs
         from jsonschema import Draft7Validator
 
-        checker = Draft7Validator.FORMAT_CHECKER
-        formats = {name: (lambda value, name=name: checker.conforms(value, name)) for name in checker.checkers}
+        from .schemas import format_functions
+
+        formats = format_functions(Draft7Validator.FORMAT_CHECKER)
         return jsonschema_rs.Draft7Validator(_profile(), formats=formats, validate_formats=True)
     except Exception:  # noqa: BLE001
         return None

@@ -10,7 +10,7 @@ import polars as pl
 from .. import codes as C
 from ..issues import Issue
 from ..package import CLAIM_KEY, CLAIMS, UNCLAIMED, Package
-from . import ENGINE, Context, emit
+from . import Context, emit
 
 #: Columns (besides every date and number) whose values need a claim of their own.
 CLAIMED_COLUMNS = frozenset({"title", "rank", "status", "end_reason", "role", "motive"})
@@ -32,21 +32,12 @@ class Named:
     one row: ``_claim`` (the claim's row in the claims frame), its ``field`` and ``_report``,
     ``_row`` (the named row in the table's frame), ``_own`` (that id carries the table's own
     prefix and dash) and ``_mine`` (it begins with the table's prefix). A repeated id names
-    every row that has it. ``unowned`` lists the claims that name no row by an id with its own
-    prefix: the only ones whose ``record_id`` may dangle.
+    every row that has it; a table no claim names has no entry. ``unowned`` lists the claims
+    that name no row by an id with its own prefix: the only ones whose ``record_id`` may dangle.
     """
 
     rows: dict[str, pl.DataFrame]
     unowned: pl.Series
-
-    def of(self, table: str) -> pl.LazyFrame:
-        """The claims naming a row of *table* (no row when none does)."""
-        found = self.rows.get(table)
-        if found is None:
-            index = pl.get_index_type()
-            return pl.LazyFrame(schema={"_claim": index, "field": pl.String, "_report": pl.Boolean,
-                                        "_row": index, "_own": pl.Boolean, "_mine": pl.Boolean})
-        return found.lazy()
 
 
 def named(ctx: Context) -> Named:
@@ -85,8 +76,9 @@ def claim_rows(ctx: Context, claims: pl.Series) -> pl.DataFrame:
 def _unclaimed(ctx: Context, table: str, field: str, *also: pl.Expr) -> pl.DataFrame:
     """The reported rows of *table* with an id (and *also*) that no claim on *field* names."""
     frame = ctx.frame(table)
-    rows = named(ctx).of(table).filter(pl.col("field") == field).select("_row").collect(engine=ENGINE).to_series()
-    claimed = pl.Series([False]).new_from_index(0, frame.height).scatter(rows, True)
+    claimed = pl.Series([False]).new_from_index(0, frame.height)
+    if (naming := named(ctx).rows.get(table)) is not None:
+        claimed = claimed.scatter(naming.filter(pl.col("field") == field)["_row"], True)
     return frame.filter(pl.col("_report") & pl.col("id").is_not_null() & ~claimed, *also)
 
 
@@ -125,21 +117,22 @@ def check_claim_soundness(ctx: Context) -> Iterator[Issue]:
     yield from emit(beyond, C.CLAIM_PARAGRAPH, "paragraph", lambda r: f"paragraph {r['_paragraph']} is past the end of {r['source_id']}, which has {r['_paragraphs']}")
     # Whether each claim's field is a column of the table its record_id's prefix names, and
     # whether it needs original_text: one join on (prefix, field) against every known pair.
+    tables = {table: prefix for table, prefix in package.prefixes.items() if table != CLAIMS}
     known = pl.LazyFrame(
         [
-            (prefix, column, column in evidence_columns(package, table)[1])
-            for table, prefix in package.prefixes.items() if table != CLAIMS
+            (prefix, column, column in textual)
+            for table, prefix in tables.items()
+            for textual in [evidence_columns(package, table)[1]]
             for column in package.field_names(table)
         ],
         schema={"_prefix": pl.String, "field": pl.String, "_textual": pl.Boolean},
         orient="row",
     )
-    prefixes = [prefix for table, prefix in package.prefixes.items() if table != CLAIMS]
     faults = (
         ctx.frame(CLAIMS).lazy().with_row_index("_claim")
         .filter(pl.col("_report") & (pl.col("field") != "*"))
         .select("_claim", "field", "original_text", pl.col(CLAIM_KEY).str.slice(0, 3).alias("_prefix"))
-        .filter(pl.col("_prefix").is_in(prefixes))
+        .filter(pl.col("_prefix").is_in(list(tables.values())))
         .join(known, on=["_prefix", "field"], how="left")
         .filter(pl.col("_textual").is_null() | (pl.col("_textual") & pl.col("original_text").is_null()))
         .select("_claim", "_textual")
@@ -157,13 +150,13 @@ def check_claim_soundness(ctx: Context) -> Iterator[Issue]:
     # A claim on a field of a row that has no value there: the claims that name each table's
     # rows by an id with its prefix, per field, looked up in that column.
     empty = []
-    for table in named(ctx).rows:
+    for table, naming in named(ctx).rows.items():
         records = ctx.frame(table)
         gaps = [column for column in package.field_names(table) if records[column].null_count()]
         if not gaps:
             continue
-        on = named(ctx).of(table).filter(pl.col("_report") & pl.col("_mine") & pl.col("field").is_in(gaps))
-        for (column,), part in on.collect(engine=ENGINE).partition_by("field", as_dict=True, include_key=False).items():
+        on = naming.filter(pl.col("_report") & pl.col("_mine") & pl.col("field").is_in(gaps))
+        for (column,), part in on.partition_by("field", as_dict=True, include_key=False).items():
             empty.append(part.filter(records[column].is_null().gather(part["_row"]))["_claim"])
     if empty:
         yield from emit(

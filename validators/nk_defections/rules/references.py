@@ -10,12 +10,11 @@ from .. import codes as C
 from ..issues import Issue
 from ..package import CLAIM_KEY, CLAIMS
 from . import Context, emit
+from .claims import claim_rows, named
 
 
 def check_references(ctx: Context) -> Iterator[Issue]:
     """Foreign keys and prefix-typed references (participant_id, stated_by, record_id…) resolve."""
-    from .claims import claim_rows, named
-
     package = ctx.package
     # The ids of each table that carry its own prefix: a reference with that prefix can only
     # name one of these. As prefixes end at the dash, the ids of several tables never collide,

@@ -48,13 +48,33 @@ HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
 ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 SOURCE_ID = "src-1ekndjem"  # the shipped package's one source (27 paragraphs)
-EVENT_TYPES = ["defection", "arrival", "official_confirmation", "media_report", "interview", "statement"]
+EVENT_TYPES = [
+    "defection",
+    "arrival",
+    "official_confirmation",
+    "media_report",
+    "interview",
+    "statement",
+]
 ROLES = ["defector", "accompanying_family", "receiving_state", "announcer", "subject", "issuer"]
 COUNTRIES = ["KOR", "PRK", "CUB", "ITA", "GBR", "USA", "JPN", "CHN", "RUS", "THA"]
 HANGUL = ["북한", "외교관", "탈북", "대사관", "망명", "서울", "평양", "쿠바", "참사관", "가족"]
 WORDS = [
-    "defector", "embassy", "counsellor", "reported", "confirmed", "Seoul", "Havana", "ministry",
-    "family", "diplomat", "intelligence", "arrived", "unification", "official", "statement",
+    "defector",
+    "embassy",
+    "counsellor",
+    "reported",
+    "confirmed",
+    "Seoul",
+    "Havana",
+    "ministry",
+    "family",
+    "diplomat",
+    "intelligence",
+    "arrived",
+    "unification",
+    "official",
+    "statement",
 ]
 CSV_FILES = ("events.csv", "event_participants.csv", "claims.csv")
 
@@ -175,8 +195,9 @@ def generate(n_rows: int, seed: int = 20261101) -> Generated:
         event = {
             "id": event_ids[e],
             "event_type": rng.choice(EVENT_TYPES),
-            "title": f"{rng.choice(HANGUL)} {_text(rng, 6)}, \"{rng.choice(WORDS)}\"",
-            "summary": _text(rng, rng.randrange(20, 60)) + ("\n\n" + _text(rng, 10) if rng.random() < 0.3 else ""),
+            "title": f'{rng.choice(HANGUL)} {_text(rng, 6)}, "{rng.choice(WORDS)}"',
+            "summary": _text(rng, rng.randrange(20, 60))
+            + ("\n\n" + _text(rng, 10) if rng.random() < 0.3 else ""),
             "date": _date(rng),
             "disclosed_date": None,
             "country": rng.choice(COUNTRIES),
@@ -186,16 +207,20 @@ def generate(n_rows: int, seed: int = 20261101) -> Generated:
             event["disclosed_date"] = "2024-07-16"
         participants = []
         for p in range(2):
-            participants.append({
-                "id": participant_ids[2 * e + p],
-                "event_id": event["id"],
-                "participant_id": rng.choice(people if p == 0 else orgs),
-                "role": ROLES[(e + p) % len(ROLES)],
-                "count": rng.choice([None, None, None, 2, 3]),
-                "note": _text(rng, 8) if rng.random() < 0.2 else None,
-            })
+            participants.append(
+                {
+                    "id": participant_ids[2 * e + p],
+                    "event_id": event["id"],
+                    "participant_id": rng.choice(people if p == 0 else orgs),
+                    "role": ROLES[(e + p) % len(ROLES)],
+                    "count": rng.choice([None, None, None, 2, 3]),
+                    "note": _text(rng, 8) if rng.random() < 0.2 else None,
+                }
+            )
         fault_row: tuple[str, int] | None = None  # (table, index within event)
-        drop_claims: set[tuple[int, str]] = set()  # (-1 for the event, field) whose claim is left out
+        drop_claims: set[tuple[int, str]] = (
+            set()
+        )  # (-1 for the event, field) whose claim is left out
         if kind is not None:
             table, column, _ = FAULTS[kind]
             fault_row = (table, 0)
@@ -228,7 +253,7 @@ def generate(n_rows: int, seed: int = 20261101) -> Generated:
             elif kind == "unknown-country":
                 event["country"] = "XKX"
             elif kind == "formula":
-                event["place"] = "=HYPERLINK(\"http://example.org\")"
+                event["place"] = '=HYPERLINK("http://example.org")'
             elif kind == "control-character":
                 event["title"] = "Defection\x07 of a counsellor"
             elif kind == "bidi-control":
@@ -249,13 +274,25 @@ def generate(n_rows: int, seed: int = 20261101) -> Generated:
         def claim(owner: int, record_id: str, column: str, text: str | None) -> None:
             if (owner, column) in drop_claims:
                 return
-            claims.append((owner, {
-                "id": next(claim_ids), "record_id": record_id, "field": column, "source_id": SOURCE_ID,
-                "paragraph": rng.randrange(1, 28), "original_text": text,
-                "attributed_to": None, "relayed_by": None,
-                "derivation": "resolved against the published date" if rng.random() < 0.05 else None,
-                "claim_rank": rng.choice(["preferred", "normal", None]),
-            }))
+            claims.append(
+                (
+                    owner,
+                    {
+                        "id": next(claim_ids),
+                        "record_id": record_id,
+                        "field": column,
+                        "source_id": SOURCE_ID,
+                        "paragraph": rng.randrange(1, 28),
+                        "original_text": text,
+                        "attributed_to": None,
+                        "relayed_by": None,
+                        "derivation": "resolved against the published date"
+                        if rng.random() < 0.05
+                        else None,
+                        "claim_rank": rng.choice(["preferred", "normal", None]),
+                    },
+                )
+            )
 
         claim(-1, event["id"], "*", "the diplomat")
         if event["title"] is not None:
@@ -268,8 +305,15 @@ def generate(n_rows: int, seed: int = 20261101) -> Generated:
             claim(p, participant["id"], "role", None)
             if participant["count"] is not None:
                 claim(p, participant["id"], "count", "two of them")
-        if kind in ("bad-id-unicode-digits", "dangling-source", "duplicate-claim-id", "original-text-too-long",
-                    "paragraph-out-of-range", "claim-unknown-field", "claim-missing-text"):
+        if kind in (
+            "bad-id-unicode-digits",
+            "dangling-source",
+            "duplicate-claim-id",
+            "original-text-too-long",
+            "paragraph-out-of-range",
+            "claim-unknown-field",
+            "claim-missing-text",
+        ):
             index = 2  # the event's date claim: has original_text
             owner, c = claims[index]
             fault_row = ("claims", index)
@@ -289,7 +333,13 @@ def generate(n_rows: int, seed: int = 20261101) -> Generated:
                 fault_row = ("claims", len(claims) - 1)
             elif kind == "claim-missing-text":
                 c["original_text"] = None
-        if kind in ("bad-enum-role", "dangling-person", "wrong-integer", "below-minimum", "bidi-control"):
+        if kind in (
+            "bad-enum-role",
+            "dangling-person",
+            "wrong-integer",
+            "below-minimum",
+            "bidi-control",
+        ):
             fault_row = ("event_participants", 0)
             if kind in ("wrong-integer", "below-minimum") and not any(
                 o == 0 and c["field"] == "count" for o, c in claims
@@ -299,11 +349,21 @@ def generate(n_rows: int, seed: int = 20261101) -> Generated:
             first_claim_id = claims[0][1]["id"]
 
         fault = (FAULTS[kind][1], FAULTS[kind][2]) if kind else None
-        rows["events"].append(Row("events", event, e, "/record", fault if fault_row and fault_row[0] == "events" else None))
+        rows["events"].append(
+            Row(
+                "events",
+                event,
+                e,
+                "/record",
+                fault if fault_row and fault_row[0] == "events" else None,
+            )
+        )
         for p, participant in enumerate(participants):
             cells = {k: v for k, v in participant.items()}
             f = fault if fault_row == ("event_participants", p) else None
-            rows["event_participants"].append(Row("event_participants", cells, e, f"/record/participants/{p}", f))
+            rows["event_participants"].append(
+                Row("event_participants", cells, e, f"/record/participants/{p}", f)
+            )
         counters = Counter()
         for i, (owner, c) in enumerate(claims):
             base = "/record" if owner == -1 else f"/record/participants/{owner}"
@@ -363,11 +423,17 @@ def write_jsonl(gen: Generated, path: Path) -> None:
             nested = []
             for p in participants.get(row.event, []):
                 child = clean(p.cells, "event_id")
-                child["claims"] = [clean(c.cells, "record_id") for c in claims.get((row.event, p.pointer), [])]
+                child["claims"] = [
+                    clean(c.cells, "record_id") for c in claims.get((row.event, p.pointer), [])
+                ]
                 nested.append(child)
             record["participants"] = nested
-            record["claims"] = [clean(c.cells, "record_id") for c in claims.get((row.event, "/record"), [])]
-            out.write(json.dumps({"resource": "events", "record": record}, ensure_ascii=False) + "\n")
+            record["claims"] = [
+                clean(c.cells, "record_id") for c in claims.get((row.event, "/record"), [])
+            ]
+            out.write(
+                json.dumps({"resource": "events", "record": record}, ensure_ascii=False) + "\n"
+            )
     for table in gen.rows:
         for row in gen.rows[table]:
             if row.fault:
@@ -417,7 +483,11 @@ def run(command: list[str], out: Path, cwd: Path = ROOT) -> Run:
         start = time.perf_counter()
         process = subprocess.run(
             ["/usr/bin/time", "-f", "%M", "-o", str(measured), *command],
-            stdout=stdout, stderr=subprocess.DEVNULL, cwd=cwd, env=env, check=False,
+            stdout=stdout,
+            stderr=subprocess.DEVNULL,
+            cwd=cwd,
+            env=env,
+            check=False,
         )
         wall = time.perf_counter() - start
     peak = int(measured.read_text().strip().splitlines()[-1]) * 1024
@@ -431,13 +501,24 @@ def run(command: list[str], out: Path, cwd: Path = ROOT) -> Run:
 SLOW = 120.0
 OURS_CSV_CODES = {code for _, _, code in FAULTS.values()}
 FRICTIONLESS_CODES = {
-    "schema.enum", "schema.pattern", "date.invalid", "table.duplicate-id", "schema.required",
-    "schema.type", "schema.minimum", "schema.max-length", "ref.unknown-source",
+    "schema.enum",
+    "schema.pattern",
+    "date.invalid",
+    "table.duplicate-id",
+    "schema.required",
+    "schema.type",
+    "schema.minimum",
+    "schema.max-length",
+    "ref.unknown-source",
 }
 JSONSCHEMA_CODES = FRICTIONLESS_CODES | {"ref.unknown-person", "ref.id-exists"}
 _CONSTRAINT_CODES = {
-    "required": "schema.required", "enum": "schema.enum", "pattern": "schema.pattern",
-    "maxLength": "schema.max-length", "minLength": "schema.min-length", "minimum": "schema.minimum",
+    "required": "schema.required",
+    "enum": "schema.enum",
+    "pattern": "schema.pattern",
+    "maxLength": "schema.max-length",
+    "minLength": "schema.min-length",
+    "minimum": "schema.minimum",
     "maximum": "schema.maximum",
 }
 
@@ -461,7 +542,8 @@ def frictionless_found(path: Path, gen: Generated, descriptor: dict) -> set[tupl
     report = json.loads(path.read_text(encoding="utf-8"))
     date_fields = {
         (r["name"], f["name"])
-        for r in descriptor["resources"] for f in r["schema"]["fields"]
+        for r in descriptor["resources"]
+        for f in r["schema"]["fields"]
         if len(f.get("constraints", {}).get("pattern", "")) > 200
     }
     found = set()
@@ -486,10 +568,16 @@ def frictionless_found(path: Path, gen: Generated, descriptor: dict) -> set[tupl
             elif kind == "foreign-key":
                 fields = error.get("fieldNames") or []
                 column = fields[0] if fields else None
-                code = {"source_id": "ref.unknown-source", "event_id": "ref.unknown-event"}.get(column or "", "ref.other")
+                code = {"source_id": "ref.unknown-source", "event_id": "ref.unknown-event"}.get(
+                    column or "", "ref.other"
+                )
             else:
                 code = f"frictionless.{kind}"
-            line = gen.record_lines[name][row - 1] if row and row - 1 < len(gen.record_lines[name]) else row
+            line = (
+                gen.record_lines[name][row - 1]
+                if row and row - 1 < len(gen.record_lines[name])
+                else row
+            )
             found.add((name, line, column, code))
     return found
 
@@ -533,11 +621,21 @@ def measure(n: int, work: Path, repeats: int, log) -> list[dict]:
     rows = sum(len(r) for r in gen.rows.values())
     gen.rows.clear()  # the truth and the line tables are all that is needed from here on
     size = sum((folder / "csv" / f).stat().st_size for f in CSV_FILES)
-    log(f"# {rows:,} rows ({size / 2**20:,.0f} MB of CSV, {jsonl.stat().st_size / 2**20:,.0f} MB of JSON Lines), "
-        f"{len(gen.truth_csv)} faults of {len(FAULTS)} kinds, generated in {time.perf_counter() - t0:.1f} s")
-    (folder / "truth.json").write_text(json.dumps({
-        "csv": sorted(gen.truth_csv), "jsonl": sorted(gen.truth_jsonl),
-    }, ensure_ascii=False, indent=0), encoding="utf-8")
+    log(
+        f"# {rows:,} rows ({size / 2**20:,.0f} MB of CSV, {jsonl.stat().st_size / 2**20:,.0f} MB of JSON Lines), "
+        f"{len(gen.truth_csv)} faults of {len(FAULTS)} kinds, generated in {time.perf_counter() - t0:.1f} s"
+    )
+    (folder / "truth.json").write_text(
+        json.dumps(
+            {
+                "csv": sorted(gen.truth_csv),
+                "jsonl": sorted(gen.truth_jsonl),
+            },
+            ensure_ascii=False,
+            indent=0,
+        ),
+        encoding="utf-8",
+    )
 
     csv_paths = [str(folder / "csv" / f) for f in CSV_FILES]
     nk = str(BIN / "nk-defections")
@@ -547,12 +645,29 @@ def measure(n: int, work: Path, repeats: int, log) -> list[dict]:
     )
     tools = {
         "polars.read_csv (floor)": ("csv", [sys.executable, "-c", floor, *csv_paths]),
-        "nk-defections (CSV)": ("csv", [nk, "validate", *csv_paths, "--package", str(ROOT), "--format", "json"]),
-        "frictionless (CSV)": ("csv", [str(BIN / "frictionless"), "validate", str(descriptor_path), "--json",
-                                       "--limit-errors", "100000000"]),
-        "nk-defections (JSON Lines)": ("jsonl", [nk, "validate", str(jsonl), "--package", str(ROOT), "--format", "json"]),
-        "jsonschema (JSON Lines)": ("jsonl", [sys.executable, str(HERE / "jsonschema_peer.py"), str(jsonl),
-                                              "--package", str(ROOT)]),
+        "nk-defections (CSV)": (
+            "csv",
+            [nk, "validate", *csv_paths, "--package", str(ROOT), "--format", "json"],
+        ),
+        "frictionless (CSV)": (
+            "csv",
+            [
+                str(BIN / "frictionless"),
+                "validate",
+                str(descriptor_path),
+                "--json",
+                "--limit-errors",
+                "100000000",
+            ],
+        ),
+        "nk-defections (JSON Lines)": (
+            "jsonl",
+            [nk, "validate", str(jsonl), "--package", str(ROOT), "--format", "json"],
+        ),
+        "jsonschema (JSON Lines)": (
+            "jsonl",
+            [sys.executable, str(HERE / "jsonschema_peer.py"), str(jsonl), "--package", str(ROOT)],
+        ),
     }
     runs: dict[str, list[Run]] = {name: [] for name in tools}
     for r in range(repeats):
@@ -563,7 +678,9 @@ def measure(n: int, work: Path, repeats: int, log) -> list[dict]:
             out = folder / f"out-{name.split()[0]}-{name.split('(')[1][:-1].replace(' ', '')}.json"
             result = run(command, out)
             runs[name].append(result)
-            log(f"  run {r + 1}/{repeats} {name}: {result.wall:.2f} s, {_mb(result.peak_rss)}, exit {result.returncode}")
+            log(
+                f"  run {r + 1}/{repeats} {name}: {result.wall:.2f} s, {_mb(result.peak_rss)}, exit {result.returncode}"
+            )
     figures = []
     for name, (form, _) in tools.items():
         results = runs[name]
@@ -574,13 +691,25 @@ def measure(n: int, work: Path, repeats: int, log) -> list[dict]:
             truth = gen.truth_csv if form == "csv" else gen.truth_jsonl
             exact = compare(ours_found(last, form), truth, OURS_CSV_CODES)
         elif name.startswith("frictionless"):
-            exact = compare(frictionless_found(last, gen, descriptor), gen.truth_csv, FRICTIONLESS_CODES)
+            exact = compare(
+                frictionless_found(last, gen, descriptor), gen.truth_csv, FRICTIONLESS_CODES
+            )
         elif name.startswith("jsonschema"):
             exact = compare(jsonschema_found(last), gen.truth_jsonl, JSONSCHEMA_CODES)
         else:
             exact = None
-        figures.append({"n": rows, "tool": name, "form": form, "wall": wall, "rss": rss, "exact": exact,
-                        "truth": len(gen.truth_csv), "walls": [r.wall for r in results]})
+        figures.append(
+            {
+                "n": rows,
+                "tool": name,
+                "form": form,
+                "wall": wall,
+                "rss": rss,
+                "exact": exact,
+                "truth": len(gen.truth_csv),
+                "walls": [r.wall for r in results],
+            }
+        )
     return figures
 
 
@@ -589,17 +718,39 @@ def measure_package(work: Path, repeats: int, log) -> list[dict]:
     nk = str(BIN / "nk-defections")
     tools = {
         "nk-defections validate": [nk, "validate", "--package", str(ROOT), "--format", "json"],
-        "nk-defections validate --frictionless": [nk, "validate", "--package", str(ROOT), "--format", "json", "--frictionless"],
-        "frictionless validate datapackage.json": [str(BIN / "frictionless"), "validate", str(ROOT / "datapackage.json"), "--json"],
+        "nk-defections validate --frictionless": [
+            nk,
+            "validate",
+            "--package",
+            str(ROOT),
+            "--format",
+            "json",
+            "--frictionless",
+        ],
+        "frictionless validate datapackage.json": [
+            str(BIN / "frictionless"),
+            "validate",
+            str(ROOT / "datapackage.json"),
+            "--json",
+        ],
     }
     runs: dict[str, list[Run]] = {name: [] for name in tools}
     for r in range(repeats):
         for name, command in tools.items():
             runs[name].append(run(command, work / "package-out.json"))
     rows = sum(1 for p in (ROOT / "data").glob("*.csv") for _ in p.open(encoding="utf-8")) - 12
-    return [{"n": rows, "tool": name, "form": "package", "wall": statistics.median(x.wall for x in rs),
-             "rss": statistics.median(x.peak_rss for x in rs), "exact": None, "walls": [x.wall for x in rs]}
-            for name, rs in runs.items()]
+    return [
+        {
+            "n": rows,
+            "tool": name,
+            "form": "package",
+            "wall": statistics.median(x.wall for x in rs),
+            "rss": statistics.median(x.peak_rss for x in rs),
+            "exact": None,
+            "walls": [x.wall for x in rs],
+        }
+        for name, rs in runs.items()
+    ]
 
 
 def render(figures: list[dict]) -> list[str]:
@@ -614,29 +765,43 @@ def render(figures: list[dict]) -> list[str]:
         package = group[0]["form"] == "package"
         title = f"whole shipped package ({n} rows), cold process" if package else f"{n:,} rows"
         lines.append(f"{title}")
-        lines.append(f"  {'tool':<42} {'wall':>8} {'rows/s':>11} {'peak RSS':>9}  {'exact (checked / missed / extra)':<34}")
+        lines.append(
+            f"  {'tool':<42} {'wall':>8} {'rows/s':>11} {'peak RSS':>9}  {'exact (checked / missed / extra)':<34}"
+        )
         for f in group:
             exact = f["exact"]
             verdict = ""
             if exact is not None:
                 checked, missed, extra, examples = exact
-                verdict = f"{checked} / {missed} / {extra}" + ("  exact" if not missed and not extra else "")
+                verdict = f"{checked} / {missed} / {extra}" + (
+                    "  exact" if not missed and not extra else ""
+                )
                 if f["tool"].startswith(("frictionless", "jsonschema")):
                     verdict += f"  ({f['truth'] - checked} faults of kinds it does not check)"
             runs = "" if len(f["walls"]) > 1 or package else "  (1 run)"
-            lines.append(f"  {f['tool']:<42} {f['wall']:>6.2f} s {n / f['wall']:>11,.0f} {_mb(f['rss']):>9}  {verdict}{runs}")
+            lines.append(
+                f"  {f['tool']:<42} {f['wall']:>6.2f} s {n / f['wall']:>11,.0f} {_mb(f['rss']):>9}  {verdict}{runs}"
+            )
         if package:
             ours, ours_both, peer = (get[t]["wall"] for t in get)
-            lines.append(f"  frictionless / nk-defections: {peer / ours:.1f}x (default), {peer / ours_both:.1f}x (--frictionless)")
+            lines.append(
+                f"  frictionless / nk-defections: {peer / ours:.1f}x (default), {peer / ours_both:.1f}x (--frictionless)"
+            )
             continue
-        ours_csv, fl, floor = get["nk-defections (CSV)"], get["frictionless (CSV)"], get["polars.read_csv (floor)"]
+        ours_csv, fl, floor = (
+            get["nk-defections (CSV)"],
+            get["frictionless (CSV)"],
+            get["polars.read_csv (floor)"],
+        )
         ours_jl, js = get["nk-defections (JSON Lines)"], get["jsonschema (JSON Lines)"]
         lines.append(
             f"  CSV: {fl['wall'] / ours_csv['wall']:.1f}x faster than frictionless (goal >= 30), "
             f"{ours_csv['wall'] / floor['wall']:.2f}x the polars floor (goal <= 2.5), "
             f"peak RSS {_mb(ours_csv['rss'])} (goal <= 1,229 MB)"
         )
-        lines.append(f"  JSON Lines: {js['wall'] / ours_jl['wall']:.1f}x faster than pure-Python jsonschema (goal >= 15)")
+        lines.append(
+            f"  JSON Lines: {js['wall'] / ours_jl['wall']:.1f}x faster than pure-Python jsonschema (goal >= 15)"
+        )
     return lines
 
 
@@ -644,9 +809,15 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="100k rows only")
-    parser.add_argument("--sizes", type=lambda s: [int(float(x)) for x in s.split(",")], help="comma-separated row counts")
+    parser.add_argument(
+        "--sizes",
+        type=lambda s: [int(float(x)) for x in s.split(",")],
+        help="comma-separated row counts",
+    )
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--work", type=Path, help="where to write the generated files (default: a temporary folder)")
+    parser.add_argument(
+        "--work", type=Path, help="where to write the generated files (default: a temporary folder)"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
     args = parser.parse_args(argv)
     sizes = args.sizes or ([100_000] if args.quick else [10_000, 100_000, 1_000_000])
@@ -663,21 +834,25 @@ def main(argv: list[str] | None = None) -> int:
         if args.work is None:
             shutil.rmtree(work / f"n{n}", ignore_errors=True)
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    print(f"nk-defections validation benchmark, {datetime.date.today().isoformat()}, "
-          f"{os.cpu_count()} cores, {memory / 2**30:.0f} GiB RAM, Python {platform.python_version()}, "
-          f"median of {args.repeats} interleaved runs, whole processes")
+    print(
+        f"nk-defections validation benchmark, {datetime.date.today().isoformat()}, "
+        f"{os.cpu_count()} cores, {memory / 2**30:.0f} GiB RAM, Python {platform.python_version()}, "
+        f"median of {args.repeats} interleaved runs, whole processes"
+    )
     for line in render(figures):
         print(line)
     csv_figures = [f for f in figures if f["tool"] == "nk-defections (CSV)"]
     if len(csv_figures) > 1:
         a, b = csv_figures[0], csv_figures[-1]
-        print(f"\ngrowth {a['n']:,} -> {b['n']:,} rows ({b['n'] / a['n']:.0f}x): "
-              f"CSV time {b['wall'] / a['wall']:.1f}x, CSV peak RSS {b['rss'] / a['rss']:.1f}x; "
-              + ", ".join(
-                  f"{t} time {g[-1]['wall'] / g[0]['wall']:.1f}x, RSS {g[-1]['rss'] / g[0]['rss']:.1f}x"
-                  for t in ("nk-defections (JSON Lines)",)
-                  for g in [[f for f in figures if f["tool"] == t]]
-              ))
+        print(
+            f"\ngrowth {a['n']:,} -> {b['n']:,} rows ({b['n'] / a['n']:.0f}x): "
+            f"CSV time {b['wall'] / a['wall']:.1f}x, CSV peak RSS {b['rss'] / a['rss']:.1f}x; "
+            + ", ".join(
+                f"{t} time {g[-1]['wall'] / g[0]['wall']:.1f}x, RSS {g[-1]['rss'] / g[0]['rss']:.1f}x"
+                for t in ("nk-defections (JSON Lines)",)
+                for g in [[f for f in figures if f["tool"] == t]]
+            )
+        )
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1, default=str), encoding="utf-8")
     if args.work is None:

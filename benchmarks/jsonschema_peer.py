@@ -22,14 +22,25 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 KEYWORDS = {
-    "type": "schema.type", "enum": "schema.enum", "pattern": "schema.pattern",
-    "minLength": "schema.min-length", "maxLength": "schema.max-length", "minimum": "schema.minimum",
-    "maximum": "schema.maximum", "format": "schema.format", "required": "schema.required",
+    "type": "schema.type",
+    "enum": "schema.enum",
+    "pattern": "schema.pattern",
+    "minLength": "schema.min-length",
+    "maxLength": "schema.max-length",
+    "minimum": "schema.minimum",
+    "maximum": "schema.maximum",
+    "format": "schema.format",
+    "required": "schema.required",
     "additionalProperties": "schema.additional-properties",
 }
 #: Nested arrays: property -> child table.
-CHILDREN = {"participants": "event_participants", "links": "event_links", "motives": "motives",
-            "names": "person_names", "claims": "claims"}
+CHILDREN = {
+    "participants": "event_participants",
+    "links": "event_links",
+    "motives": "motives",
+    "names": "person_names",
+    "claims": "claims",
+}
 #: Reference columns: (table, column) -> id prefixes they may name.
 REFERENCES = {
     ("event_participants", "participant_id"): ("per", "org"),
@@ -37,7 +48,11 @@ REFERENCES = {
     ("claims", "attributed_to"): ("per", "org"),
     ("claims", "relayed_by"): ("per", "org"),
 }
-UNKNOWN = {"per": "ref.unknown-person", "org": "ref.unknown-organization", "src": "ref.unknown-source"}
+UNKNOWN = {
+    "per": "ref.unknown-person",
+    "org": "ref.unknown-organization",
+    "src": "ref.unknown-source",
+}
 
 
 def escape(part: object) -> str:
@@ -50,13 +65,17 @@ def main() -> int:
     parser.add_argument("--package", type=Path, default=Path("."))
     args = parser.parse_args()
 
-    schemas = {p.name.removesuffix(".schema.json"): json.loads(p.read_text(encoding="utf-8"))
-               for p in (args.package / "schemas").glob("*.schema.json")}
+    schemas = {
+        p.name.removesuffix(".schema.json"): json.loads(p.read_text(encoding="utf-8"))
+        for p in (args.package / "schemas").glob("*.schema.json")
+    }
     registry = Registry().with_resources(
         (s["$id"], Resource(contents=s, specification=DRAFT202012)) for s in schemas.values()
     )
     validators = {
-        name: Draft202012Validator(schema, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER)
+        name: Draft202012Validator(
+            schema, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER
+        )
         for name, schema in schemas.items()
     }
     # Date columns: their pattern is the calendar-exact EDTF one.
@@ -116,7 +135,9 @@ def main() -> int:
                     allowed = set(error.schema.get("properties", {}))
                     for prop in error.instance:
                         if prop not in allowed:
-                            findings.append([line, f"{pointer}/{prop}", "schema.additional-properties"])
+                            findings.append(
+                                [line, f"{pointer}/{prop}", "schema.additional-properties"]
+                            )
                     continue
                 code = KEYWORDS.get(keyword, f"schema.{keyword}")
                 last = error.absolute_path[-1] if error.absolute_path else None

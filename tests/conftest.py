@@ -12,7 +12,11 @@ from hypothesis import HealthCheck, settings
 ROOT = Path(__file__).resolve().parents[1]
 
 settings.register_profile(
-    "ci", max_examples=60, deadline=None, derandomize=True, print_blob=True,
+    "ci",
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.register_profile("dev", max_examples=100, deadline=None, print_blob=True)
@@ -21,7 +25,10 @@ settings.register_profile("dev", max_examples=100, deadline=None, print_blob=Tru
 # (tests/test_properties.py scales them), so that the whole suite takes a few minutes on 2 cores.
 # deep: `make test-deep`, on demand. The database of found examples (.hypothesis/) is not committed.
 settings.register_profile(
-    "deep", max_examples=1000, deadline=None, print_blob=True,
+    "deep",
+    max_examples=1000,
+    deadline=None,
+    print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
@@ -29,7 +36,11 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     """``--update-golden`` rewrites the expected findings of tests/fixtures/invalid/ for review."""
-    parser.addoption("--update-golden", action="store_true", help="rewrite tests/fixtures/invalid/*/expected.json")
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite tests/fixtures/invalid/*/expected.json",
+    )
 
 
 def copy_package(target: Path) -> Path:

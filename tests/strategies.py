@@ -104,7 +104,11 @@ def _id_parts(table: str) -> tuple[str, str, int]:
     return match.group(1), alphabet, int(match.group(3))
 
 
-PREFIX, ID_ALPHABET, ID_LENGTH = {t: _id_parts(t)[0] for t in TABLES}, _id_parts("people")[1], _id_parts("people")[2]
+PREFIX, ID_ALPHABET, ID_LENGTH = (
+    {t: _id_parts(t)[0] for t in TABLES},
+    _id_parts("people")[1],
+    _id_parts("people")[2],
+)
 assert PREFIX == PACKAGE.prefixes
 assert all(_id_parts(t)[1:] == (ID_ALPHABET, ID_LENGTH) for t in TABLES)
 
@@ -150,7 +154,9 @@ def _build_order() -> list[str]:
     pending = [t for t in TABLES if t != CLAIMS]
     while pending:
         for table in pending:
-            needed = {target for targets in REFERENCES[table].values() for target in targets} - {table}
+            needed = {target for targets in REFERENCES[table].values() for target in targets} - {
+                table
+            }
             if needed <= set(order):
                 order.append(table)
                 pending.remove(table)
@@ -284,7 +290,9 @@ def calendar_invalid_days(draw: st.DrawFn) -> str:
 # Text: several scripts, NFC, with the punctuation that CSV has to quote
 # --------------------------------------------------------------------------------------------
 
-_DIACRITICS = "ÁáÀàÂâÄäÃãÅåĀāĂăÇçČčÉéÈèÊêËëĒēĚěÍíÌìÎîÏïŁłÑñŃńÓóÒòÔôÖöÕõŎŏŐőØøŚśŠšßÚúÙùÛûÜüŬŭŰűÝýŽžŹźŻż"
+_DIACRITICS = (
+    "ÁáÀàÂâÄäÃãÅåĀāĂăÇçČčÉéÈèÊêËëĒēĚěÍíÌìÎîÏïŁłÑñŃńÓóÒòÔôÖöÕõŎŏŐőØøŚśŠšßÚúÙùÛûÜüŬŭŰűÝýŽžŹźŻż"
+)
 _CYRILLIC = "АБВГДЕЖЗИЙКЛМНОПРСТУФХЦЧШЩЭЮЯабвгдежзийклмнопрстуфхцчшщъыьэюяЁё"
 #: Scripts a name may be written in; Hangul syllables and Hanja are in NFC as they stand.
 SCRIPTS: dict[str, st.SearchStrategy[str]] = {
@@ -296,8 +304,40 @@ SCRIPTS: dict[str, st.SearchStrategy[str]] = {
 }
 #: Decomposed letters: NFC composes them (``o`` + breve is ``ŏ``, as in McCune-Reischauer).
 _DECOMPOSED = ["o\u0306", "u\u0306", "e\u0301", "a\u0300", "n\u0303", "c\u030c"]
-PUNCTUATION = [",", ", ", '"', "'", "“", "”", "‘", "’", "«", "»", "(", ")", ";", ":", ".", "/", "&",
-               "%", "?", "!", "*", "#", "–", "—", "…", "·", "=", "+", "@", "-", "|", "\\"]
+PUNCTUATION = [
+    ",",
+    ", ",
+    '"',
+    "'",
+    "“",
+    "”",
+    "‘",
+    "’",
+    "«",
+    "»",
+    "(",
+    ")",
+    ";",
+    ":",
+    ".",
+    "/",
+    "&",
+    "%",
+    "?",
+    "!",
+    "*",
+    "#",
+    "–",
+    "—",
+    "…",
+    "·",
+    "=",
+    "+",
+    "@",
+    "-",
+    "|",
+    "\\",
+]
 EMOJI = ["😀", "🇰🇷", "🇰🇵", "👨\u200d👩\u200d👧", "🕊\ufe0f", "📰"]
 
 
@@ -316,17 +356,25 @@ def tidy(text: str, *, max_size: int | None = None) -> str | None:
     if max_size is not None:
         text = text[:max_size]
     text = text.strip()
-    while text and (text[0] in "=+@" or (text[0] == "-" and len(text) > 1 and text[1] not in string.digits)):
+    while text and (
+        text[0] in "=+@" or (text[0] == "-" and len(text) > 1 and text[1] not in string.digits)
+    ):
         text = text[1:].strip()
     text = unicodedata.normalize("NFC", text)
     return text if text and text == text.strip() else None
 
 
-_NAME_PARTS = {script: st.lists(words(script), min_size=1, max_size=4) for script in [*SCRIPTS, None]}
+_NAME_PARTS = {
+    script: st.lists(words(script), min_size=1, max_size=4) for script in [*SCRIPTS, None]
+}
 _NAME_SEPARATORS = st.sampled_from([" ", "-", "", " "])
 _SCRIPT_NAMES = st.sampled_from([*SCRIPTS, None])
 _TOKENS = st.one_of(
-    words(), words(), st.integers(0, 10**6).map(str), st.sampled_from(PUNCTUATION), st.sampled_from(EMOJI)
+    words(),
+    words(),
+    st.integers(0, 10**6).map(str),
+    st.sampled_from(PUNCTUATION),
+    st.sampled_from(EMOJI),
 )
 _GAPS = {
     False: st.sampled_from([" ", " ", "", ", ", "\u00a0", "\u3000"]),
@@ -357,7 +405,9 @@ def _prose(draw: st.DrawFn, multiline: bool, max_size: int | None, tokens: int) 
 
 
 @functools.cache
-def prose(*, multiline: bool = False, max_size: int | None = None, tokens: int = 6) -> st.SearchStrategy[str]:
+def prose(
+    *, multiline: bool = False, max_size: int | None = None, tokens: int = 6
+) -> st.SearchStrategy[str]:
     """Free text: words in any script, numbers, punctuation (quotes, commas), emoji; line breaks if *multiline*."""
     return _prose(multiline, max_size, tokens)
 
@@ -455,7 +505,8 @@ class GeneratedPackage:
     def claims_on(self, record_id: str, column: str | None = None) -> list[int]:
         """Indexes of the claims about a record (on one column, if given)."""
         return [
-            i for i, c in enumerate(self.tables[CLAIMS])
+            i
+            for i, c in enumerate(self.tables[CLAIMS])
             if c[CLAIM_KEY] == record_id and (column is None or c["field"] == column)
         ]
 
@@ -473,7 +524,8 @@ class GeneratedPackage:
                 if n in cited:
                     cited[n].add(claim["original_text"])
         return "".join(
-            (" | ".join(sorted(texts)) if texts else f"Paragraph {n}.") + "\n\n" for n, texts in cited.items()
+            (" | ".join(sorted(texts)) if texts else f"Paragraph {n}.") + "\n\n"
+            for n, texts in cited.items()
         ).encode("utf-8")
 
     def seal_sources(self, only: Iterable[str] | None = None) -> None:
@@ -491,8 +543,14 @@ class GeneratedPackage:
         """The rows as nested JSON records (DESIGN.md §2), as a contribution envelope holds them."""
         return nest(PACKAGE, self.typed())
 
-    def write(self, folder: Path, *, order: dict[str, list[int]] | None = None, crlf: bool = False,
-              bom: bool = False) -> dict[str, list[int]]:
+    def write(
+        self,
+        folder: Path,
+        *,
+        order: dict[str, list[int]] | None = None,
+        crlf: bool = False,
+        bom: bool = False,
+    ) -> dict[str, list[int]]:
         """Write a package folder: the repository's descriptor and one CSV per table.
 
         Rows are sorted by id (canonical) unless *order* gives, per table, the row indexes in the
@@ -505,7 +563,9 @@ class GeneratedPackage:
         for table in TABLES:
             path = folder / PACKAGE.resources[table]["path"]
             path.parent.mkdir(parents=True, exist_ok=True)
-            data, lines[table] = render_csv(table, self.tables[table], order=(order or {}).get(table), crlf=crlf, bom=bom)
+            data, lines[table] = render_csv(
+                table, self.tables[table], order=(order or {}).get(table), crlf=crlf, bom=bom
+            )
             path.write_bytes(data)
         return lines
 
@@ -525,8 +585,14 @@ def canonical_order(rows: list[Row]) -> list[int]:
     return sorted(range(len(rows)), key=lambda i: (rows[i]["id"] is None, rows[i]["id"] or ""))
 
 
-def render_csv(table: str, rows: list[Row], *, order: list[int] | None = None, crlf: bool = False,
-               bom: bool = False) -> tuple[bytes, list[int]]:
+def render_csv(
+    table: str,
+    rows: list[Row],
+    *,
+    order: list[int] | None = None,
+    crlf: bool = False,
+    bom: bool = False,
+) -> tuple[bytes, list[int]]:
     """The CSV bytes of *rows* and the physical line of each row (header = 1).
 
     Canonical by default: descriptor column order, rows by id, ``QUOTE_MINIMAL``, LF, no BOM.
@@ -553,7 +619,13 @@ ORIGINAL_TEXTS = prose(max_size=constraints(CLAIMS, "original_text").get("maxLen
 class _Builder:
     """Draws rows table by table, so that every reference has something to point at."""
 
-    def __init__(self, draw: st.DrawFn, base: GeneratedPackage | None, min_rows: dict[str, int], max_rows: int):
+    def __init__(
+        self,
+        draw: st.DrawFn,
+        base: GeneratedPackage | None,
+        min_rows: dict[str, int],
+        max_rows: int,
+    ):
         self.draw = draw
         self.base = base
         self.min_rows = min_rows
@@ -603,7 +675,12 @@ class _Builder:
         row["id"] = self.fresh_id(table)
         for t, column, other in SELF_REFERENCES:
             if t == table and row[column] is not None and row[column] == row[other]:
-                others = [i for target in REFERENCES[t][column] for i in self.ids(target) if i != row[other]]
+                others = [
+                    i
+                    for target in REFERENCES[t][column]
+                    for i in self.ids(target)
+                    if i != row[other]
+                ]
                 if others:
                     row[column] = pick(draw, others)
                 elif constraints(t, column).get("required"):
@@ -656,8 +733,13 @@ class _Builder:
         paragraph = draw(st.integers(1, int(source["paragraphs"])))
         textual = column in needs_text(table)
         row: Row = {name: None for name in PACKAGE.field_names(CLAIMS)}
-        row.update(id=self.fresh_id(CLAIMS), record_id=record_id, field=column, source_id=source["id"],
-                   paragraph=str(paragraph))
+        row.update(
+            id=self.fresh_id(CLAIMS),
+            record_id=record_id,
+            field=column,
+            source_id=source["id"],
+            paragraph=str(paragraph),
+        )
         if textual or draw(st.booleans()):
             row["original_text"] = draw(ORIGINAL_TEXTS)
         if draw(st.integers(0, 3)) == 0:  # most claims are bare; some carry everything
@@ -695,7 +777,11 @@ class _Builder:
         for table in BUILD_ORDER:
             if table == CLAIMS:
                 continue
-            n = draw(st.integers(self.min_rows.get(table, 0), max(self.max_rows, self.min_rows.get(table, 0))))
+            n = draw(
+                st.integers(
+                    self.min_rows.get(table, 0), max(self.max_rows, self.min_rows.get(table, 0))
+                )
+            )
             for _ in range(n):
                 row = self.row(table)
                 if row is not None:
@@ -709,8 +795,19 @@ class _Builder:
 
 
 #: Rows every drawn package has at least, so that every mutation finds something to break.
-RICH = {"sources": 1, "people": 2, "organizations": 1, "events": 2, "postings": 1, "person_names": 1,
-        "event_participants": 1, "event_links": 1, "motives": 1, "relationships": 1, "statistics": 1}
+RICH = {
+    "sources": 1,
+    "people": 2,
+    "organizations": 1,
+    "events": 2,
+    "postings": 1,
+    "person_names": 1,
+    "event_participants": 1,
+    "event_links": 1,
+    "motives": 1,
+    "relationships": 1,
+    "statistics": 1,
+}
 
 
 @st.composite
@@ -741,7 +838,9 @@ class GeneratedContribution:
 
     def merged(self) -> GeneratedPackage:
         """The base with the contribution added."""
-        return GeneratedPackage({t: self.base.tables[t] + self.tables[t] for t in TABLES}, dict(self.base.life))
+        return GeneratedPackage(
+            {t: self.base.tables[t] + self.tables[t] for t in TABLES}, dict(self.base.life)
+        )
 
     def typed(self) -> dict[str, list[dict[str, Any]]]:
         """The contributed rows as typed flat JSON records."""
@@ -751,7 +850,9 @@ class GeneratedContribution:
         """The contribution as one JSON envelope: nested records, orphans flat with their parent key."""
         return nest(PACKAGE, self.typed())
 
-    def write(self, folder: Path, layout: list[str] | None = None, *, split: bool = False) -> list[Path]:
+    def write(
+        self, folder: Path, layout: list[str] | None = None, *, split: bool = False
+    ) -> list[Path]:
         """Write the contribution into *folder* as files; return them.
 
         *layout* names, per table, the format its rows go to: ``json`` (one envelope, nested
@@ -771,27 +872,37 @@ class GeneratedContribution:
         if by_format["json"]:
             typed = {t: list(typed_rows(PACKAGE, t, rows)) for t, rows in by_format["json"].items()}
             path = folder / "contribution.json"
-            path.write_text(json.dumps(nest(PACKAGE, typed), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+            path.write_text(
+                json.dumps(nest(PACKAGE, typed), ensure_ascii=False, indent=2) + "\n",
+                encoding="utf-8",
+            )
             files.append(path)
         for n, part in enumerate(parts):
-            share = {t: rows[n::len(parts)] for t, rows in by_format["jsonl"].items()}
+            share = {t: rows[n :: len(parts)] for t, rows in by_format["jsonl"].items()}
             if any(share.values()):
                 path = part / "contribution.jsonl"
                 with path.open("w", encoding="utf-8", newline="\n") as f:
                     for table, rows in share.items():
                         for record in typed_rows(PACKAGE, table, rows):
-                            f.write(json.dumps({"resource": table, "record": record}, ensure_ascii=False) + "\n")
+                            f.write(
+                                json.dumps(
+                                    {"resource": table, "record": record}, ensure_ascii=False
+                                )
+                                + "\n"
+                            )
                 files.append(path)
             for table, rows in by_format["csv"].items():
-                if rows[n::len(parts)]:
+                if rows[n :: len(parts)]:
                     path = part / f"{table}.csv"
-                    path.write_bytes(render_csv(table, rows[n::len(parts)])[0])
+                    path.write_bytes(render_csv(table, rows[n :: len(parts)])[0])
                     files.append(path)
         return files
 
 
 @st.composite
-def contributions(draw: st.DrawFn, base: GeneratedPackage, *, max_rows: int = 2) -> GeneratedContribution:
+def contributions(
+    draw: st.DrawFn, base: GeneratedPackage, *, max_rows: int = 2
+) -> GeneratedContribution:
     """New rows on top of *base*, valid with it by construction.
 
     New records may point at records of the base or of the contribution; some rows add to
@@ -809,7 +920,9 @@ def contributions(draw: st.DrawFn, base: GeneratedPackage, *, max_rows: int = 2)
     return GeneratedContribution(base, tables)
 
 
-LAYOUTS = st.lists(st.sampled_from(["json", "jsonl", "csv"]), min_size=len(TABLES), max_size=len(TABLES))
+LAYOUTS = st.lists(
+    st.sampled_from(["json", "jsonl", "csv"]), min_size=len(TABLES), max_size=len(TABLES)
+)
 
 
 def bounds_min(value: str, interval: bool) -> date | None:
@@ -865,13 +978,21 @@ def add_claim(draw: st.DrawFn, pkg: GeneratedPackage, record_id: str, column: st
     sources = pkg.rows("sources")
     source = pick(draw, sources)
     row: Row = {name: None for name in PACKAGE.field_names(CLAIMS)}
-    row.update(id=fresh_id(draw, pkg, CLAIMS), record_id=record_id, field=column, source_id=source["id"],
-               paragraph=str(draw(st.integers(1, int(source["paragraphs"])))), original_text=draw(ORIGINAL_TEXTS))
+    row.update(
+        id=fresh_id(draw, pkg, CLAIMS),
+        record_id=record_id,
+        field=column,
+        source_id=source["id"],
+        paragraph=str(draw(st.integers(1, int(source["paragraphs"])))),
+        original_text=draw(ORIGINAL_TEXTS),
+    )
     pkg.rows(CLAIMS).append(row)
     return len(pkg.rows(CLAIMS)) - 1
 
 
-def set_value(draw: st.DrawFn, pkg: GeneratedPackage, table: str, index: int, column: str, value: str | None) -> None:
+def set_value(
+    draw: st.DrawFn, pkg: GeneratedPackage, table: str, index: int, column: str, value: str | None
+) -> None:
     """Set one cell, keeping the claims consistent: none on an empty cell, one on a value that needs it."""
     row = pkg.rows(table)[index]
     row[column] = value
@@ -880,7 +1001,11 @@ def set_value(draw: st.DrawFn, pkg: GeneratedPackage, table: str, index: int, co
     if value is None:
         keep = set(pkg.claims_on(row["id"], column))
         pkg.tables[CLAIMS] = [c for i, c in enumerate(pkg.rows(CLAIMS)) if i not in keep]
-    elif table not in UNCLAIMED and column in needs_claim(table) and not pkg.claims_on(row["id"], column):
+    elif (
+        table not in UNCLAIMED
+        and column in needs_claim(table)
+        and not pkg.claims_on(row["id"], column)
+    ):
         add_claim(draw, pkg, row["id"], column)
 
 
@@ -902,12 +1027,16 @@ def settable(table: str, row: Row, column: str) -> bool:
     return True
 
 
-def _cells_where(pkg: GeneratedPackage, columns: list[tuple[str, str]], present: bool | None = None) -> list[tuple[str, int, str]]:
+def _cells_where(
+    pkg: GeneratedPackage, columns: list[tuple[str, str]], present: bool | None = None
+) -> list[tuple[str, int, str]]:
     """Cells of *columns* (filled or empty, if *present* says) where a value may stand."""
     out = []
     for table, column in columns:
         for i, row in enumerate(pkg.rows(table)):
-            if (present is None or (row[column] is not None) == present) and settable(table, row, column):
+            if (present is None or (row[column] is not None) == present) and settable(
+                table, row, column
+            ):
                 out.append((table, i, column))
     return out
 
@@ -916,11 +1045,15 @@ def _columns(predicate: Callable[[str, dict[str, Any]], bool]) -> list[tuple[str
     return [(t, f["name"]) for t in TABLES for f in PACKAGE.fields(t) if predicate(t, f)]
 
 
-def _mutation(code: str, pkg: GeneratedPackage, table: str, index: int, column: str | None, **kw: Any) -> Mutated:
+def _mutation(
+    code: str, pkg: GeneratedPackage, table: str, index: int, column: str | None, **kw: Any
+) -> Mutated:
     return Mutated(pkg, code, table, index, column, **kw)
 
 
-def _as_group(draw: st.DrawFn, pkg: GeneratedPackage, index: int, *, drop: str | None = None) -> None:
+def _as_group(
+    draw: st.DrawFn, pkg: GeneratedPackage, index: int, *, drop: str | None = None
+) -> None:
     """Make a person a group (group sizes are only allowed on groups), optionally emptying one size."""
     pkg.rows("people")[index]["kind"] = "group"
     if drop:
@@ -929,8 +1062,13 @@ def _as_group(draw: st.DrawFn, pkg: GeneratedPackage, index: int, *, drop: str |
 
 def m_required(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
     # A claim's record_id and field say what it supports: emptying them unclaims a record too.
-    columns = _columns(lambda t, f: f.get("constraints", {}).get("required") and f["name"] != "id"
-                       and (t, f["name"]) not in {(CLAIMS, CLAIM_KEY), (CLAIMS, "field")})
+    columns = _columns(
+        lambda t, f: (
+            f.get("constraints", {}).get("required")
+            and f["name"] != "id"
+            and (t, f["name"]) not in {(CLAIMS, CLAIM_KEY), (CLAIMS, "field")}
+        )
+    )
     table, i, column = choose(draw, _cells_where(pkg, columns))
     set_value(draw, pkg, table, i, column, None)
     return _mutation(C.SCHEMA_REQUIRED, pkg, table, i, column)
@@ -945,7 +1083,9 @@ def m_type(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
     table, i, column = choose(draw, _cells_where(pkg, columns))
     if column.startswith("group_size"):
         _as_group(draw, pkg, i)
-    bad = pick(draw, BAD_INTEGERS if PACKAGE.field(table, column)["type"] == "integer" else BAD_NUMBERS)
+    bad = pick(
+        draw, BAD_INTEGERS if PACKAGE.field(table, column)["type"] == "integer" else BAD_NUMBERS
+    )
     set_value(draw, pkg, table, i, column, bad)
     return _mutation(C.SCHEMA_TYPE, pkg, table, i, column)
 
@@ -953,7 +1093,12 @@ def m_type(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
 def typo(draw: st.DrawFn, value: str, allowed: list[str]) -> str:
     """A misspelling of *value* that is not in *allowed*."""
     kind = draw(st.sampled_from(["append", "drop", "upper", "double"]))
-    out = {"append": value + "x", "drop": value[:-1], "upper": value.upper(), "double": value + value[-1:]}[kind]
+    out = {
+        "append": value + "x",
+        "drop": value[:-1],
+        "upper": value.upper(),
+        "double": value + value[-1:],
+    }[kind]
     while not out or out in allowed:
         out += "x"
     return out
@@ -972,8 +1117,13 @@ def m_enum(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
 
 def _plain_pattern(table: str, f: dict[str, Any]) -> bool:
     cons = f.get("constraints", {})
-    return ("pattern" in cons and f["name"] != "id" and f["name"] not in DATE_COLUMNS[table]
-            and f["name"] not in COUNTRY_COLUMNS[table] and (table, f["name"]) not in {(CLAIMS, CLAIM_KEY), (CLAIMS, "field")})
+    return (
+        "pattern" in cons
+        and f["name"] != "id"
+        and f["name"] not in DATE_COLUMNS[table]
+        and f["name"] not in COUNTRY_COLUMNS[table]
+        and (table, f["name"]) not in {(CLAIMS, CLAIM_KEY), (CLAIMS, "field")}
+    )
 
 
 def m_pattern(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
@@ -989,13 +1139,24 @@ def m_max_length(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
     table, i, column = choose(draw, _cells_where(pkg, columns))
     limit = constraints(table, column)["maxLength"]
     value = pkg.rows(table)[i][column] or "a"
-    set_value(draw, pkg, table, i, column, value + "a" * (limit + 1 - len(value) + draw(st.integers(0, 3))))
+    set_value(
+        draw,
+        pkg,
+        table,
+        i,
+        column,
+        value + "a" * (limit + 1 - len(value) + draw(st.integers(0, 3))),
+    )
     return _mutation(C.SCHEMA_MAX_LENGTH, pkg, table, i, column)
 
 
 def m_minimum(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
     # A source's paragraph count below its claims' paragraphs would put them out of range too.
-    columns = _columns(lambda t, f: "minimum" in f.get("constraints", {}) and (t, f["name"]) != ("sources", "paragraphs"))
+    columns = _columns(
+        lambda t, f: (
+            "minimum" in f.get("constraints", {}) and (t, f["name"]) != ("sources", "paragraphs")
+        )
+    )
     table, i, column = choose(draw, _cells_where(pkg, columns))
     if column.startswith("group_size"):
         _as_group(draw, pkg, i, drop="group_size_min" if column == "group_size_max" else None)
@@ -1006,7 +1167,11 @@ def m_minimum(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
 
 def m_maximum(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
     # A claim's paragraph past the maximum is also past the end of its source.
-    columns = _columns(lambda t, f: "maximum" in f.get("constraints", {}) and (t, f["name"]) != (CLAIMS, "paragraph"))
+    columns = _columns(
+        lambda t, f: (
+            "maximum" in f.get("constraints", {}) and (t, f["name"]) != (CLAIMS, "paragraph")
+        )
+    )
     table, i, column = choose(draw, _cells_where(pkg, columns))
     if column.startswith("group_size"):
         _as_group(draw, pkg, i, drop="group_size_max" if column == "group_size_min" else None)
@@ -1015,11 +1180,20 @@ def m_maximum(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
     return _mutation(C.SCHEMA_MAXIMUM, pkg, table, i, column)
 
 
-NOT_URIS = ["not a url", "example.org/report", "www.example.org", "//example.org/x", "report.html", "mailto"]
+NOT_URIS = [
+    "not a url",
+    "example.org/report",
+    "www.example.org",
+    "//example.org/x",
+    "report.html",
+    "mailto",
+]
 
 
 def m_format(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
-    table, i, column = choose(draw, _cells_where(pkg, _columns(lambda t, f: f.get("format") == "uri")))
+    table, i, column = choose(
+        draw, _cells_where(pkg, _columns(lambda t, f: f.get("format") == "uri"))
+    )
     value = pick(draw, NOT_URIS)
     assert not format_checker().conforms(value, "uri")
     set_value(draw, pkg, table, i, column, value)
@@ -1033,8 +1207,21 @@ def invalid_dates(draw: st.DrawFn, interval: bool) -> str:
     options = [
         draw(calendar_invalid_days()) + draw(QUALIFIERS),
         f"[{draw(calendar_invalid_days())}..]",
-        "[2024..2023]", "2024/2023-06", "2023-13", "2023-00", "0000", "2023-1-5", "23", "2023-11-05T10:00",
-        "2023-11?~", "[2023?..2024]", "[..]", "../..", "[2023..2024-01]", day + "Z", day.replace("-", "/"),
+        "[2024..2023]",
+        "2024/2023-06",
+        "2023-13",
+        "2023-00",
+        "0000",
+        "2023-1-5",
+        "23",
+        "2023-11-05T10:00",
+        "2023-11?~",
+        "[2023?..2024]",
+        "[..]",
+        "../..",
+        "[2023..2024-01]",
+        day + "Z",
+        day.replace("-", "/"),
     ]
     if not interval:
         options.append(f"{day}/..")
@@ -1044,7 +1231,9 @@ def invalid_dates(draw: st.DrawFn, interval: bool) -> str:
 
 
 def m_date_invalid(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
-    table, i, column = choose(draw, _cells_where(pkg, [(t, c) for t in TABLES for c in DATE_COLUMNS[t]]))
+    table, i, column = choose(
+        draw, _cells_where(pkg, [(t, c) for t in TABLES for c in DATE_COLUMNS[t]])
+    )
     set_value(draw, pkg, table, i, column, draw(invalid_dates(DATE_COLUMNS[table][column])))
     return _mutation(C.DATE_INVALID, pkg, table, i, column)
 
@@ -1053,7 +1242,9 @@ def m_date_order(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
     # Postings outside their holder's life: the holder's birth must have a year before it.
     in_life = []
     for i, posting in enumerate(pkg.rows("postings")):
-        holder = [p for p in pkg.rows("people") if p["id"] == posting["person_id"] and p["birth_date"]]
+        holder = [
+            p for p in pkg.rows("people") if p["id"] == posting["person_id"] and p["birth_date"]
+        ]
         if holder:
             birth = bounds_min(holder[0]["birth_date"], False)
             if birth is not None and birth.year > 1:
@@ -1063,7 +1254,11 @@ def m_date_order(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
         set_value(draw, pkg, "postings", i, "start_date", f"{year - 1:04d}")
         return _mutation(C.DATE_ORDER, pkg, "postings", i, "start_date")
     # Pairs whose dates no other rule looks at (people and postings are tied by the life rule).
-    pairs = [(t, chain[0], chain[-1]) for t, chain in DATE_CHAINS.items() if t not in ("people", *LIFE_SPANS)]
+    pairs = [
+        (t, chain[0], chain[-1])
+        for t, chain in DATE_CHAINS.items()
+        if t not in ("people", *LIFE_SPANS)
+    ]
     table, early, late = pick(draw, pairs)
     i = choose(draw, list(range(len(pkg.rows(table)))))
     year = draw(st.integers(2, 9999))
@@ -1076,7 +1271,9 @@ NOT_COUNTRIES = st.from_regex(r"[A-Z]{3}", fullmatch=True).filter(lambda c: c no
 
 
 def m_country(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
-    table, i, column = choose(draw, _cells_where(pkg, [(t, c) for t in TABLES for c in COUNTRY_COLUMNS[t]]))
+    table, i, column = choose(
+        draw, _cells_where(pkg, [(t, c) for t in TABLES for c in COUNTRY_COLUMNS[t]])
+    )
     set_value(draw, pkg, table, i, column, draw(NOT_COUNTRIES))
     return _mutation(C.COUNTRY_UNKNOWN, pkg, table, i, column)
 
@@ -1097,7 +1294,9 @@ def m_end_reason(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
     if status == CURRENT:
         set_value(draw, pkg, "postings", i, "end_date", None)
     set_value(draw, pkg, "postings", i, "status", status)
-    set_value(draw, pkg, "postings", i, "end_reason", pick(draw, vocabulary("postings", "end_reason")))
+    set_value(
+        draw, pkg, "postings", i, "end_reason", pick(draw, vocabulary("postings", "end_reason"))
+    )
     return _mutation(C.RECORD_END_REASON, pkg, "postings", i, "end_reason")
 
 
@@ -1105,7 +1304,9 @@ def m_current_ended(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
     i = choose(draw, list(range(len(pkg.rows("postings")))))
     set_value(draw, pkg, "postings", i, "end_reason", None)
     set_value(draw, pkg, "postings", i, "status", CURRENT)
-    set_value(draw, pkg, "postings", i, "end_date", pkg.rows("postings")[i]["end_date"] or SAFE_LATE)
+    set_value(
+        draw, pkg, "postings", i, "end_date", pkg.rows("postings")[i]["end_date"] or SAFE_LATE
+    )
     return _mutation(C.RECORD_CURRENT_ENDED, pkg, "postings", i, "end_date")
 
 
@@ -1118,7 +1319,11 @@ def m_group_size(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
         set_value(draw, pkg, "people", i, "group_size_max", str(low))
     else:  # an individual with a group size
         pkg.rows("people")[i]["kind"] = "individual"
-        sizes = draw(st.sampled_from([("group_size_min",), ("group_size_max",), ("group_size_min", "group_size_max")]))
+        sizes = draw(
+            st.sampled_from(
+                [("group_size_min",), ("group_size_max",), ("group_size_min", "group_size_max")]
+            )
+        )
         for column in ("group_size_min", "group_size_max"):
             set_value(draw, pkg, "people", i, column, "2" if column in sizes else None)
     return _mutation(C.RECORD_GROUP_SIZE, pkg, "people", i, "group_size_min")
@@ -1137,7 +1342,13 @@ def _free_text(pkg: GeneratedPackage) -> list[tuple[str, int, str]]:
 
 CONTROL = [chr(c) for c in [*range(0x01, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)]]
 BREAKS = ["\t", "\n", "\r", "\u2028", "\u2029"]
-BIDI = ["\u061c", "\u200e", "\u200f", *map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A))]
+BIDI = [
+    "\u061c",
+    "\u200e",
+    "\u200f",
+    *map(chr, range(0x202A, 0x202F)),
+    *map(chr, range(0x2066, 0x206A)),
+]
 
 
 def _inside(draw: st.DrawFn, value: str | None, char: str) -> str:
@@ -1145,7 +1356,11 @@ def _inside(draw: st.DrawFn, value: str | None, char: str) -> str:
     value = value if value and len(value) >= 2 else "ab"
     at = draw(st.integers(1, len(value) - 1))
     if len(value) >= 3:
-        return value[:at] + char + value[at + 1:] if at < len(value) - 1 else value[:at] + char + value[at:]
+        return (
+            value[:at] + char + value[at + 1 :]
+            if at < len(value) - 1
+            else value[:at] + char + value[at:]
+        )
     return value[:at] + char + value[at:]
 
 
@@ -1158,11 +1373,21 @@ def m_control(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
 
 def m_bidi(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
     table, i, column = choose(draw, _free_text(pkg))
-    set_value(draw, pkg, table, i, column, _inside(draw, pkg.rows(table)[i][column], pick(draw, BIDI)))
+    set_value(
+        draw, pkg, table, i, column, _inside(draw, pkg.rows(table)[i][column], pick(draw, BIDI))
+    )
     return _mutation(C.RECORD_BIDI, pkg, table, i, column)
 
 
-FORMULAS = ["=1+1", "=HYPERLINK(\"http://x\")", "+82 2 123", "@SUM(A1)", "-x", "-Ri", "=cmd|' /C calc'!A0"]
+FORMULAS = [
+    "=1+1",
+    '=HYPERLINK("http://x")',
+    "+82 2 123",
+    "@SUM(A1)",
+    "-x",
+    "-Ri",
+    "=cmd|' /C calc'!A0",
+]
 
 
 def m_formula(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
@@ -1171,7 +1396,12 @@ def m_formula(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
     return _mutation(C.RECORD_FORMULA, pkg, table, i, column)
 
 
-NOT_NFC = ["Thae Yo\u0306ng-ho", "Ri Il Kyu\u0301", "Cafe\u0301 Pyongyang", "\u1105\u1175 \u110b\u1175\u11af"]
+NOT_NFC = [
+    "Thae Yo\u0306ng-ho",
+    "Ri Il Kyu\u0301",
+    "Cafe\u0301 Pyongyang",
+    "\u1105\u1175 \u110b\u1175\u11af",
+]
 
 
 def m_not_nfc(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
@@ -1190,7 +1420,12 @@ def m_whitespace(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
 
 def m_ref_unknown(target: str) -> Callable[[st.DrawFn, GeneratedPackage], Mutated]:
     def mutate(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
-        columns = [(t, c) for t in TABLES for c, targets in REFERENCES[t].items() if target in targets and (t, c) != (CLAIMS, CLAIM_KEY)]
+        columns = [
+            (t, c)
+            for t in TABLES
+            for c, targets in REFERENCES[t].items()
+            if target in targets and (t, c) != (CLAIMS, CLAIM_KEY)
+        ]
         options = _cells_where(pkg, columns)
         if not options or draw(st.booleans()):  # a claim about a record that does not exist
             j = add_claim(draw, pkg, fresh_id(draw, pkg, target), "*")
@@ -1198,6 +1433,7 @@ def m_ref_unknown(target: str) -> Callable[[st.DrawFn, GeneratedPackage], Mutate
         table, i, column = pick(draw, options)
         set_value(draw, pkg, table, i, column, fresh_id(draw, pkg, target))
         return _mutation(C.REF_UNKNOWN[target], pkg, table, i, column)
+
     return mutate
 
 
@@ -1213,7 +1449,12 @@ def m_missing_row_claim(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
 
 
 def m_missing_field_claim(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
-    options = [(t, i, c) for t, i in _claimed_rows(pkg) for c in sorted(needs_claim(t)) if pkg.rows(t)[i][c] is not None]
+    options = [
+        (t, i, c)
+        for t, i in _claimed_rows(pkg)
+        for c in sorted(needs_claim(t))
+        if pkg.rows(t)[i][c] is not None
+    ]
     table, i, column = choose(draw, options)
     gone = set(pkg.claims_on(pkg.rows(table)[i]["id"], column))
     pkg.tables[CLAIMS] = [c for j, c in enumerate(pkg.rows(CLAIMS)) if j not in gone]
@@ -1226,8 +1467,11 @@ def _table_of(record_id: str | None) -> str | None:
 
 
 def m_missing_text(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
-    options = [j for j, c in enumerate(pkg.rows(CLAIMS))
-               if (t := _table_of(c[CLAIM_KEY])) and c["field"] in needs_text(t)]
+    options = [
+        j
+        for j, c in enumerate(pkg.rows(CLAIMS))
+        if (t := _table_of(c[CLAIM_KEY])) and c["field"] in needs_text(t)
+    ]
     j = choose(draw, options)
     pkg.rows(CLAIMS)[j]["original_text"] = None
     return _mutation(C.CLAIM_MISSING_TEXT, pkg, CLAIMS, j, "original_text")
@@ -1244,17 +1488,24 @@ NOT_COLUMNS = st.from_regex(r"[a-z][a-z0-9_]{0,12}", fullmatch=True)
 
 
 def m_unknown_field(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
-    table, i = choose(draw, [(t, i) for t in TABLES if t != CLAIMS for i in range(len(pkg.rows(t)))])
+    table, i = choose(
+        draw, [(t, i) for t in TABLES if t != CLAIMS for i in range(len(pkg.rows(t)))]
+    )
     column = draw(NOT_COLUMNS.filter(lambda c: c not in PACKAGE.field_names(table)))
     j = add_claim(draw, pkg, pkg.rows(table)[i]["id"], column)
     return _mutation(C.CLAIM_UNKNOWN_FIELD, pkg, CLAIMS, j, "field")
 
 
 def m_empty_field(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
-    options = _cells_where(pkg, _columns(lambda t, f: t != CLAIMS and not f.get("constraints", {}).get("required")))
+    options = _cells_where(
+        pkg, _columns(lambda t, f: t != CLAIMS and not f.get("constraints", {}).get("required"))
+    )
     table, i, column = choose(draw, options)
     set_value(draw, pkg, table, i, column, None)
-    if (table, column) == ("people", "group_size_max") or (table, column) == ("people", "group_size_min"):
+    if (table, column) == ("people", "group_size_max") or (table, column) == (
+        "people",
+        "group_size_min",
+    ):
         pass  # an empty size is always allowed
     j = add_claim(draw, pkg, pkg.rows(table)[i]["id"], column)
     return _mutation(C.CLAIM_EMPTY_FIELD, pkg, CLAIMS, j, "field")
@@ -1271,7 +1522,9 @@ def m_sha256(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
     texts = _texts(pkg)
     i = pick(draw, list(range(len(pkg.rows("sources")))))
     row = pkg.rows("sources")[i]
-    row["content_sha256"] = draw(cells("sources", "content_sha256").filter(lambda h: h != row["content_sha256"]))
+    row["content_sha256"] = draw(
+        cells("sources", "content_sha256").filter(lambda h: h != row["content_sha256"])
+    )
     return _mutation(C.SOURCE_SHA256, pkg, "sources", i, "content_sha256", texts=texts)
 
 
@@ -1279,7 +1532,9 @@ def m_paragraph_count(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
     texts = _texts(pkg)
     i = pick(draw, list(range(len(pkg.rows("sources")))))
     row = pkg.rows("sources")[i]
-    row["paragraphs"] = str(int(row["paragraphs"]) + draw(st.integers(1, 100)))  # more: no claim falls outside
+    row["paragraphs"] = str(
+        int(row["paragraphs"]) + draw(st.integers(1, 100))
+    )  # more: no claim falls outside
     return _mutation(C.SOURCE_PARAGRAPHS, pkg, "sources", i, "paragraphs", texts=texts)
 
 
@@ -1311,10 +1566,13 @@ def _file_mutation(code: str, edit: Edit) -> Callable[[st.DrawFn, GeneratedPacka
     def mutate(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
         table = pick(draw, [t for t in TABLES if pkg.rows(t)])
         return Mutated(pkg, code, table, None, None, edit=partial_edit(draw, edit), file_level=True)
+
     return mutate
 
 
-def partial_edit(draw: st.DrawFn, edit: Callable[..., tuple[bytes, int | None, str | None]]) -> Edit:
+def partial_edit(
+    draw: st.DrawFn, edit: Callable[..., tuple[bytes, int | None, str | None]]
+) -> Edit:
     """Bind the draws an edit needs now, so that the edit itself is a plain function of the bytes."""
     seed = draw(st.integers(0, 2**32 - 1))
     return lambda data, lines: edit(data, lines, seed)
@@ -1344,6 +1602,7 @@ def _bad_byte(byte: bytes):
         line = sorted(lines)[seed % len(lines)]
         at = _record_start(data, line)
         return data[:at] + byte + data[at:], line, None
+
     return edit
 
 
@@ -1360,6 +1619,7 @@ def _header(kind: str):
             column = names[seed % len(names)]
             names.append(column)
         return ",".join(names).encode() + b"\n" + rest, 1, column
+
     return edit
 
 
@@ -1429,28 +1689,81 @@ def near_cells(table: str, column: str) -> st.SearchStrategy[str | None]:
         near = invalid_dates(interval) | edtf_strings(not interval) | valid.map(lambda v: v + "\n")
     elif column in COUNTRY_COLUMNS[table]:
         valid = st.sampled_from(COUNTRIES)
-        near = NOT_COUNTRIES | valid.map(str.lower) | valid.map(lambda v: v + "\n") | valid.map(lambda v: v[:2])
+        near = (
+            NOT_COUNTRIES
+            | valid.map(str.lower)
+            | valid.map(lambda v: v + "\n")
+            | valid.map(lambda v: v[:2])
+        )
     elif "enum" in cons:
         valid = st.sampled_from(cons["enum"])
-        near = valid.map(lambda v: v + "x") | valid.map(str.upper) | valid.map(lambda v: " " + v) | st.just("")
+        near = (
+            valid.map(lambda v: v + "x")
+            | valid.map(str.upper)
+            | valid.map(lambda v: " " + v)
+            | st.just("")
+        )
     elif f["type"] == "integer":
         low, high = cons.get("minimum", -(2**63)), cons.get("maximum", 2**63 - 1)
         valid = st.integers(low, high).map(str)
-        edges = [str(low - 1), str(high + 1), str(low), str(high), "+5", "05", "-0", " 5", "5 ", "5.0", "1e3", "1_000", "٣", "0x1F"]
+        edges = [
+            str(low - 1),
+            str(high + 1),
+            str(low),
+            str(high),
+            "+5",
+            "05",
+            "-0",
+            " 5",
+            "5 ",
+            "5.0",
+            "1e3",
+            "1_000",
+            "٣",
+            "0x1F",
+        ]
         near = st.sampled_from(edges) | st.sampled_from(BAD_INTEGERS)
     elif f["type"] == "number":
-        valid = st.one_of(st.integers(-(10**12), 10**12), st.floats(allow_nan=False, allow_infinity=False)).map(number_text)
-        edges = ["+1.5", ".5", "5.", "1E5", "inf", "-inf", "NaN", "nan", "Infinity", "1e309", " 1.5", "1_0.5", "1.5e", "0x1p3"]
+        valid = st.one_of(
+            st.integers(-(10**12), 10**12), st.floats(allow_nan=False, allow_infinity=False)
+        ).map(number_text)
+        edges = [
+            "+1.5",
+            ".5",
+            "5.",
+            "1E5",
+            "inf",
+            "-inf",
+            "NaN",
+            "nan",
+            "Infinity",
+            "1e309",
+            " 1.5",
+            "1_0.5",
+            "1.5e",
+            "0x1p3",
+        ]
         near = st.sampled_from(edges) | st.sampled_from(BAD_NUMBERS)
     elif f.get("format") == "uri":
         valid = URLS
-        near = st.sampled_from(NOT_URIS) | URLS.map(lambda u: u.replace("://", ":// ")) | URLS.map(lambda u: u + "\n")
+        near = (
+            st.sampled_from(NOT_URIS)
+            | URLS.map(lambda u: u.replace("://", ":// "))
+            | URLS.map(lambda u: u + "\n")
+        )
     elif pattern:
         valid = st.from_regex(f"(?:{pattern})", fullmatch=True)
-        near = (valid.map(lambda v: v + "\n") | valid.map(lambda v: "X" + v.upper()) | valid.map(lambda v: v[:-1])
-                | valid.map(lambda v: re.sub("[0-9]", "٢", v, count=1)) | valid.map(lambda v: v + " "))
+        near = (
+            valid.map(lambda v: v + "\n")
+            | valid.map(lambda v: "X" + v.upper())
+            | valid.map(lambda v: v[:-1])
+            | valid.map(lambda v: re.sub("[0-9]", "٢", v, count=1))
+            | valid.map(lambda v: v + " ")
+        )
     else:
         limit = cons.get("maxLength")
         valid = single_line(table, column)
-        near = st.sampled_from(["x" * limit, "x" * (limit + 1), "é" * (limit + 1)]) if limit else valid
+        near = (
+            st.sampled_from(["x" * limit, "x" * (limit + 1), "é" * (limit + 1)]) if limit else valid
+        )
     return st.one_of(st.none(), valid, near)

@@ -26,8 +26,21 @@ from .conftest import ROOT
 PACKAGE = load_package_descriptor(ROOT)
 TABLES = ("sources", "people", "events", "event_participants")
 #: A few ids per table, so that they repeat; some with another table's prefix, or none.
-IDS = ["src-00000001", "src-00000002", "per-00000001", "per-00000002", "evt-00000001", "evt-00000002",
-       "evt-0000000x", "ptc-00000001", "ptc-00000002", "per-00000009", "evtx0000001", "xyz-00000001", "evt"]
+IDS = [
+    "src-00000001",
+    "src-00000002",
+    "per-00000001",
+    "per-00000002",
+    "evt-00000001",
+    "evt-00000002",
+    "evt-0000000x",
+    "ptc-00000001",
+    "ptc-00000002",
+    "per-00000009",
+    "evtx0000001",
+    "xyz-00000001",
+    "evt",
+]
 
 
 def _value(column: str) -> st.SearchStrategy[str | None]:
@@ -55,7 +68,9 @@ def tables(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
             "id": f"clm-{i:08d}",
             "record_id": draw(st.sampled_from([*IDS, None])),
             "field": draw(st.sampled_from(["*", "*", *fields, "bogus", None])),
-            "source_id": draw(st.sampled_from(["src-00000001", "src-00000002", "src-00000009", None])),
+            "source_id": draw(
+                st.sampled_from(["src-00000001", "src-00000002", "src-00000009", None])
+            ),
             "paragraph": draw(st.sampled_from(["1", "3", "11", "x", None])),
             "original_text": draw(st.sampled_from(["in 2016", None])),
             "_report": draw(st.booleans()),
@@ -79,8 +94,14 @@ def _context(rows: dict[str, list[dict[str, Any]]]) -> Context:
                 "_csv": [True] * len(records),
                 "_report": [r["_report"] for r in records],
             },
-            schema={**{c: pl.String for c in columns}, "_file": pl.String, "_line": pl.Int64,
-                    "_pointer": pl.String, "_csv": pl.Boolean, "_report": pl.Boolean},
+            schema={
+                **{c: pl.String for c in columns},
+                "_file": pl.String,
+                "_line": pl.Int64,
+                "_pointer": pl.String,
+                "_csv": pl.Boolean,
+                "_report": pl.Boolean,
+            },
         )
     return Context(PACKAGE, frames)
 
@@ -128,7 +149,10 @@ def model(rows: dict[str, list[dict[str, Any]]]) -> set[tuple[str, str, int, str
         if not c["_report"]:
             continue
         where = at(CLAIMS, i)
-        if c["source_id"] in paragraphs and None not in (_int(c["paragraph"]), paragraphs[c["source_id"]]):
+        if c["source_id"] in paragraphs and None not in (
+            _int(c["paragraph"]),
+            paragraphs[c["source_id"]],
+        ):
             if _int(c["paragraph"]) > paragraphs[c["source_id"]]:
                 found.add((C.CLAIM_PARAGRAPH, *where, "paragraph"))
         record_id = c["record_id"] or ""
@@ -158,5 +182,7 @@ RECORD_ID_CODES = {C.REF_UNKNOWN[t] for t in PACKAGE.reference_targets(CLAIMS, "
 def test_the_claim_rules_find_what_their_definitions_say(rows: dict[str, list[dict[str, Any]]]):
     context = _context(rows)
     issues = [issue for rule in CLAIM_RULES for issue in rule(context)]
-    issues += [i for i in check_references(context) if i.field == "record_id" and i.code in RECORD_ID_CODES]
+    issues += [
+        i for i in check_references(context) if i.field == "record_id" and i.code in RECORD_ID_CODES
+    ]
     assert {(i.code, i.file, i.row, i.field) for i in issues} == model(rows)

@@ -32,7 +32,9 @@ def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def write(folder: Path, name: str, data: dict | str) -> str:
-    (folder / name).write_text(data if isinstance(data, str) else json.dumps(data, indent=1), encoding="utf-8")
+    (folder / name).write_text(
+        data if isinstance(data, str) else json.dumps(data, indent=1), encoding="utf-8"
+    )
     return name
 
 
@@ -49,7 +51,9 @@ def test_validate_a_valid_contribution_exits_0(here: Path) -> None:
     result = run("validate", TEMPLATE, "--package", ROOT, "--source-text", TEXT_ARG)
     assert result.exit_code == 0
     assert result.stdout == ""
-    assert result.stderr.startswith("valid: 0 errors, 0 warnings, 0 notes; 83 rows in 12 tables checked")
+    assert result.stderr.startswith(
+        "valid: 0 errors, 0 warnings, 0 notes; 83 rows in 12 tables checked"
+    )
 
 
 def test_validate_text_output_names_file_row_field_and_code(here: Path) -> None:
@@ -57,7 +61,10 @@ def test_validate_text_output_names_file_row_field_and_code(here: Path) -> None:
     result = run("validate", name, "--package", ROOT)
     assert result.exit_code == 1
     assert line_of(here, name, '"individal"') == 18
-    assert "c.json:18 /people/0/kind [schema.enum] error: 'individal' is not an allowed kind; did you mean 'individual'?" in result.stdout
+    assert (
+        "c.json:18 /people/0/kind [schema.enum] error: 'individal' is not an allowed kind; did you mean 'individual'?"
+        in result.stdout
+    )
     assert result.stderr.startswith("invalid: 1 errors")
 
 
@@ -71,8 +78,14 @@ def test_validate_json_output(here: Path) -> None:
     assert report["checked"] == {"sources": 1, "people": 1, "claims": 1}
     enum = next(i for i in report["issues"] if i["code"] == "schema.enum")
     assert enum == {
-        "code": "schema.enum", "severity": "error", "file": "c.json", "row": 18, "pointer": "/people/0/kind", "field": "kind",
-        "record_id": None, "message": "'individal' is not an allowed kind; did you mean 'individual'?",
+        "code": "schema.enum",
+        "severity": "error",
+        "file": "c.json",
+        "row": 18,
+        "pointer": "/people/0/kind",
+        "field": "kind",
+        "record_id": None,
+        "message": "'individal' is not an allowed kind; did you mean 'individual'?",
     }
 
 
@@ -80,8 +93,14 @@ def test_validate_github_annotations(here: Path) -> None:
     name = write(here, "c.json", envelope(people=[person(kind="individal")]))
     result = run("validate", name, "--package", ROOT, "--format", "github")
     assert result.exit_code == 1
-    assert "::error file=c.json,line=18,title=schema.enum::'individal' is not an allowed kind; did you mean 'individual'? (/people/0/kind)" in result.stdout.splitlines()
-    assert any(line.startswith("::notice file=c.json,line=3,title=source.text-skipped::") for line in result.stdout.splitlines())
+    assert (
+        "::error file=c.json,line=18,title=schema.enum::'individal' is not an allowed kind; did you mean 'individual'? (/people/0/kind)"
+        in result.stdout.splitlines()
+    )
+    assert any(
+        line.startswith("::notice file=c.json,line=3,title=source.text-skipped::")
+        for line in result.stdout.splitlines()
+    )
 
 
 def test_validate_strict_fails_on_warnings(here: Path) -> None:
@@ -90,14 +109,25 @@ def test_validate_strict_fails_on_warnings(here: Path) -> None:
     assert run("validate", name, "--package", ROOT, "--strict").exit_code == 1
 
 
-@pytest.mark.parametrize("args", [["missing.json"], ["."], ["--source-text", "nonsense", "c.json"], ["--source-text", "src-00000001=missing.txt", "c.json"], ["--format", "xml", "c.json"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["missing.json"],
+        ["."],
+        ["--source-text", "nonsense", "c.json"],
+        ["--source-text", "src-00000001=missing.txt", "c.json"],
+        ["--format", "xml", "c.json"],
+    ],
+)
 def test_validate_usage_errors_and_unreadable_input_exit_2(here: Path, args: list[str]) -> None:
     write(here, "c.json", "{}")
     result = run("validate", *args, "--package", ROOT)
     assert result.exit_code == 2, result.output
 
 
-def test_a_fault_in_our_own_code_is_one_line_and_exit_3(here: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_fault_in_our_own_code_is_one_line_and_exit_3(
+    here: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("simulated bug")
 
@@ -107,7 +137,10 @@ def test_a_fault_in_our_own_code_is_one_line_and_exit_3(here: Path, monkeypatch:
         main()
     assert exit_info.value.code == 3
     captured = capsys.readouterr()
-    assert captured.err == "internal error in nk-defections (RuntimeError: simulated bug); please report it\n"
+    assert (
+        captured.err
+        == "internal error in nk-defections (RuntimeError: simulated bug); please report it\n"
+    )
     assert captured.out == ""
 
 
@@ -118,8 +151,20 @@ def test_the_command_ends_with_its_exit_code_and_all_its_output(here: Path) -> N
 
     def command(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "nk_defections", *args, "--package", str(ROOT), "--format", "json"],
-            capture_output=True, text=True, encoding="utf-8", check=False,
+            [
+                sys.executable,
+                "-m",
+                "nk_defections",
+                *args,
+                "--package",
+                str(ROOT),
+                "--format",
+                "json",
+            ],
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            check=False,
         )
 
     valid = command("validate", write(here, "ok.json", "{}"))
@@ -127,7 +172,11 @@ def test_the_command_ends_with_its_exit_code_and_all_its_output(here: Path) -> N
     assert json.loads(valid.stdout)["valid"] is True
     invalid = command("validate", write(here, "bad.json", envelope(people=[person(kind="crowd")])))
     assert invalid.returncode == 1, invalid.stderr
-    found = [(i["code"], i["field"]) for i in json.loads(invalid.stdout)["issues"] if i["severity"] == "error"]
+    found = [
+        (i["code"], i["field"])
+        for i in json.loads(invalid.stdout)["issues"]
+        if i["severity"] == "error"
+    ]
     assert found == [("schema.enum", "kind")]
     assert command("validate", "missing.json").returncode == 2
 
@@ -143,11 +192,18 @@ def _descriptor_with_path(package: Path, path: str) -> None:
 
 @pytest.mark.parametrize(
     ("path", "says"),
-    [("http://127.0.0.1:9/people.csv", "is a URL"), ("file:///etc/passwd", "is a URL"), ("/etc/passwd", "is absolute"),
-     ("data/../../outside/people.csv", "contains '..'"), ("data/linked.csv", "resolves outside the package")],
+    [
+        ("http://127.0.0.1:9/people.csv", "is a URL"),
+        ("file:///etc/passwd", "is a URL"),
+        ("/etc/passwd", "is absolute"),
+        ("data/../../outside/people.csv", "contains '..'"),
+        ("data/linked.csv", "resolves outside the package"),
+    ],
     ids=["http", "file-url", "absolute", "dot-dot", "symlink"],
 )
-def test_unsafe_resource_paths_are_refused_before_anything_reads_them(tmp_path: Path, path: str, says: str) -> None:
+def test_unsafe_resource_paths_are_refused_before_anything_reads_them(
+    tmp_path: Path, path: str, says: str
+) -> None:
     package = copy_package(tmp_path / "package")
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -174,7 +230,10 @@ def test_add_prints_what_it_added_per_resource(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert "people: added 3 (per-17zwq172, per-8bzg6zys, per-hd8fvzkn)" in lines
-    assert "claims: added 58 (clm-06j23tb0, clm-0dt35dhq, clm-1q7p3rv4, clm-25mhxx0k, clm-2bnzseqz, ...)" in lines
+    assert (
+        "claims: added 58 (clm-06j23tb0, clm-0dt35dhq, clm-1q7p3rv4, clm-25mhxx0k, clm-2bnzseqz, ...)"
+        in lines
+    )
     assert len(lines) == 12
     assert run("validate", "--package", package, "--no-frictionless").exit_code == 0
 
@@ -190,7 +249,9 @@ def test_add_dry_run_says_would_and_writes_nothing(tmp_path: Path) -> None:
 
 def test_add_refused_exits_1_and_reports_in_every_format(tmp_path: Path) -> None:
     package = copy_package(tmp_path / "package")
-    (tmp_path / "c.json").write_text(json.dumps(envelope(people=[person(birth_date="2023-02-30")])), encoding="utf-8")
+    (tmp_path / "c.json").write_text(
+        json.dumps(envelope(people=[person(birth_date="2023-02-30")])), encoding="utf-8"
+    )
     before = sorted((p.name, p.read_bytes()) for p in (package / "data").iterdir())
     text = run("add", tmp_path / "c.json", "--package", package)
     assert text.exit_code == 1
@@ -241,7 +302,9 @@ def test_fmt_check_and_rewrite(tmp_path: Path) -> None:
 
 def test_fmt_cannot_order_unreadable_tables(tmp_path: Path) -> None:
     package = copy_package(tmp_path / "package")
-    (package / "data" / "motives.csv").write_text('id,event_id,motive,stated_by,note\n"unclosed\n', encoding="utf-8")
+    (package / "data" / "motives.csv").write_text(
+        'id,event_id,motive,stated_by,note\n"unclosed\n', encoding="utf-8"
+    )
     result = run("fmt", "--package", package)
     assert result.exit_code == 1
     assert "data/motives.csv:2 [csv.malformed]" in result.stdout
@@ -277,7 +340,21 @@ def test_the_pre_commit_hook_validates_contributions_together() -> None:
     import yaml
 
     (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
-    assert hook["entry"] == "nk-defections validate" and hook["language"] == "python" and hook["require_serial"]
+    assert (
+        hook["entry"] == "nk-defections validate"
+        and hook["language"] == "python"
+        and hook["require_serial"]
+    )
     files = re.compile(hook["files"])
-    assert all(files.search(p) for p in ["contributions/ri.json", "contributions/2024/people.csv", "contributions/x.jsonl"])
-    assert not any(files.search(p) for p in ["data/people.csv", "contributions/notes.md", "templates/contribution.example.json"])
+    assert all(
+        files.search(p)
+        for p in ["contributions/ri.json", "contributions/2024/people.csv", "contributions/x.jsonl"]
+    )
+    assert not any(
+        files.search(p)
+        for p in [
+            "data/people.csv",
+            "contributions/notes.md",
+            "templates/contribution.example.json",
+        ]
+    )

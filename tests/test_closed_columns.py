@@ -13,7 +13,10 @@ from nk_defections.rules.fields import _clean_text, _pattern_closed, closed
 
 PACKAGE = load_package_descriptor()
 CLOSED = [
-    (table, field) for table in PACKAGE.resources for field in PACKAGE.fields(table) if closed(field)
+    (table, field)
+    for table in PACKAGE.resources
+    for field in PACKAGE.fields(table)
+    if closed(field)
 ]
 
 
@@ -21,7 +24,9 @@ def test_every_constrained_string_column_is_closed():
     # The shipped descriptor's patterns and vocabularies are all of the closed kind: if one stops
     # being so, its text is checked the slow way (still correct), and this says so.
     constrained = [
-        (t, f["name"]) for t in PACKAGE.resources for f in PACKAGE.fields(t)
+        (t, f["name"])
+        for t in PACKAGE.resources
+        for f in PACKAGE.fields(t)
         if f["type"] == "string" and ({"pattern", "enum"} & set(f.get("constraints", {})))
     ]
     assert constrained == [(t, f["name"]) for t, f in CLOSED]
@@ -62,7 +67,10 @@ def test_closure_is_decided_conservatively(pattern, expected):
     assert closed({"type": "string", "constraints": {"pattern": pattern}}) is expected
 
 
-@pytest.mark.parametrize(("values", "expected"), [(["a", "b"], True), (["a", " b"], False), (["=x"], False), ([""], False)])
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [(["a", "b"], True), (["a", " b"], False), (["=x"], False), ([""], False)],
+)
 def test_an_enum_is_closed_when_its_words_are_clean(values, expected):
     assert closed({"type": "string", "constraints": {"enum": values}}) is expected
 

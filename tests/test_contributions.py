@@ -14,7 +14,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nk_defections import validate_paths
-from nk_defections.contributions import MAX_DEPTH, check_contribution, parse_json, pointer_lines, read_contribution
+from nk_defections.contributions import (
+    MAX_DEPTH,
+    check_contribution,
+    parse_json,
+    pointer_lines,
+    read_contribution,
+)
 from nk_defections.issues import Report
 from nk_defections.jsonerrors import _KEYWORD_CODES
 from nk_defections.package import load_package_descriptor
@@ -33,8 +39,15 @@ PEOPLE_HEADER = "id,name,identity_status,kind,group_size_min,group_size_max,gend
 
 
 def source(**over: Any) -> dict[str, Any]:
-    record = {"id": SRC, "source_type": "report", "title": "Fixture source", "published_date": "2024-01-02",
-              "language": "en", "paragraphs": 3, "content_sha256": hashlib.sha256(TEXT.encode()).hexdigest()}
+    record = {
+        "id": SRC,
+        "source_type": "report",
+        "title": "Fixture source",
+        "published_date": "2024-01-02",
+        "language": "en",
+        "paragraphs": 3,
+        "content_sha256": hashlib.sha256(TEXT.encode()).hexdigest(),
+    }
     return {**record, **over}
 
 
@@ -46,8 +59,13 @@ def claim(n: int, field: str = "*", **over: Any) -> dict[str, Any]:
 
 
 def person(**over: Any) -> dict[str, Any]:
-    record = {"id": PER, "name": "Fixture Person", "identity_status": "named", "kind": "individual",
-              "claims": [claim(1)]}
+    record = {
+        "id": PER,
+        "name": "Fixture Person",
+        "identity_status": "named",
+        "kind": "individual",
+        "claims": [claim(1)],
+    }
     return {**record, **over}
 
 
@@ -92,7 +110,14 @@ def errors(report: Report) -> list[tuple]:
 
 @pytest.mark.parametrize(
     ("content", "row"),
-    [("", 1), ("   \n", 1), ('{"people": [\n  {"id": "per-00000001",\n', 3), ("hello", 1), ('{"people": []} []', 1), ("{'people': []}", 1)],
+    [
+        ("", 1),
+        ("   \n", 1),
+        ('{"people": [\n  {"id": "per-00000001",\n', 3),
+        ("hello", 1),
+        ('{"people": []} []', 1),
+        ("{'people': []}", 1),
+    ],
     ids=["empty", "blank", "truncated", "not-json", "trailing-data", "single-quotes"],
 )
 def test_syntax_errors_name_their_line(here: Path, content: str, row: int) -> None:
@@ -122,12 +147,16 @@ def test_duplicate_keys_are_reported_where_they_repeat(here: Path) -> None:
 
 
 def test_duplicate_resource_keys_are_reported(here: Path) -> None:
-    assert read(here, {"c.json": '{"people": [],\n"people": []}'}) == [("json.duplicate-key", "c.json", 2, "/people", "people")]
+    assert read(here, {"c.json": '{"people": [],\n"people": []}'}) == [
+        ("json.duplicate-key", "c.json", 2, "/people", "people")
+    ]
 
 
 @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
 def test_nan_and_infinity_are_not_numbers(here: Path, constant: str) -> None:
-    text = json.dumps({"sources": [source()]}, indent=1).replace('"paragraphs": 3', f'"paragraphs": {constant}')
+    text = json.dumps({"sources": [source()]}, indent=1).replace(
+        '"paragraphs": 3', f'"paragraphs": {constant}'
+    )
     found = read(here, {"c.json": text})
     # One finding: not also "not of type integer".
     assert found == [("json.constant", "c.json", 9, "/sources/0/paragraphs", "paragraphs")]
@@ -136,7 +165,9 @@ def test_nan_and_infinity_are_not_numbers(here: Path, constant: str) -> None:
 @pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 100_000])
 def test_nesting_too_deep_never_reaches_the_parser(here: Path, depth: int) -> None:
     assert read(here, {"c.json": "[" * depth}) == [("json.too-deep", "c.json", 1, None, None)]
-    assert read(here, {"d.json": '{"a":' * depth + "1" + "}" * depth}) == [("json.too-deep", "d.json", 1, None, None)]
+    assert read(here, {"d.json": '{"a":' * depth + "1" + "}" * depth}) == [
+        ("json.too-deep", "d.json", 1, None, None)
+    ]
 
 
 def test_brackets_inside_strings_do_not_count_as_nesting(here: Path) -> None:
@@ -155,7 +186,9 @@ def test_deep_json_lines_line_is_reported_and_others_are_read(here: Path) -> Non
 @pytest.mark.parametrize("number", ["1e400", "-1e400", "1" * 400])
 def test_numbers_beyond_any_field(here: Path, number: str) -> None:
     text = json.dumps({"sources": [source()]}).replace('"paragraphs": 3', f'"paragraphs": {number}')
-    assert read(here, {"c.json": text}) == [("json.number-range", "c.json", 1, "/sources/0/paragraphs", "paragraphs")]
+    assert read(here, {"c.json": text}) == [
+        ("json.number-range", "c.json", 1, "/sources/0/paragraphs", "paragraphs")
+    ]
 
 
 def test_numbers_beyond_the_schema_maximum(here: Path) -> None:
@@ -164,7 +197,9 @@ def test_numbers_beyond_the_schema_maximum(here: Path) -> None:
 
 
 def test_lone_surrogate_escapes_are_refused_and_never_crash_the_report(here: Path) -> None:
-    text = json.dumps(envelope(people=[person(name="Fixture \\ud800")])).replace("\\\\ud800", "\\ud800")
+    text = json.dumps(envelope(people=[person(name="Fixture \\ud800")])).replace(
+        "\\\\ud800", "\\ud800"
+    )
     text = text.replace('"kind"', '"\\udc00kind": 1, "kind"')
     report = check(here, {"c.json": text})
     assert {(i.code, i.pointer) for i in report.errors} >= {("file.encoding", "/people/0/name")}
@@ -176,7 +211,11 @@ def test_lone_surrogate_escapes_are_refused_and_never_crash_the_report(here: Pat
 
 @pytest.mark.parametrize("name", ["c.json", "people.csv", "c.jsonl"])
 def test_invalid_utf8_names_the_line(here: Path, name: str) -> None:
-    content = b"{\n\n  \xff\n}" if name != "people.csv" else PEOPLE_HEADER.encode() + b"\nper-00000001,Caf\xe9,named,individual,,,,,,,\n"
+    content = (
+        b"{\n\n  \xff\n}"
+        if name != "people.csv"
+        else PEOPLE_HEADER.encode() + b"\nper-00000001,Caf\xe9,named,individual,,,,,,,\n"
+    )
     found = read(here, {name: content})
     assert found == [("file.encoding", name, 3 if name != "people.csv" else 2, None, None)]
 
@@ -199,9 +238,14 @@ def test_binary_files_are_refused(here: Path) -> None:
 def test_utf8_bom_and_crlf_are_accepted_in_every_kind(here: Path) -> None:
     bom = b"\xef\xbb\xbf"
     as_json = bom + json.dumps(envelope(), indent=2).replace("\n", "\r\n").encode()
-    as_lines = bom + "\r\n".join(
-        json.dumps({"resource": t, "record": r}) for t, r in [("sources", source()), ("people", person())]
-    ).encode() + b"\r\n"
+    as_lines = (
+        bom
+        + "\r\n".join(
+            json.dumps({"resource": t, "record": r})
+            for t, r in [("sources", source()), ("people", person())]
+        ).encode()
+        + b"\r\n"
+    )
     for name, data in [("c.json", as_json), ("c.jsonl", as_lines)]:
         report = check(here, {name: data})
         assert report.is_valid(), report.issues
@@ -223,7 +267,15 @@ def test_missing_paths_and_directories_are_unreadable_and_do_not_stop_the_rest(h
     }
 
 
-@pytest.mark.parametrize(("name", "hint"), [("persons.csv", "people.csv"), ("People.CSV", "people.csv"), ("data.xlsx", "CSV UTF-8"), ("notes.txt", "")])
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [
+        ("persons.csv", "people.csv"),
+        ("People.CSV", "people.csv"),
+        ("data.xlsx", "CSV UTF-8"),
+        ("notes.txt", ""),
+    ],
+)
 def test_unknown_file_kinds(here: Path, name: str, hint: str) -> None:
     write(here, name, "id\n")
     (issue,) = read_contribution(PACKAGE, [name]).issues
@@ -265,7 +317,10 @@ def test_json_lines_locate_by_line_and_pointer_inside_it(here: Path) -> None:
 
 
 def test_json_lines_rows_keep_their_line(here: Path) -> None:
-    lines = [json.dumps({"resource": "sources", "record": source()}), json.dumps({"resource": "people", "record": person(name="-x")})]
+    lines = [
+        json.dumps({"resource": "sources", "record": source()}),
+        json.dumps({"resource": "people", "record": person(name="-x")}),
+    ]
     report = check(here, {"c.jsonl": "\n".join(lines)})
     assert errors(report) == [("record.formula", "c.jsonl", 2, "/record/name", "name")]
 
@@ -273,13 +328,35 @@ def test_json_lines_rows_keep_their_line(here: Path) -> None:
 def test_a_json_number_becomes_the_cell_that_reads_back_as_it(here: Path) -> None:
     # 0.0 in a number field stays "0.0" (as from a spreadsheet: JSON and CSV contributions merge
     # alike; the deep profile once found "0" here); 3.0 in an integer field is the integer 3.
-    record = {"id": "sta-00000001", "measure": "m", "value": 0.0, "qualifier": "exact", "period": "2019"}
-    path = write(here, "c.jsonl", "\n".join([
-        json.dumps({"resource": "statistics", "record": record}),
-        json.dumps({"resource": "statistics", "record": {**record, "id": "sta-00000002", "value": -0.0}}),
-        json.dumps({"resource": "statistics", "record": {**record, "id": "sta-00000003", "value": 1e16}}),
-        json.dumps({"resource": "sources", "record": source(paragraphs=3.0)}),
-    ]))
+    record = {
+        "id": "sta-00000001",
+        "measure": "m",
+        "value": 0.0,
+        "qualifier": "exact",
+        "period": "2019",
+    }
+    path = write(
+        here,
+        "c.jsonl",
+        "\n".join(
+            [
+                json.dumps({"resource": "statistics", "record": record}),
+                json.dumps(
+                    {
+                        "resource": "statistics",
+                        "record": {**record, "id": "sta-00000002", "value": -0.0},
+                    }
+                ),
+                json.dumps(
+                    {
+                        "resource": "statistics",
+                        "record": {**record, "id": "sta-00000003", "value": 1e16},
+                    }
+                ),
+                json.dumps({"resource": "sources", "record": source(paragraphs=3.0)}),
+            ]
+        ),
+    )
     frames = read_contribution(PACKAGE, [Path(path)]).frames
     assert frames["statistics"]["value"].to_list() == ["0.0", "-0.0", "1e+16"]
     assert frames["sources"]["paragraphs"].to_list() == ["3"]
@@ -293,12 +370,21 @@ def csv_text(header: str, *rows: str, newline: str = "\n") -> str:
 
 
 def test_csv_structure_errors(here: Path) -> None:
-    found = read(here, {
-        "people.csv": csv_text(PEOPLE_HEADER, "per-00000001,A,named,individual,,,,,,,", "per-00000002,B,named,individual,,,,,,"),
-        "sources.csv": csv_text("id,source_type,title", 'src-00000001,report,"unclosed'),
-        "claims.csv": csv_text("id,record_id,field,source_id,paragraph,original_text,attributed_to,relayed_by,derivation,claim_rank,extra"),
-        "relationships.csv": csv_text("id,person_id,related_person_id,kind,kind"),
-    })
+    found = read(
+        here,
+        {
+            "people.csv": csv_text(
+                PEOPLE_HEADER,
+                "per-00000001,A,named,individual,,,,,,,",
+                "per-00000002,B,named,individual,,,,,,",
+            ),
+            "sources.csv": csv_text("id,source_type,title", 'src-00000001,report,"unclosed'),
+            "claims.csv": csv_text(
+                "id,record_id,field,source_id,paragraph,original_text,attributed_to,relayed_by,derivation,claim_rank,extra"
+            ),
+            "relationships.csv": csv_text("id,person_id,related_person_id,kind,kind"),
+        },
+    )
     assert found == [
         ("csv.duplicate-column", "relationships.csv", 1, None, "kind"),
         ("csv.malformed", "sources.csv", 2, None, None),
@@ -308,24 +394,39 @@ def test_csv_structure_errors(here: Path) -> None:
 
 
 def test_csv_missing_columns_are_named(here: Path) -> None:
-    found = read(here, {"people.csv": csv_text(PEOPLE_HEADER.replace(",gender", "").replace(",summary", ""))})
-    assert found == [("csv.missing-column", "people.csv", 1, None, "gender"), ("csv.missing-column", "people.csv", 1, None, "summary")]
+    found = read(
+        here, {"people.csv": csv_text(PEOPLE_HEADER.replace(",gender", "").replace(",summary", ""))}
+    )
+    assert found == [
+        ("csv.missing-column", "people.csv", 1, None, "gender"),
+        ("csv.missing-column", "people.csv", 1, None, "summary"),
+    ]
 
 
 def test_csv_lines_are_physical_even_after_quoted_newlines(here: Path) -> None:
     rows = [
-        "per-00000001,Fixture Person,named,individual,,,,,,,\"A summary\r\nover two lines\"",
+        'per-00000001,Fixture Person,named,individual,,,,,,,"A summary\r\nover two lines"',
         "per-00000002,Fixture Other,named,individual,,,,2023-02-30,,ZZZ,",
     ]
-    report = check(here, {"people.csv": b"\xef\xbb\xbf" + csv_text(PEOPLE_HEADER, *rows, newline="\r\n").encode()})
-    assert [(c, f, r, field) for c, f, r, _, field in errors(report) if c in ("date.invalid", "country.unknown")] == [
+    report = check(
+        here,
+        {"people.csv": b"\xef\xbb\xbf" + csv_text(PEOPLE_HEADER, *rows, newline="\r\n").encode()},
+    )
+    assert [
+        (c, f, r, field)
+        for c, f, r, _, field in errors(report)
+        if c in ("date.invalid", "country.unknown")
+    ] == [
         ("country.unknown", "people.csv", 4, "nationality"),
         ("date.invalid", "people.csv", 4, "birth_date"),
     ]
 
 
 def test_csv_cells_are_checked_like_json_values(here: Path) -> None:
-    rows = ["clm-00000001,per-02d95gqk,*,src-1ekndjem,three,,,,,", "clm-00000002,per-02d95gqk,*,src-1ekndjem,99,,,,,normall"]
+    rows = [
+        "clm-00000001,per-02d95gqk,*,src-1ekndjem,three,,,,,",
+        "clm-00000002,per-02d95gqk,*,src-1ekndjem,99,,,,,normall",
+    ]
     header = "id,record_id,field,source_id,paragraph,original_text,attributed_to,relayed_by,derivation,claim_rank"
     report = check(here, {"claims.csv": csv_text(header, *rows)})
     assert errors(report) == [
@@ -340,10 +441,28 @@ def test_csv_cells_are_checked_like_json_values(here: Path) -> None:
 
 
 def test_wrong_types_and_unknown_keys_name_the_field(here: Path) -> None:
-    found = read(here, {"c.json": envelope(
-        sources=[source(paragraphs="3")],
-        people=[person(names=[{"id": "nam-00000001", "name": "F", "name_type": "alias", "lang": "en", "person_id": PER}], kind=None)],
-    )})
+    found = read(
+        here,
+        {
+            "c.json": envelope(
+                sources=[source(paragraphs="3")],
+                people=[
+                    person(
+                        names=[
+                            {
+                                "id": "nam-00000001",
+                                "name": "F",
+                                "name_type": "alias",
+                                "lang": "en",
+                                "person_id": PER,
+                            }
+                        ],
+                        kind=None,
+                    )
+                ],
+            )
+        },
+    )
     assert found == [
         ("schema.additional-properties", "c.json", 1, "/people/0/names/0/person_id", "person_id"),
         ("schema.type", "c.json", 1, "/people/0/kind", "kind"),
@@ -353,11 +472,19 @@ def test_wrong_types_and_unknown_keys_name_the_field(here: Path) -> None:
 
 @pytest.mark.parametrize(
     ("bad_id", "code"),
-    [("per-0000000I", "schema.pattern"), ("per-00000001\n", "schema.pattern"), ("per-02d95gqk", "ref.id-exists"), (PER, "table.duplicate-id")],
+    [
+        ("per-0000000I", "schema.pattern"),
+        ("per-00000001\n", "schema.pattern"),
+        ("per-02d95gqk", "ref.id-exists"),
+        (PER, "table.duplicate-id"),
+    ],
     ids=["malformed", "trailing-newline", "colliding", "duplicate"],
 )
 def test_ids(here: Path, bad_id: str, code: str) -> None:
-    report = check(here, {"c.json": envelope(people=[person(), person(id=bad_id, name="Other", claims=[claim(2)])])})
+    report = check(
+        here,
+        {"c.json": envelope(people=[person(), person(id=bad_id, name="Other", claims=[claim(2)])])},
+    )
     assert (code, "/people/1/id") in {(i.code, i.pointer) for i in report.errors}
 
 
@@ -368,24 +495,68 @@ def test_ids_collide_across_files_of_one_contribution(here: Path) -> None:
 
 
 def test_references_may_point_into_the_package_or_the_contribution(here: Path) -> None:
-    name = {"id": "nam-00000001", "person_id": "per-02d95gqk", "name": "Thae Yong Ho", "name_type": "alias", "lang": "ko-Latn", "claims": [claim(2)]}
-    relation = {"id": "rel-00000001", "person_id": PER, "related_person_id": "per-02d95gqk", "kind": "sibling", "claims": [claim(3)]}
+    name = {
+        "id": "nam-00000001",
+        "person_id": "per-02d95gqk",
+        "name": "Thae Yong Ho",
+        "name_type": "alias",
+        "lang": "ko-Latn",
+        "claims": [claim(2)],
+    }
+    relation = {
+        "id": "rel-00000001",
+        "person_id": PER,
+        "related_person_id": "per-02d95gqk",
+        "kind": "sibling",
+        "claims": [claim(3)],
+    }
     report = check(here, {"c.json": envelope(person_names=[name], relationships=[relation])})
     assert report.is_valid(), report.errors
     dangling = dict(relation, related_person_id="per-zzzzzzzz")
     report = check(here, {"c.json": envelope(relationships=[dangling])})
-    assert errors(report) == [("ref.unknown-person", "c.json", 1, "/relationships/0/related_person_id", "related_person_id")]
+    assert errors(report) == [
+        (
+            "ref.unknown-person",
+            "c.json",
+            1,
+            "/relationships/0/related_person_id",
+            "related_person_id",
+        )
+    ]
 
 
 def test_dates_impossible_and_out_of_order(here: Path) -> None:
-    bad = person(birth_date="2023-02-30", death_date="1990", claims=[claim(1), claim(2, "birth_date"), claim(3, "death_date")])
-    order = dict(person(id="per-00000002", birth_date="2000", death_date="1990", claims=[claim(4), claim(5, "birth_date"), claim(6, "death_date")]))
+    bad = person(
+        birth_date="2023-02-30",
+        death_date="1990",
+        claims=[claim(1), claim(2, "birth_date"), claim(3, "death_date")],
+    )
+    order = dict(
+        person(
+            id="per-00000002",
+            birth_date="2000",
+            death_date="1990",
+            claims=[claim(4), claim(5, "birth_date"), claim(6, "death_date")],
+        )
+    )
     report = check(here, {"c.json": json.dumps(envelope(people=[bad, order]), indent=1)})
-    assert {(i.code, i.pointer) for i in report.errors} == {("date.invalid", "/people/0/birth_date"), ("date.order", "/people/1/death_date")}
+    assert {(i.code, i.pointer) for i in report.errors} == {
+        ("date.invalid", "/people/0/birth_date"),
+        ("date.order", "/people/1/death_date"),
+    }
 
 
 def test_claims_cite_existing_sources_and_paragraphs(here: Path) -> None:
-    report = check(here, {"c.json": envelope(people=[person(claims=[claim(1, paragraph=4), claim(2, "*", source_id="src-zzzzzzzz")])])})
+    report = check(
+        here,
+        {
+            "c.json": envelope(
+                people=[
+                    person(claims=[claim(1, paragraph=4), claim(2, "*", source_id="src-zzzzzzzz")])
+                ]
+            )
+        },
+    )
     assert {(i.code, i.pointer) for i in report.errors} == {
         ("claim.paragraph-out-of-range", "/people/0/claims/0/paragraph"),
         ("ref.unknown-source", "/people/0/claims/1/source_id"),
@@ -394,24 +565,44 @@ def test_claims_cite_existing_sources_and_paragraphs(here: Path) -> None:
 
 @pytest.mark.parametrize(
     ("name", "code"),
-    [("=SUM(A1)", "record.formula"), ("+1 Person", "record.formula"), ("@Person", "record.formula"), ("-Person", "record.formula"),
-     ("Fixture\u0000Person", "record.control-character"), ("Fixture\nPerson", "record.control-character"),
-     ("Fixture \u202eevil", "record.bidi-control"), ("Fixture \u2066isolate", "record.bidi-control"),
-     ("Fixture Pe\u0301rson", "record.not-nfc"), ("ZZZ", None), ("-1 is a number", None)],
+    [
+        ("=SUM(A1)", "record.formula"),
+        ("+1 Person", "record.formula"),
+        ("@Person", "record.formula"),
+        ("-Person", "record.formula"),
+        ("Fixture\u0000Person", "record.control-character"),
+        ("Fixture\nPerson", "record.control-character"),
+        ("Fixture \u202eevil", "record.bidi-control"),
+        ("Fixture \u2066isolate", "record.bidi-control"),
+        ("Fixture Pe\u0301rson", "record.not-nfc"),
+        ("ZZZ", None),
+        ("-1 is a number", None),
+    ],
 )
 def test_text_hygiene(here: Path, name: str, code: str | None) -> None:
     report = check(here, {"c.json": envelope(people=[person(name=name)])})
-    assert [(i.code, i.pointer) for i in report.errors] == ([(code, "/people/0/name")] if code else [])
+    assert [(i.code, i.pointer) for i in report.errors] == (
+        [(code, "/people/0/name")] if code else []
+    )
 
 
 def test_bad_country_codes(here: Path) -> None:
     report = check(here, {"c.json": envelope(people=[person(nationality="KP")])})
-    assert [(i.code, i.pointer) for i in report.errors] == [("country.unknown", "/people/0/nationality")]
+    assert [(i.code, i.pointer) for i in report.errors] == [
+        ("country.unknown", "/people/0/nationality")
+    ]
 
 
 def test_a_bad_file_does_not_stop_the_others(here: Path) -> None:
-    report = check(here, {"a.json": "[", "b.json": "\x00", "c.json": envelope(people=[person(kind="individal")])})
-    assert [(i.code, i.file) for i in report.errors] == [("json.syntax", "a.json"), ("file.binary", "b.json"), ("schema.enum", "c.json")]
+    report = check(
+        here,
+        {"a.json": "[", "b.json": "\x00", "c.json": envelope(people=[person(kind="individal")])},
+    )
+    assert [(i.code, i.file) for i in report.errors] == [
+        ("json.syntax", "a.json"),
+        ("file.binary", "b.json"),
+        ("schema.enum", "c.json"),
+    ]
 
 
 # -- the evidence check ------------------------------------------------------------------------------
@@ -419,10 +610,29 @@ def test_a_bad_file_does_not_stop_the_others(here: Path) -> None:
 
 def test_source_texts_check_sha256_paragraphs_and_original_text(here: Path) -> None:
     write(here, "text.txt", TEXT)
-    ok = check(here, {"c.json": envelope(people=[person(birth_date="1960", claims=[claim(1), claim(2, "birth_date")])])}, source_texts={SRC: "text.txt"})
+    ok = check(
+        here,
+        {
+            "c.json": envelope(
+                people=[person(birth_date="1960", claims=[claim(1), claim(2, "birth_date")])]
+            )
+        },
+        source_texts={SRC: "text.txt"},
+    )
     assert ok.issues == []
-    wrong = envelope(people=[person(birth_date="1960", claims=[claim(1), claim(2, "birth_date", original_text="born in 1961")])])
-    report = check(here, {"c.json": json.dumps(wrong, indent=1)}, source_texts={SRC: "text.txt", "src-zzzzzzzz": "text.txt", "src-11111111": "nowhere.txt"})
+    wrong = envelope(
+        people=[
+            person(
+                birth_date="1960",
+                claims=[claim(1), claim(2, "birth_date", original_text="born in 1961")],
+            )
+        ]
+    )
+    report = check(
+        here,
+        {"c.json": json.dumps(wrong, indent=1)},
+        source_texts={SRC: "text.txt", "src-zzzzzzzz": "text.txt", "src-11111111": "nowhere.txt"},
+    )
     assert {(i.code, i.pointer) for i in report.errors} == {
         ("source.original-text-not-found", "/people/0/claims/1/original_text"),
         ("source.unknown-text-source", None),
@@ -438,7 +648,9 @@ def test_the_template_is_valid_and_its_evidence_holds() -> None:
 def test_the_template_shows_every_field_of_every_table() -> None:
     contribution = read_contribution(PACKAGE, [TEMPLATE])
     for table, frame in contribution.frames.items():
-        empty = [name for name in PACKAGE.field_names(table) if frame[name].null_count() == frame.height]
+        empty = [
+            name for name in PACKAGE.field_names(table) if frame[name].null_count() == frame.height
+        ]
         assert not empty, (table, empty)
 
 
@@ -464,7 +676,9 @@ def write_spreadsheet_csvs(folder: Path) -> list[Path]:
         writer = csv.writer(buffer, lineterminator="\r\n")
         names = PACKAGE.field_names(table)
         writer.writerow(names)
-        writer.writerows([["" if row.get(n) is None else str(row[n]) for n in names] for row in rows])
+        writer.writerows(
+            [["" if row.get(n) is None else str(row[n]) for n in names] for row in rows]
+        )
         path = folder / f"{table}.csv"
         path.write_bytes(b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8"))
         paths.append(path)
@@ -475,12 +689,16 @@ def test_the_template_as_spreadsheet_csvs_is_the_same_contribution(tmp_path: Pat
     paths = write_spreadsheet_csvs(tmp_path)
     assert (tmp_path / "people.csv").read_bytes().startswith(b"\xef\xbb\xbfid,name,")
     as_csv = check_contribution(paths, package=ROOT, source_texts={"src-d128fkbd": TEMPLATE_TEXT})
-    as_json = check_contribution([TEMPLATE], package=ROOT, source_texts={"src-d128fkbd": TEMPLATE_TEXT})
+    as_json = check_contribution(
+        [TEMPLATE], package=ROOT, source_texts={"src-d128fkbd": TEMPLATE_TEXT}
+    )
     assert as_csv.report.issues == [] and as_json.report.issues == []
     assert as_csv.report.checked == as_json.report.checked
     for table in PACKAGE.resources:
         names = PACKAGE.field_names(table)
-        assert sorted(as_csv.contribution.frames[table].select(names).rows()) == sorted(as_json.contribution.frames[table].select(names).rows())
+        assert sorted(as_csv.contribution.frames[table].select(names).rows()) == sorted(
+            as_json.contribution.frames[table].select(names).rows()
+        )
 
 
 # -- internals worth pinning -----------------------------------------------------------------------
@@ -488,7 +706,16 @@ def test_the_template_as_spreadsheet_csvs_is_the_same_contribution(tmp_path: Pat
 
 def test_pointer_lines_follow_nesting_and_escapes() -> None:
     text = '{\n "a/b": [\n  {"~": 1},\n  [2,\n   3]\n ],\n "c": {}\n}'
-    assert pointer_lines(text) == {"": 1, "/a~1b": 2, "/a~1b/0": 3, "/a~1b/0/~0": 3, "/a~1b/1": 4, "/a~1b/1/0": 4, "/a~1b/1/1": 5, "/c": 7}
+    assert pointer_lines(text) == {
+        "": 1,
+        "/a~1b": 2,
+        "/a~1b/0": 3,
+        "/a~1b/0/~0": 3,
+        "/a~1b/1": 4,
+        "/a~1b/1/0": 4,
+        "/a~1b/1/1": 5,
+        "/c": 7,
+    }
 
 
 def test_every_keyword_of_the_generated_schemas_has_a_code() -> None:
@@ -509,8 +736,26 @@ def test_every_keyword_of_the_generated_schemas_has_a_code() -> None:
 
     for schema in schemas_for(PACKAGE).schemas.values():
         walk(schema)
-    structural = {"$schema", "$id", "$ref", "$defs", "title", "description", "properties", "items", "nested", "type", "required", "additionalProperties"}
-    assertions = keywords - structural - set(PACKAGE.resources) - {"claim", "common", "country", "edtf-date", "edtf-period"}
+    structural = {
+        "$schema",
+        "$id",
+        "$ref",
+        "$defs",
+        "title",
+        "description",
+        "properties",
+        "items",
+        "nested",
+        "type",
+        "required",
+        "additionalProperties",
+    }
+    assertions = (
+        keywords
+        - structural
+        - set(PACKAGE.resources)
+        - {"claim", "common", "country", "edtf-date", "edtf-period"}
+    )
     assertions = {k for k in assertions if not k.startswith("id-")}
     assert assertions <= set(_KEYWORD_CODES), assertions - set(_KEYWORD_CODES)
 
@@ -524,13 +769,26 @@ def test_parse_json_never_recurses_into_deep_input() -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.sampled_from(["people", "id", "name", "claims", "kind", "x", "sources"]) | st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(["people", "id", "name", "claims", "kind", "x", "sources"])
+            | st.text(max_size=8),
+            children,
+            max_size=4,
+        )
+    ),
     max_leaves=20,
 )
 
 
-@given(data=st.binary(max_size=200), kind=st.sampled_from(["c.json", "c.jsonl", "people.csv", "claims.csv"]))
-def test_reading_arbitrary_bytes_never_raises(tmp_path_factory: pytest.TempPathFactory, data: bytes, kind: str) -> None:
+@given(
+    data=st.binary(max_size=200),
+    kind=st.sampled_from(["c.json", "c.jsonl", "people.csv", "claims.csv"]),
+)
+def test_reading_arbitrary_bytes_never_raises(
+    tmp_path_factory: pytest.TempPathFactory, data: bytes, kind: str
+) -> None:
     folder = tmp_path_factory.mktemp("bytes")
     (folder / kind).write_bytes(data)
     contribution = read_contribution(PACKAGE, [folder / kind])
@@ -538,17 +796,26 @@ def test_reading_arbitrary_bytes_never_raises(tmp_path_factory: pytest.TempPathF
 
 
 @given(value=json_values, table=st.sampled_from(["people", "events", "claims", "sources"]))
-def test_reading_arbitrary_json_never_raises(tmp_path_factory: pytest.TempPathFactory, value: Any, table: str) -> None:
+def test_reading_arbitrary_json_never_raises(
+    tmp_path_factory: pytest.TempPathFactory, value: Any, table: str
+) -> None:
     folder = tmp_path_factory.mktemp("json")
     (folder / "c.json").write_text(json.dumps({table: [value]}), encoding="utf-8")
-    (folder / "c.jsonl").write_text(json.dumps({"resource": table, "record": value}) + "\n" + json.dumps(value), encoding="utf-8")
+    (folder / "c.jsonl").write_text(
+        json.dumps({"resource": table, "record": value}) + "\n" + json.dumps(value),
+        encoding="utf-8",
+    )
     contribution = read_contribution(PACKAGE, [folder / "c.json", folder / "c.jsonl"])
     Report(contribution.issues).to_json()
 
 
 @settings(max_examples=10)
 @given(value=json_values)
-def test_validating_arbitrary_records_never_raises(tmp_path_factory: pytest.TempPathFactory, value: Any) -> None:
+def test_validating_arbitrary_records_never_raises(
+    tmp_path_factory: pytest.TempPathFactory, value: Any
+) -> None:
     folder = tmp_path_factory.mktemp("records")
-    (folder / "c.json").write_text(json.dumps({"people": [value], "claims": [value]}), encoding="utf-8")
+    (folder / "c.json").write_text(
+        json.dumps({"people": [value], "claims": [value]}), encoding="utf-8"
+    )
     validate_paths([folder / "c.json"], package=ROOT).to_json()

@@ -10,12 +10,16 @@ import pytest
 
 import nk_defections
 
+
 def _examples(name: str) -> int:
-    return sum(len(test.examples) for test in doctest.DocTestFinder().find(importlib.import_module(name)))
+    return sum(
+        len(test.examples) for test in doctest.DocTestFinder().find(importlib.import_module(name))
+    )
 
 
 MODULES = sorted(
-    info.name for info in pkgutil.walk_packages(nk_defections.__path__, prefix="nk_defections.")
+    info.name
+    for info in pkgutil.walk_packages(nk_defections.__path__, prefix="nk_defections.")
     if not info.name.endswith("__main__") and _examples(info.name)
 )
 
@@ -24,8 +28,12 @@ MODULES = sorted(
 def test_docstring_examples(name, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # an example that writes files writes them here
     module = importlib.import_module(name)
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, verbose=False)
-    assert result.failed == 0, f"{result.failed} of {result.attempted} examples in {name} failed (run pytest --doctest-modules on it)"
+    result = doctest.testmod(
+        module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, verbose=False
+    )
+    assert result.failed == 0, (
+        f"{result.failed} of {result.attempted} examples in {name} failed (run pytest --doctest-modules on it)"
+    )
 
 
 def test_the_examples_are_found():

@@ -52,7 +52,9 @@ def run_case(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> d
         descriptor = json.loads((package / "datapackage.json").read_text(encoding="utf-8"))
         for pointer, value in options.get("package_patch", []):
             set_pointer(descriptor, pointer, value)
-        (package / "datapackage.json").write_text(json.dumps(descriptor, indent=2), encoding="utf-8")
+        (package / "datapackage.json").write_text(
+            json.dumps(descriptor, indent=2), encoding="utf-8"
+        )
         for file, content in options.get("write", []):
             (package / file).write_text(content, encoding="utf-8")
         for file, old, new in options.get("replace", []):
@@ -68,7 +70,9 @@ def run_case(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> d
         for source_id, file in options.get("source_texts", {}).items():
             args += ["--source-text", f"{source_id}={file}"]
         inputs = folder / "input"
-        args += options.get("paths") or sorted(p.relative_to(folder).as_posix() for p in inputs.iterdir())
+        args += options.get("paths") or sorted(
+            p.relative_to(folder).as_posix() for p in inputs.iterdir()
+        )
     result = CliRunner().invoke(cli, args)
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert "Traceback" not in result.output
@@ -77,13 +81,19 @@ def run_case(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> d
 
 
 @pytest.mark.parametrize("code", CODES, ids=CODES)
-def test_golden(code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+def test_golden(
+    code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
     folder = CASES / code
     found = run_case(folder, tmp_path, monkeypatch)
     expected_file = folder / "expected.json"
     if request.config.getoption("--update-golden"):
-        expected_file.write_text(json.dumps(found, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    assert code in {issue["code"] for issue in found["issues"]}, f"the case for {code} does not raise it"
+        expected_file.write_text(
+            json.dumps(found, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+    assert code in {issue["code"] for issue in found["issues"]}, (
+        f"the case for {code} does not raise it"
+    )
     expected = json.loads(expected_file.read_text(encoding="utf-8"))
     assert found == expected
 
@@ -100,6 +110,9 @@ def test_every_case_is_located() -> None:
             if issue["code"] == "source.unknown-text-source":  # about an option, not a file
                 continue
             assert issue["file"], (code, issue)
-            file_wide = issue["code"].startswith("package.") or issue["code"] in ("file.unreadable", "file.unknown-kind")
+            file_wide = issue["code"].startswith("package.") or issue["code"] in (
+                "file.unreadable",
+                "file.unknown-kind",
+            )
             if not file_wide:
                 assert issue["row"] is not None or issue["pointer"] is not None, (code, issue)

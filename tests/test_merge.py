@@ -44,7 +44,9 @@ def merged_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes
     return snapshot(package)
 
 
-def test_add_merges_the_template_into_a_package_that_still_validates(tmp_path: Path, merged_template: dict[str, bytes]) -> None:
+def test_add_merges_the_template_into_a_package_that_still_validates(
+    tmp_path: Path, merged_template: dict[str, bytes]
+) -> None:
     package = copy_package(tmp_path / "package")
     before = snapshot(package)
     result = add_contribution([TEMPLATE], package=package, source_texts=TEXTS)
@@ -56,7 +58,9 @@ def test_add_merges_the_template_into_a_package_that_still_validates(tmp_path: P
     assert set(after) == set(before)  # no journal, no temporary file left behind
     assert validate_package(package, frictionless=False).is_valid(strict=True)
     assert format_package(package, check=True).changed == []
-    for table, frame in _frames(package).items():  # every row lands once, in id order; old rows stay
+    for table, frame in _frames(
+        package
+    ).items():  # every row lands once, in id order; old rows stay
         assert frame.height == _frames(ROOT)[table].height + len(result.added.get(table, []))
         assert frame["id"].is_unique().all()
         assert frame["id"].to_list() == sorted(frame["id"].to_list())
@@ -70,20 +74,31 @@ def _frames(package: Path):
     return frames
 
 
-def test_the_same_contribution_as_spreadsheet_csvs_merges_to_the_same_bytes(tmp_path: Path, merged_template: dict[str, bytes]) -> None:
+def test_the_same_contribution_as_spreadsheet_csvs_merges_to_the_same_bytes(
+    tmp_path: Path, merged_template: dict[str, bytes]
+) -> None:
     package = copy_package(tmp_path / "package")
     csvs = write_spreadsheet_csvs(tmp_path)
-    assert all(p.read_bytes().startswith(b"\xef\xbb\xbf") and b"\r\n" in p.read_bytes() for p in csvs)
+    assert all(
+        p.read_bytes().startswith(b"\xef\xbb\xbf") and b"\r\n" in p.read_bytes() for p in csvs
+    )
     result = add_contribution(csvs, package=package, source_texts=TEXTS)
     assert not result.refused, result.report.issues
     assert snapshot(package) == merged_template
     assert validate_package(package, frictionless=False).is_valid(strict=True)
 
 
-def test_the_same_contribution_as_json_lines_merges_to_the_same_bytes(tmp_path: Path, merged_template: dict[str, bytes]) -> None:
+def test_the_same_contribution_as_json_lines_merges_to_the_same_bytes(
+    tmp_path: Path, merged_template: dict[str, bytes]
+) -> None:
     package = copy_package(tmp_path / "package")
     document = json.loads(TEMPLATE.read_text(encoding="utf-8"))
-    lines = [json.dumps({"resource": t, "record": r}) for t, records in document.items() if t != "$schema" for r in records]
+    lines = [
+        json.dumps({"resource": t, "record": r})
+        for t, records in document.items()
+        if t != "$schema"
+        for r in records
+    ]
     (tmp_path / "c.jsonl").write_text("\n".join(reversed(lines)) + "\n", encoding="utf-8")
     result = add_contribution([tmp_path / "c.jsonl"], package=package)
     assert not result.refused, result.report.issues
@@ -114,11 +129,15 @@ def test_a_refused_add_leaves_every_byte_as_it_was(tmp_path: Path) -> None:
 def test_nothing_is_merged_into_a_package_that_is_itself_invalid(tmp_path: Path) -> None:
     package = copy_package(tmp_path / "package")
     people = package / "data" / "people.csv"
-    people.write_text(people.read_text(encoding="utf-8").replace(",male,", ",mail,", 1), encoding="utf-8")
+    people.write_text(
+        people.read_text(encoding="utf-8").replace(",male,", ",mail,", 1), encoding="utf-8"
+    )
     before = snapshot(package)
     result = add_contribution([TEMPLATE], package=package, source_texts=TEXTS)
     assert result.refused and not result.written
-    assert [(i.code, i.file, i.field) for i in result.report.errors] == [("schema.enum", "data/people.csv", "gender")]
+    assert [(i.code, i.file, i.field) for i in result.report.errors] == [
+        ("schema.enum", "data/people.csv", "gender")
+    ]
     assert snapshot(package) == before
 
 
@@ -140,7 +159,9 @@ def test_an_empty_contribution_writes_nothing(tmp_path: Path) -> None:
     assert not result.refused and result.added == {} and snapshot(package) == before
 
 
-def test_the_installed_copy_is_never_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_installed_copy_is_never_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     package = copy_package(tmp_path / "package")
     monkeypatch.setattr("nk_defections.canonical.is_installed_copy", lambda root: True)
     monkeypatch.setattr("nk_defections.merge.is_installed_copy", lambda root: True)
@@ -168,10 +189,14 @@ def test_fmt_restores_the_canonical_form_and_is_idempotent(tmp_path: Path) -> No
     header, *rows = people.read_text(encoding="utf-8").splitlines()
     people.write_bytes(("\r\n".join([header, *reversed(rows)]) + "\r\n").encode("utf-8"))
     claims = package / "data" / "claims.csv"
-    claims.write_text(claims.read_text(encoding="utf-8").replace(",normal\n", ',"normal"\n', 1), encoding="utf-8")
+    claims.write_text(
+        claims.read_text(encoding="utf-8").replace(",normal\n", ',"normal"\n', 1), encoding="utf-8"
+    )
     check = format_package(package, check=True)
     assert check.changed == ["data/people.csv", "data/claims.csv"]
-    assert check.diffs["data/people.csv"].startswith("--- a/data/people.csv\n+++ b/data/people.csv\n")
+    assert check.diffs["data/people.csv"].startswith(
+        "--- a/data/people.csv\n+++ b/data/people.csv\n"
+    )
     assert snapshot(package) != canonical
     assert format_package(package).changed == ["data/people.csv", "data/claims.csv"]
     assert snapshot(package) == canonical
@@ -181,7 +206,9 @@ def test_fmt_restores_the_canonical_form_and_is_idempotent(tmp_path: Path) -> No
 def test_fmt_refuses_tables_it_cannot_read(tmp_path: Path) -> None:
     package = copy_package(tmp_path / "package")
     (package / "data" / "motives.csv").write_text("id,event_id\nmot-00000001\n", encoding="utf-8")
-    (package / "data" / "people.csv").write_bytes((package / "data" / "people.csv").read_bytes().replace(b"\n", b"\r\n"))
+    (package / "data" / "people.csv").write_bytes(
+        (package / "data" / "people.csv").read_bytes().replace(b"\n", b"\r\n")
+    )
     before = snapshot(package)
     result = format_package(package)
     assert {i.code for i in result.issues} == {"csv.missing-column"}
@@ -216,10 +243,22 @@ KILL_CHILD = textwrap.dedent(
 )
 
 
-def _run_kill_child(root: Path, kill_at: int, contents: dict[str, str]) -> subprocess.CompletedProcess:
+def _run_kill_child(
+    root: Path, kill_at: int, contents: dict[str, str]
+) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-c", KILL_CHILD, str(root), str(kill_at), json.dumps(contents), journal.__file__],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-c",
+            KILL_CHILD,
+            str(root),
+            str(kill_at),
+            json.dumps(contents),
+            journal.__file__,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -228,7 +267,12 @@ def test_a_write_killed_after_any_step_is_rolled_back_or_forward(tmp_path: Path)
     old = {name: f"old {name}\n" for name in names}
     new = {name: f"new {name}\n" for name in names}
     steps = json.loads(_run_kill_child(_fresh(tmp_path / "complete", old), 0, new).stdout)
-    assert steps == [*(f"written:{n[5:]}" for n in names), "committed", *(f"renamed:{n[5:]}" for n in names), "done"]
+    assert steps == [
+        *(f"written:{n[5:]}" for n in names),
+        "committed",
+        *(f"renamed:{n[5:]}" for n in names),
+        "done",
+    ]
     for kill_at in range(1, len(steps)):
         root = _fresh(tmp_path / f"killed-{kill_at}", old)
         child = _run_kill_child(root, kill_at, new)
@@ -263,10 +307,14 @@ def test_half_written_files_without_a_journal_are_rolled_back(tmp_path: Path) ->
 
 def test_a_tampered_journal_is_refused(tmp_path: Path) -> None:
     root = _fresh(tmp_path, {"data/a.csv": "old\n"})
-    (root / JOURNAL).write_text(json.dumps({"files": [{"path": "../outside.csv", "sha256": "0"}]}), encoding="utf-8")
+    (root / JOURNAL).write_text(
+        json.dumps({"files": [{"path": "../outside.csv", "sha256": "0"}]}), encoding="utf-8"
+    )
     with pytest.raises(JournalError):
         recover(root, [])
-    (root / JOURNAL).write_text(json.dumps({"files": [{"path": "data/a.csv", "sha256": "0" * 64}]}), encoding="utf-8")
+    (root / JOURNAL).write_text(
+        json.dumps({"files": [{"path": "data/a.csv", "sha256": "0" * 64}]}), encoding="utf-8"
+    )
     temp_path(root / "data" / "a.csv").write_text("not what the journal says\n", encoding="utf-8")
     with pytest.raises(JournalError):
         recover(root, [])
@@ -295,11 +343,18 @@ ADD_CHILD = textwrap.dedent(
 
 
 @pytest.mark.parametrize("kill_at", [3, 14], ids=["before-commit", "after-first-rename"])
-def test_a_killed_add_loses_nothing(tmp_path: Path, kill_at: int, merged_template: dict[str, bytes]) -> None:
+def test_a_killed_add_loses_nothing(
+    tmp_path: Path, kill_at: int, merged_template: dict[str, bytes]
+) -> None:
     """Kill a real ``add`` between file writes; the next ``add`` finishes or undoes it before anything else."""
     package = copy_package(tmp_path / "package")
     before = snapshot(package)
-    child = subprocess.run([sys.executable, "-c", ADD_CHILD, str(package), str(TEMPLATE), str(kill_at)], capture_output=True, text=True, timeout=300)
+    child = subprocess.run(
+        [sys.executable, "-c", ADD_CHILD, str(package), str(TEMPLATE), str(kill_at)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert child.returncode == 70, child.stderr
     assert any(p.name.endswith(".nk-new") for p in (package / "data").iterdir())
     (tmp_path / "empty.json").write_text("{}", encoding="utf-8")
@@ -333,7 +388,12 @@ def test_two_adds_at_once_are_serialised(tmp_path: Path) -> None:
     (tmp_path / "b.json").write_text(json.dumps(document), encoding="utf-8")
     with FileLock(str(package / LOCK)):
         children = [
-            subprocess.Popen([sys.executable, "-c", RACE_CHILD, str(package), str(tmp_path / name)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            subprocess.Popen(
+                [sys.executable, "-c", RACE_CHILD, str(package), str(tmp_path / name)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
             for name in ("a.json", "b.json")
         ]
         for child in children:
@@ -353,7 +413,9 @@ def test_the_lock_file_is_ignored_by_git() -> None:
     assert os.path.basename(temp_path(Path("data/people.csv"))).endswith(".nk-new")
 
 
-def test_a_read_only_package_can_be_checked_but_not_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_read_only_package_can_be_checked_but_not_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     package = copy_package(tmp_path / "package")
 
     def refuse(*args: object, **kwargs: object) -> None:

@@ -80,16 +80,20 @@ def test_profile_check_reports_a_broken_descriptor():
 
 def test_committed_schemas_are_generated_from_the_descriptor():
     generated = build_schemas(PACKAGE)
-    on_disk = {p.name.removesuffix(".schema.json") for p in (ROOT / "schemas").glob("*.schema.json")}
+    on_disk = {
+        p.name.removesuffix(".schema.json") for p in (ROOT / "schemas").glob("*.schema.json")
+    }
     assert on_disk == set(generated), "run `make generate`"
     for stem, schema in generated.items():
-        assert (ROOT / "schemas" / f"{stem}.schema.json").read_text(encoding="utf-8") == render(schema), (
-            f"schemas/{stem}.schema.json is stale: run `make generate`"
-        )
+        assert (ROOT / "schemas" / f"{stem}.schema.json").read_text(encoding="utf-8") == render(
+            schema
+        ), f"schemas/{stem}.schema.json is stale: run `make generate`"
 
 
 def test_rules_doc_is_generated_from_the_registry():
-    assert (ROOT / "docs" / "rules.md").read_text(encoding="utf-8") == render_rules_markdown(), "run `make generate`"
+    assert (ROOT / "docs" / "rules.md").read_text(encoding="utf-8") == render_rules_markdown(), (
+        "run `make generate`"
+    )
 
 
 def test_every_schema_passes_the_2020_12_metaschema_and_has_a_stable_id():
@@ -101,7 +105,10 @@ def test_every_schema_passes_the_2020_12_metaschema_and_has_a_stable_id():
 
 def _resolve(schemas: Schemas, prop: dict) -> dict:
     if "$ref" in prop:
-        return {**schemas.registry.resolver().lookup(prop["$ref"]).contents, **{k: v for k, v in prop.items() if k != "$ref"}}
+        return {
+            **schemas.registry.resolver().lookup(prop["$ref"]).contents,
+            **{k: v for k, v in prop.items() if k != "$ref"},
+        }
     return prop
 
 
@@ -111,15 +118,24 @@ def test_table_schema_and_json_schema_agree_field_by_field(table):
     json_schema = schemas.schemas[table]
     props = json_schema["properties"]
     fields = PACKAGE.fields(table)
-    assert [f["name"] for f in fields] == [p for p in props if p not in ("names", "participants", "links", "motives", "claims")]
-    assert set(json_schema["required"]) == {f["name"] for f in fields if f.get("constraints", {}).get("required")}
+    assert [f["name"] for f in fields] == [
+        p for p in props if p not in ("names", "participants", "links", "motives", "claims")
+    ]
+    assert set(json_schema["required"]) == {
+        f["name"] for f in fields if f.get("constraints", {}).get("required")
+    }
     assert json_schema["additionalProperties"] is False
     for field in fields:
         cons = field.get("constraints", {})
         prop = _resolve(schemas, props[field["name"]])
-        assert prop["type"] == {"string": "string", "integer": "integer", "number": "number"}[field["type"]]
+        assert (
+            prop["type"]
+            == {"string": "string", "integer": "integer", "number": "number"}[field["type"]]
+        )
         assert prop.get("enum") == cons.get("enum"), field["name"]
-        assert field.get("categories") == cons.get("enum"), f"{table}.{field['name']}: categories must equal the enum"
+        assert field.get("categories") == cons.get("enum"), (
+            f"{table}.{field['name']}: categories must equal the enum"
+        )
         if "pattern" in cons:
             assert prop["pattern"] == f"^(?:{cons['pattern']})$(?!\\n)", field["name"]
         for key in ("minimum", "maximum", "maxLength"):
@@ -133,7 +149,11 @@ def test_every_table_has_its_id_first_as_primary_key(table):
     resource = PACKAGE.resources[table]
     assert resource["schema"]["primaryKey"] == ["id"]
     first = resource["schema"]["fields"][0]
-    assert first["name"] == "id" and first["constraints"]["unique"] and first["constraints"]["required"]
+    assert (
+        first["name"] == "id"
+        and first["constraints"]["unique"]
+        and first["constraints"]["required"]
+    )
     assert resource["path"] == f"data/{table}.csv"
 
 
@@ -143,7 +163,11 @@ def test_date_columns_use_the_one_calendar_exact_pattern():
             name = field["name"]
             if name.endswith("_date") or name in ("date", "period"):
                 pattern = field["constraints"]["pattern"]
-                expected = PERIOD_PATTERN if (table, name) in {("events", "date"), ("statistics", "period")} else DATE_PATTERN
+                expected = (
+                    PERIOD_PATTERN
+                    if (table, name) in {("events", "date"), ("statistics", "period")}
+                    else DATE_PATTERN
+                )
                 assert pattern == expected, f"{table}.{name}"
 
 
@@ -164,7 +188,12 @@ def test_format_checker_is_active_in_json_schema_validation():
 
 def test_json_schema_patterns_reject_a_trailing_newline():
     validator = Schemas(PACKAGE).validator("relationships")
-    record = {"id": "rel-aaaaaaaa\n", "person_id": "per-aaaaaaaa", "related_person_id": "per-bbbbbbbb", "kind": "spouse"}
+    record = {
+        "id": "rel-aaaaaaaa\n",
+        "person_id": "per-aaaaaaaa",
+        "related_person_id": "per-bbbbbbbb",
+        "kind": "spouse",
+    }
     assert [e.validator for e in validator.iter_errors(record)] == ["pattern"]
 
 
@@ -173,7 +202,10 @@ def test_source_record_fingerprints_the_founding_article():
         (source,) = list(csv.DictReader(f))
     assert source["paragraphs"] == "27"
     assert source["published_date"] == "2024-07-16"
-    assert source["content_sha256"] == "f6452e9ecf1aad56431ed729fa866cf7e36c77ff5b956d4ab4a39503d3755d0b"
+    assert (
+        source["content_sha256"]
+        == "f6452e9ecf1aad56431ed729fa866cf7e36c77ff5b956d4ab4a39503d3755d0b"
+    )
 
 
 def test_project_does_not_ship_source_text():
@@ -185,5 +217,8 @@ def test_project_does_not_ship_source_text():
 
 def test_readme_counts_match_the_data():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    stated = {m.group(1): int(m.group(2)) for m in re.finditer(r"^\| (\w+) \| (\d+) \|", readme, re.MULTILINE)}
+    stated = {
+        m.group(1): int(m.group(2))
+        for m in re.finditer(r"^\| (\w+) \| (\d+) \|", readme, re.MULTILINE)
+    }
     assert stated == csv_row_counts(), "update the table of counts in README.md"

@@ -64,7 +64,11 @@ def share(fraction: float, least: int = 2) -> settings:
     return settings(
         max_examples=max(least, int(settings.default.max_examples * fraction)),
         # A whole package is a large example by nature: every table, and a claim per value.
-        suppress_health_check=[HealthCheck.large_base_example, HealthCheck.too_slow, HealthCheck.data_too_large],
+        suppress_health_check=[
+            HealthCheck.large_base_example,
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+        ],
     )
 
 
@@ -91,9 +95,15 @@ def file_of(table: str) -> str:
 Finding = tuple[str, str | None, int | None, str | None]
 
 
-def findings(root: Path, texts: dict[str, Path] | None = None, *, info: bool = False) -> set[Finding]:
+def findings(
+    root: Path, texts: dict[str, Path] | None = None, *, info: bool = False
+) -> set[Finding]:
     report = validate_package(root, frictionless=False, source_texts=texts)
-    return {(i.code, i.file, i.row, i.field) for i in report.issues if info or i.severity is not Severity.INFO}
+    return {
+        (i.code, i.file, i.row, i.field)
+        for i in report.issues
+        if info or i.severity is not Severity.INFO
+    }
 
 
 def write_texts(texts: dict[str, bytes], where: Path) -> dict[str, Path]:
@@ -165,14 +175,23 @@ def _expected_and_found(mutated: Mutated, root: Path) -> tuple[set[Finding], set
     if mutated.table is None:
         expected = {(mutated.code, None, None, mutated.field)}
     else:
-        expected = {(mutated.code, file_of(mutated.table), lines[mutated.table][mutated.index], mutated.field)}
+        expected = {
+            (
+                mutated.code,
+                file_of(mutated.table),
+                lines[mutated.table][mutated.index],
+                mutated.field,
+            )
+        }
     return expected, findings(root / "pkg", texts, info=texts is not None)
 
 
 @pytest.mark.parametrize("code", sorted(MUTATIONS))
 @PER_CODE
 @given(data=st.data())
-def test_one_mutation_yields_exactly_its_code_at_the_mutated_row_and_field(code: str, data: st.DataObject):
+def test_one_mutation_yields_exactly_its_code_at_the_mutated_row_and_field(
+    code: str, data: st.DataObject
+):
     pkg = data.draw(packages(rich=True), label="package")
     mutated = MUTATIONS[code](data.draw, pkg)
     with folder() as tmp:
@@ -195,7 +214,9 @@ def test_nested_records_and_flat_rows_round_trip(pkg: GeneratedPackage):
     # Every child found its parent: only top-level tables (and claims on sources) stay at top level.
     children = {child for table in TABLES for prop, (child, _) in child_properties(table).items()}
     for table, records in nested.items():
-        assert table not in children or all(PACKAGE.prefixes["sources"] == r.get("record_id", "")[:3] for r in records), table
+        assert table not in children or all(
+            PACKAGE.prefixes["sources"] == r.get("record_id", "")[:3] for r in records
+        ), table
     back: dict[str, list[dict]] = {t: [] for t in TABLES}
     for table, records in nested.items():
         for record in records:
@@ -228,7 +249,9 @@ def test_typed_value_and_cell_text_are_inverse_on_every_valid_cell(pkg: Generate
                     assert value is None
                     continue
                 assert cell_text(value) == cell, (table, field["name"])
-                assert isinstance(value, {"string": str, "integer": int, "number": (int, float)}[field["type"]])
+                assert isinstance(
+                    value, {"string": str, "integer": int, "number": (int, float)}[field["type"]]
+                )
 
 
 @given(st.one_of(st.integers(), st.floats(allow_nan=False, allow_infinity=False)))
@@ -240,12 +263,44 @@ def test_a_json_number_survives_a_trip_through_its_cell(value: int | float):
 
 
 #: Cell text that CSV has to work for: separators, quotes, line breaks, BOMs, several scripts.
-TRICKY = st.sampled_from([",", '"', '""', "\n", "\n\n", " ", "\t", "\ufeff", "'", ";", "한국", "리일규", "Yŏng-ho",
-                          "😀", "👨\u200d👩\u200d👧", "\u00a0", "=1+1", "-", "NULL", "null", "NA", "\\", "#"])
+TRICKY = st.sampled_from(
+    [
+        ",",
+        '"',
+        '""',
+        "\n",
+        "\n\n",
+        " ",
+        "\t",
+        "\ufeff",
+        "'",
+        ";",
+        "한국",
+        "리일규",
+        "Yŏng-ho",
+        "😀",
+        "👨\u200d👩\u200d👧",
+        "\u00a0",
+        "=1+1",
+        "-",
+        "NULL",
+        "null",
+        "NA",
+        "\\",
+        "#",
+    ]
+)
 CELLS = st.one_of(
     st.none(),
-    st.lists(st.one_of(TRICKY, st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00\r"), max_size=6)),
-             max_size=5).map("".join),
+    st.lists(
+        st.one_of(
+            TRICKY,
+            st.text(
+                st.characters(exclude_categories=("Cs",), exclude_characters="\x00\r"), max_size=6
+            ),
+        ),
+        max_size=5,
+    ).map("".join),
 )
 
 
@@ -257,7 +312,9 @@ CELLS = st.one_of(
 )
 def test_csv_write_then_read_loses_nothing(table: str, data: st.DataObject, crlf: bool, bom: bool):
     names = PACKAGE.field_names(table)
-    rows = data.draw(st.lists(st.fixed_dictionaries({n: CELLS for n in names}), max_size=6), label="rows")
+    rows = data.draw(
+        st.lists(st.fixed_dictionaries({n: CELLS for n in names}), max_size=6), label="rows"
+    )
     order = list(range(len(rows)))  # as given: read_csv keeps the file's order
     raw, lines = render_csv(table, rows, order=order, crlf=crlf, bom=bom)
     with folder() as tmp:
@@ -265,7 +322,9 @@ def test_csv_write_then_read_loses_nothing(table: str, data: st.DataObject, crlf
         path.write_bytes(raw)
         frame, issues = read_csv(PACKAGE, table, path, path.name)
     assert issues == []
-    assert frame.select(names).rows(named=True) == [{n: (r[n] or None) for n in names} for r in rows]
+    assert frame.select(names).rows(named=True) == [
+        {n: (r[n] or None) for n in names} for r in rows
+    ]
     assert frame["_line"].to_list() == lines
 
 
@@ -275,7 +334,20 @@ def test_csv_write_then_read_loses_nothing(table: str, data: st.DataObject, crlf
 @st.composite
 def corrupted(draw: st.DrawFn, data: bytes) -> bytes:
     """*data* with a few bytes inserted, deleted or replaced (quotes, commas, line ends, UTF-8 pieces)."""
-    pieces = [b'"', b",", b"\n", b"\r", b"\r\n", b"\x00", b"\xff", b"\xef\xbb\xbf", b"\xed\x95", b"\xc3", b"\t", b" "]
+    pieces = [
+        b'"',
+        b",",
+        b"\n",
+        b"\r",
+        b"\r\n",
+        b"\x00",
+        b"\xff",
+        b"\xef\xbb\xbf",
+        b"\xed\x95",
+        b"\xc3",
+        b"\t",
+        b" ",
+    ]
     for _ in range(draw(st.integers(1, 4))):
         at = draw(st.integers(0, len(data)))
         piece = draw(st.sampled_from(pieces) | st.binary(min_size=1, max_size=3))
@@ -283,21 +355,27 @@ def corrupted(draw: st.DrawFn, data: bytes) -> bytes:
         if op == "insert":
             data = data[:at] + piece + data[at:]
         elif op == "replace":
-            data = data[:at] + piece + data[at + len(piece):]
+            data = data[:at] + piece + data[at + len(piece) :]
         else:
-            data = data[:at] + data[at + draw(st.integers(1, 8)):]
+            data = data[:at] + data[at + draw(st.integers(1, 8)) :]
     return data
 
 
 def _csv_text(table: str) -> st.SearchStrategy[bytes]:
     header = ",".join(PACKAGE.field_names(table))
     body = st.text(st.sampled_from(',"\n\r \t;x1-é한😀\ufeff'), max_size=80)
-    return st.tuples(st.sampled_from([header, header + "\n", ""]), body).map(lambda p: (p[0] + p[1]).encode("utf-8"))
+    return st.tuples(st.sampled_from([header, header + "\n", ""]), body).map(
+        lambda p: (p[0] + p[1]).encode("utf-8")
+    )
 
 
 @VALIDATES
-@given(data=st.data(), table=st.sampled_from(TABLES), kind=st.sampled_from(["bytes", "text", "near"]))
-def test_validate_never_raises_on_a_table_of_arbitrary_bytes(data: st.DataObject, table: str, kind: str):
+@given(
+    data=st.data(), table=st.sampled_from(TABLES), kind=st.sampled_from(["bytes", "text", "near"])
+)
+def test_validate_never_raises_on_a_table_of_arbitrary_bytes(
+    data: st.DataObject, table: str, kind: str
+):
     pkg = data.draw(packages(max_rows=1), label="package")
     with folder() as tmp:
         pkg.write(tmp / "pkg")
@@ -318,8 +396,14 @@ def _quoted(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-@given(data=st.data(), table=st.sampled_from(TABLES), end=st.sampled_from(["", "\n", "\n\n", "\n \n", '"']))
-def test_a_csv_reads_the_same_by_counting_and_the_exact_way(data: st.DataObject, table: str, end: str):
+@given(
+    data=st.data(),
+    table=st.sampled_from(TABLES),
+    end=st.sampled_from(["", "\n", "\n\n", "\n \n", '"']),
+)
+def test_a_csv_reads_the_same_by_counting_and_the_exact_way(
+    data: st.DataObject, table: str, end: str
+):
     # A file is first read by counting its commas and newlines (tables._read_counted); whatever
     # its lines (quoted cells with commas, newlines and quotes; blank, short and long records;
     # stray quotes and CRs; Hangul, emoji), the result is the exact reader's: the same frame with
@@ -328,7 +412,9 @@ def test_a_csv_reads_the_same_by_counting_and_the_exact_way(data: st.DataObject,
     plain = st.text(st.sampled_from(" x1-é한😀\t;"), max_size=3)
     cells = [plain, st.text(st.sampled_from(' x,\n"é한'), max_size=4).map(_quoted)]
     if data.draw(st.booleans(), label="stray"):
-        cells.append(st.text(st.sampled_from(' x,\n"\r'), max_size=3))  # quotes unpaired or misplaced
+        cells.append(
+            st.text(st.sampled_from(' x,\n"\r'), max_size=3)
+        )  # quotes unpaired or misplaced
     cell = st.one_of(cells)
     row = st.one_of(
         st.lists(cell, min_size=len(names), max_size=len(names)),
@@ -340,10 +426,15 @@ def test_a_csv_reads_the_same_by_counting_and_the_exact_way(data: st.DataObject,
         path = tmp / f"{table}.csv"
         path.write_bytes(raw)
         returned = []
-        with mock.patch("nk_defections.tables._read_counted", lambda *a, **k: returned.append(real(*a, **k)) or returned[-1]):
+        with mock.patch(
+            "nk_defections.tables._read_counted",
+            lambda *a, **k: returned.append(real(*a, **k)) or returned[-1],
+        ):
             counted = read_csv(PACKAGE, table, path, "t.csv")
         quotes = "with quotes" if b'"' in raw else "without quotes"
-        event(f"{'not parsed' if not returned else 'exact' if returned[0] is None else 'counted'}, {quotes}")
+        event(
+            f"{'not parsed' if not returned else 'exact' if returned[0] is None else 'counted'}, {quotes}"
+        )
         with mock.patch("nk_defections.tables._read_counted", lambda data, header, counts: None):
             exact = read_csv(PACKAGE, table, path, "t.csv")
     assert counted[1] == exact[1]
@@ -354,7 +445,9 @@ def test_a_csv_reads_the_same_by_counting_and_the_exact_way(data: st.DataObject,
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=15,
 )
 
@@ -374,7 +467,9 @@ def _structural(path: tuple) -> bool:
     if not path or path[0] != "resources":
         return len(path) == 1
     shape = [str, int, ("name", "path", "schema"), ("fields",)]
-    return len(path) <= len(shape) and all(p in s if isinstance(s, tuple) else isinstance(p, s) for p, s in zip(path, shape))
+    return len(path) <= len(shape) and all(
+        p in s if isinstance(s, tuple) else isinstance(p, s) for p, s in zip(path, shape)
+    )
 
 
 @st.composite
@@ -398,7 +493,10 @@ def near_descriptors(draw: st.DrawFn) -> object:
     return descriptor
 
 
-@given(descriptor=st.one_of(json_values, near_descriptors()), email=st.sampled_from(["a@b.org", "not an email", ""]))
+@given(
+    descriptor=st.one_of(json_values, near_descriptors()),
+    email=st.sampled_from(["a@b.org", "not an email", ""]),
+)
 def test_the_profile_prefilter_agrees_with_jsonschema(descriptor: object, email: str):
     # validate asks jsonschema-rs whether the descriptor meets the Data Package profile, and
     # jsonschema to explain only when it does not: both must judge every descriptor alike.
@@ -410,13 +508,29 @@ def test_the_profile_prefilter_agrees_with_jsonschema(descriptor: object, email:
 
 
 @VALIDATES
-@example(descriptor={**json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8")), "resources": [
-    r for r in json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))["resources"] if r["name"] != "claims"
-]})  # once found by the deep profile: no claims table
-@example(descriptor={**json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8")), "resources": [
-    {**r, "path": [""]} if r["name"] == "postings" else r
-    for r in json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))["resources"]
-]})  # and a path in parts, one of them empty
+@example(
+    descriptor={
+        **json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8")),
+        "resources": [
+            r
+            for r in json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))[
+                "resources"
+            ]
+            if r["name"] != "claims"
+        ],
+    }
+)  # once found by the deep profile: no claims table
+@example(
+    descriptor={
+        **json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8")),
+        "resources": [
+            {**r, "path": [""]} if r["name"] == "postings" else r
+            for r in json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))[
+                "resources"
+            ]
+        ],
+    }
+)  # and a path in parts, one of them empty
 @given(descriptor=st.one_of(json_values, near_descriptors()))
 def test_validate_never_raises_on_an_arbitrary_descriptor(descriptor: object):
     with folder() as tmp:
@@ -440,7 +554,9 @@ def _unlocated(root: Path) -> Counter:
 @given(data=st.data())
 def test_shuffling_rows_does_not_change_the_findings(data: st.DataObject):
     pkg = data.draw(packages(rich=True), label="package")
-    row_level = sorted(code for code, m in MUTATIONS.items() if not code.startswith(("csv.", "file.", "source.")))
+    row_level = sorted(
+        code for code, m in MUTATIONS.items() if not code.startswith(("csv.", "file.", "source."))
+    )
     for code in data.draw(st.lists(st.sampled_from(row_level), max_size=3), label="mutations"):
         pkg = MUTATIONS[code](data.draw, pkg).package
     order = {t: data.draw(st.permutations(range(len(pkg.rows(t)))), label=t) for t in TABLES}
@@ -457,8 +573,16 @@ def test_shuffling_rows_does_not_change_the_findings(data: st.DataObject):
     ("content", "line"),
     [
         (b'""' + ",".join(PACKAGE.field_names("motives")).encode() + b"\n", 1),  # header: `""id`
-        (",".join(PACKAGE.field_names("motives")).encode() + b'\nmot-00000000,evt-00000000,other,,""y\n', 2),
-        (",".join(PACKAGE.field_names("motives")).encode() + b'\nmot-00000000,evt-00000000,other,,"a\nb"\nmot-00000001,"x"y,other,,\n', 4),
+        (
+            ",".join(PACKAGE.field_names("motives")).encode()
+            + b'\nmot-00000000,evt-00000000,other,,""y\n',
+            2,
+        ),
+        (
+            ",".join(PACKAGE.field_names("motives")).encode()
+            + b'\nmot-00000000,evt-00000000,other,,"a\nb"\nmot-00000001,"x"y,other,,\n',
+            4,
+        ),
     ],
     ids=["header", "cell", "after-a-multiline-cell"],
 )
@@ -488,12 +612,22 @@ def _without(descriptor: dict, edit) -> dict:
         lambda d: d["resources"][2]["schema"]["fields"][0].__setitem__("type", ["string"]),
         lambda d: d["resources"][2]["schema"]["fields"].pop(0),
     ],
-    ids=["a-resource-missing", "a-resource-null", "no-schema", "fields-not-a-list", "untyped-field", "list-type", "no-id"],
+    ids=[
+        "a-resource-missing",
+        "a-resource-null",
+        "no-schema",
+        "fields-not-a-list",
+        "untyped-field",
+        "list-type",
+        "no-id",
+    ],
 )
 def test_a_descriptor_the_validator_cannot_apply_is_a_finding_not_a_crash(edit):
     with folder() as tmp:
         shutil.copytree(ROOT / "data", tmp / "data")
-        (tmp / "datapackage.json").write_text(json.dumps(_without(PACKAGE.descriptor, edit)), encoding="utf-8")
+        (tmp / "datapackage.json").write_text(
+            json.dumps(_without(PACKAGE.descriptor, edit)), encoding="utf-8"
+        )
         report = validate_package(tmp, frictionless=False)
     assert [i.code for i in report.issues] == ["package.descriptor"]
 
@@ -513,16 +647,32 @@ SHARED_CHECKS = {
     "country.unknown": "constraint",  # where the code breaks the pattern; frictionless has no list
     "table.duplicate-id": "unique",
 }
-FRICTIONLESS_KINDS = {"type-error": "type", "constraint-error": "constraint", "primary-key": "unique",
-                      "unique-error": "unique", "foreign-key": "foreign-key"}
+FRICTIONLESS_KINDS = {
+    "type-error": "type",
+    "constraint-error": "constraint",
+    "primary-key": "unique",
+    "unique-error": "unique",
+    "foreign-key": "foreign-key",
+}
 #: The mutations whose faults both tools look for (frictionless ignores categories, country lists,
 #: polymorphic references and every cross-field rule).
-DIFFERENTIAL = ["schema.type", "schema.enum", "schema.pattern", "schema.required", "schema.minimum",
-                "schema.maximum", "schema.max-length", "date.invalid", "table.duplicate-id",
-                *[f"ref.unknown-{label}" for label in ("person", "organization", "event", "source")]]
+DIFFERENTIAL = [
+    "schema.type",
+    "schema.enum",
+    "schema.pattern",
+    "schema.required",
+    "schema.minimum",
+    "schema.maximum",
+    "schema.max-length",
+    "date.invalid",
+    "table.duplicate-id",
+    *[f"ref.unknown-{label}" for label in ("person", "organization", "event", "source")],
+]
 
 
-def _frictionless_findings(root: Path, lines: dict[str, list[int]]) -> set[tuple[str, int, str, str]]:
+def _frictionless_findings(
+    root: Path, lines: dict[str, list[int]]
+) -> set[tuple[str, int, str, str]]:
     from frictionless import Package as FrictionlessPackage
 
     report = FrictionlessPackage(str(root / "datapackage.json")).validate(limit_errors=10**9)
@@ -535,7 +685,10 @@ def _frictionless_findings(root: Path, lines: dict[str, list[int]]) -> set[tuple
                 continue
             # frictionless counts records (header = 1), not physical lines: map one to the other.
             line = record_lines[error.row_number - 2]
-            field = getattr(error, "field_name", None) or (getattr(error, "field_names", None) or ["id"])[0]
+            field = (
+                getattr(error, "field_name", None)
+                or (getattr(error, "field_names", None) or ["id"])[0]
+            )
             out.add((file_of(task.name), line, field, kind))
     assert not report.errors, report.errors
     # A malformed id in a foreign-key column is one fault that frictionless counts twice (its
@@ -547,11 +700,15 @@ def _frictionless_reads(table: str, column: str, value: str) -> bool:
     """Whether frictionless' own reader takes *value* for that numeric field."""
     from frictionless import fields
 
-    kind = {"integer": fields.IntegerField, "number": fields.NumberField}[PACKAGE.field(table, column)["type"]]
+    kind = {"integer": fields.IntegerField, "number": fields.NumberField}[
+        PACKAGE.field(table, column)["type"]
+    ]
     return kind(name=column).read_cell(value)[1] is None
 
 
-def _our_shared_findings(root: Path, pkg: GeneratedPackage, lines: dict[str, list[int]]) -> set[tuple[str, int, str, str]]:
+def _our_shared_findings(
+    root: Path, pkg: GeneratedPackage, lines: dict[str, list[int]]
+) -> set[tuple[str, int, str, str]]:
     # The row a finding is about, by its line: a repeated id names two rows.
     at_line = {(t, line): row for t in TABLES for line, row in zip(lines[t], pkg.rows(t))}
     out = set()
@@ -590,15 +747,27 @@ def test_frictionless_and_we_find_the_same_faults_in_the_cells_both_check(data: 
         pkg = MUTATIONS[code](data.draw, pkg).package
     with folder() as tmp:
         lines = pkg.write(tmp / "pkg")
-        assert _our_shared_findings(tmp / "pkg", pkg, lines) == _frictionless_findings(tmp / "pkg", lines)
+        assert _our_shared_findings(tmp / "pkg", pkg, lines) == _frictionless_findings(
+            tmp / "pkg", lines
+        )
 
 
 # -- JSON Schema and Table Schema agree on every near-valid record ------------------------------------------
 
 #: The codes of the Table Schema constraints (and what our dates and countries add to them).
-SCHEMA_CODES = {"schema.required", "schema.type", "schema.enum", "schema.pattern", "schema.min-length",
-                "schema.max-length", "schema.minimum", "schema.maximum", "schema.format", "date.invalid",
-                "country.unknown"}
+SCHEMA_CODES = {
+    "schema.required",
+    "schema.type",
+    "schema.enum",
+    "schema.pattern",
+    "schema.min-length",
+    "schema.max-length",
+    "schema.minimum",
+    "schema.maximum",
+    "schema.format",
+    "date.invalid",
+    "country.unknown",
+}
 
 
 def _table_schema_faults(table: str, row: dict[str, str | None]) -> set[str]:
@@ -613,7 +782,10 @@ def _table_schema_faults(table: str, row: dict[str, str | None]) -> set[str]:
         frame, issues = read_csv(PACKAGE, table, path, path.name)
     assert issues == [] and frame is not None
     frames = {t: frame if t == table else empty_frame(PACKAGE, t) for t in TABLES}
-    frames = {t: f.with_columns(pl.lit(True).alias("_csv"), pl.lit(True).alias("_report")) for t, f in frames.items()}
+    frames = {
+        t: f.with_columns(pl.lit(True).alias("_csv"), pl.lit(True).alias("_report"))
+        for t, f in frames.items()
+    }
     return {i.field for i in check_fields(Context(PACKAGE, frames)) if i.code in SCHEMA_CODES}
 
 
@@ -623,7 +795,9 @@ def _json_schema_faults(table: str, row: dict[str, str | None]) -> set[str]:
 
     (record,) = typed_rows(PACKAGE, table, [row])
     errors = schemas_for(PACKAGE).validator(table).iter_errors(record)
-    return {i.field for i in iter_schema_issues(errors, PACKAGE, table, file=None, row=None, base=[])}
+    return {
+        i.field for i in iter_schema_issues(errors, PACKAGE, table, file=None, row=None, base=[])
+    }
 
 
 @given(data=st.data(), table=st.sampled_from(TABLES))
@@ -633,7 +807,9 @@ def test_json_schema_and_table_schema_agree_on_near_valid_rows(data: st.DataObje
     assert _json_schema_faults(table, row) == _table_schema_faults(table, row)
 
 
-@pytest.mark.parametrize("cell", [" 5", "5 ", "1_000", "٣", "NaN", "inf", "-Infinity", "1e309", "0x1F", "1.5e"])
+@pytest.mark.parametrize(
+    "cell", [" 5", "5 ", "1_000", "٣", "NaN", "inf", "-Infinity", "1e309", "0x1F", "1.5e"]
+)
 def test_a_cell_the_table_schema_rejects_is_not_a_json_number(cell: str):
     for kind in ("integer", "number"):
         assert typed_value({"name": "x", "type": kind}, cell) == cell
@@ -657,7 +833,8 @@ def _contribution_findings(files: list[Path], root: Path) -> set[tuple]:
     report = validate_paths(files, package=root)
     return {
         (i.code, i.field) if i.code in SCHEMA_CODES else (i.code, i.field, i.record_id)
-        for i in report.issues if i.severity is not Severity.INFO
+        for i in report.issues
+        if i.severity is not Severity.INFO
     }
 
 
@@ -665,8 +842,15 @@ def _contribution_findings(files: list[Path], root: Path) -> set[tuple]:
 def flawed(draw: st.DrawFn, contribution: GeneratedContribution) -> GeneratedContribution:
     """The contribution with a few of its cells replaced by near-valid ones (valid or not)."""
     tables = copy.deepcopy(contribution.tables)
-    cells = [(t, i, c) for t in TABLES for i in range(len(tables[t])) for c in PACKAGE.field_names(t)
-             if c != "id" and (t, c) not in {("claims", "record_id")} and c not in {k for _, k in child_properties(t).values()}]
+    cells = [
+        (t, i, c)
+        for t in TABLES
+        for i in range(len(tables[t]))
+        for c in PACKAGE.field_names(t)
+        if c != "id"
+        and (t, c) not in {("claims", "record_id")}
+        and c not in {k for _, k in child_properties(t).values()}
+    ]
     for table, i, column in draw(st.lists(st.sampled_from(cells), max_size=3)) if cells else []:
         tables[table][i][column] = draw(near_cells(table, column)) or None
     return GeneratedContribution(contribution.base, tables)
@@ -680,9 +864,16 @@ def test_a_valid_contribution_validates_clean_however_it_is_split_into_files(dat
     layout = data.draw(LAYOUTS, label="layout")
     with folder() as tmp:
         base.write(tmp / "pkg")
-        for files in (contribution.write(tmp / "one"), contribution.write(tmp / "split", layout, split=True)):
+        for files in (
+            contribution.write(tmp / "one"),
+            contribution.write(tmp / "split", layout, split=True),
+        ):
             report = validate_paths(files, package=tmp / "pkg")
-            assert [(i.code, i.file, i.row, i.pointer, i.message) for i in report.issues if i.severity is not Severity.INFO] == []
+            assert [
+                (i.code, i.file, i.row, i.pointer, i.message)
+                for i in report.issues
+                if i.severity is not Severity.INFO
+            ] == []
 
 
 @TWICE
@@ -694,7 +885,9 @@ def test_splitting_a_contribution_across_files_does_not_change_the_findings(data
     with folder() as tmp:
         base.write(tmp / "pkg")
         one = _contribution_findings(contribution.write(tmp / "one"), tmp / "pkg")
-        split = _contribution_findings(contribution.write(tmp / "split", layout, split=True), tmp / "pkg")
+        split = _contribution_findings(
+            contribution.write(tmp / "split", layout, split=True), tmp / "pkg"
+        )
         assert split == one
 
 
@@ -711,12 +904,16 @@ def test_add_of_a_valid_contribution_keeps_the_package_valid(data: st.DataObject
     with folder() as tmp:
         base.write(tmp / "pkg")
         result = add_contribution(contribution.write(tmp / "c", layout), package=tmp / "pkg")
-        assert not result.refused, [(i.code, i.file, i.row, i.message) for i in result.report.issues]
+        assert not result.refused, [
+            (i.code, i.file, i.row, i.message) for i in result.report.issues
+        ]
         assert findings(tmp / "pkg") == set()
         merged = contribution.merged()
         for table in TABLES:
             frame, _ = read_csv(PACKAGE, table, tmp / "pkg" / file_of(table), file_of(table))
-            assert _by_id(frame.select(PACKAGE.field_names(table)).rows(named=True)) == _by_id(merged.rows(table))
+            assert _by_id(frame.select(PACKAGE.field_names(table)).rows(named=True)) == _by_id(
+                merged.rows(table)
+            )
         assert format_package(tmp / "pkg", check=True).changed == []  # merged in canonical form
 
 
@@ -737,8 +934,14 @@ def test_add_of_an_invalid_contribution_leaves_data_byte_identical(data: st.Data
 
 
 @VALIDATES
-@given(data=st.data(), kind=st.sampled_from(["bytes", "text", "near", "json"]), name=st.sampled_from(["c.json", "c.jsonl", "people.csv", "claims.csv"]))
-def test_validate_paths_never_raises_on_an_arbitrary_contribution_file(data: st.DataObject, kind: str, name: str):
+@given(
+    data=st.data(),
+    kind=st.sampled_from(["bytes", "text", "near", "json"]),
+    name=st.sampled_from(["c.json", "c.jsonl", "people.csv", "claims.csv"]),
+)
+def test_validate_paths_never_raises_on_an_arbitrary_contribution_file(
+    data: st.DataObject, kind: str, name: str
+):
     base = data.draw(packages(max_rows=1), label="package")
     with folder() as tmp:
         base.write(tmp / "pkg")
@@ -746,7 +949,9 @@ def test_validate_paths_never_raises_on_an_arbitrary_contribution_file(data: st.
             contribution = data.draw(contributions(base, max_rows=1), label="contribution")
             table = name.split(".")[0] if name.endswith(".csv") else None
             fmt = {"c.json": "json", "c.jsonl": "jsonl"}.get(name, "csv")
-            files = contribution.write(tmp / "c", [fmt if table in (None, t) else "json" for t in TABLES])
+            files = contribution.write(
+                tmp / "c", [fmt if table in (None, t) else "json" for t in TABLES]
+            )
             path = next((f for f in files if f.name == name), None)
             assume(path is not None)
             path.write_bytes(data.draw(corrupted(path.read_bytes()), label="corrupted"))
@@ -756,7 +961,12 @@ def test_validate_paths_never_raises_on_an_arbitrary_contribution_file(data: st.
             if kind == "bytes":
                 raw = data.draw(st.binary(max_size=300), label="bytes")
             elif kind == "text":
-                raw = data.draw(_csv_text(name.split(".")[0]) if name.endswith(".csv") else st.text(max_size=80).map(str.encode), label="text")
+                raw = data.draw(
+                    _csv_text(name.split(".")[0])
+                    if name.endswith(".csv")
+                    else st.text(max_size=80).map(str.encode),
+                    label="text",
+                )
             else:
                 raw = json.dumps(data.draw(json_values, label="json")).encode()
             path.write_bytes(raw)
@@ -771,7 +981,9 @@ def test_validate_paths_never_raises_on_an_arbitrary_contribution_file(data: st.
 
 @TWICE
 @given(data=st.data(), crlf=st.booleans(), bom=st.booleans())
-def test_fmt_is_idempotent_and_agrees_with_the_canonical_writer(data: st.DataObject, crlf: bool, bom: bool):
+def test_fmt_is_idempotent_and_agrees_with_the_canonical_writer(
+    data: st.DataObject, crlf: bool, bom: bool
+):
     pkg = data.draw(packages(), label="package")
     order = {t: data.draw(st.permutations(range(len(pkg.rows(t)))), label=t) for t in TABLES}
     with folder() as tmp:
@@ -787,7 +999,9 @@ def test_fmt_is_idempotent_and_agrees_with_the_canonical_writer(data: st.DataObj
 
 
 def _tree(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
 
 
 # The timeline's font has no Hangul or Hanja glyphs: generated names in those scripts draw as boxes.
@@ -806,7 +1020,12 @@ def test_build_is_deterministic(pkg: GeneratedPackage):
 
 @pytest.mark.parametrize(
     "content",
-    [b"\n1", b"\n\nid", ",".join(PACKAGE.field_names("motives")).encode() + b"\r1", b'id,"event\nid",motive,stated_by,note\n'],
+    [
+        b"\n1",
+        b"\n\nid",
+        ",".join(PACKAGE.field_names("motives")).encode() + b"\r1",
+        b'id,"event\nid",motive,stated_by,note\n',
+    ],
     ids=["blank-header", "blank-lines-first", "lone-cr-in-header", "header-across-lines"],
 )
 def test_an_unreadable_header_is_a_finding_not_a_crash(content: bytes):

@@ -436,4 +436,6 @@ def test_a_release_bound_that_disagrees_with_its_date_is_reported(release, tmp_p
             break
     path.write_text("\n".join(lines), encoding="utf-8")
     report = validate_package(folder, frictionless=False)
-    assert {(i.code, i.row, i.field) for i in report.errors} == {(codes.DATE_BOUNDS, number, "date_min")}
+    assert {(i.code, i.row, i.field) for i in report.errors} == {
+        (codes.DATE_BOUNDS, number, "date_min")
+    }

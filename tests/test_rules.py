@@ -16,7 +16,12 @@ import pytest
 from nk_defections import codes as C
 from nk_defections.issues import Severity
 from nk_defections.package import load_package_descriptor
-from nk_defections.validate import check_frictionless, paragraphs, read_package_frames, validate_package
+from nk_defections.validate import (
+    check_frictionless,
+    paragraphs,
+    read_package_frames,
+    validate_package,
+)
 
 RI = "per-zrsr3bfv"  # Ri Il Kyu
 RI_CHILDREN = "per-5pxzb61c"
@@ -27,6 +32,7 @@ SOURCE = "src-1ekndjem"
 
 
 # -- editing a package copy ------------------------------------------------------------------
+
 
 def read_rows(pkg: Path, table: str) -> list[dict[str, str]]:
     with open(pkg / "data" / f"{table}.csv", newline="", encoding="utf-8") as f:
@@ -63,7 +69,9 @@ def drop(pkg: Path, table: str, keep: Callable[[dict[str, str]], bool]) -> None:
 
 
 def claim_id(pkg: Path, record_id: str, field: str) -> str:
-    (row,) = [r for r in read_rows(pkg, "claims") if r["record_id"] == record_id and r["field"] == field][:1]
+    (row,) = [
+        r for r in read_rows(pkg, "claims") if r["record_id"] == record_id and r["field"] == field
+    ][:1]
     return row["id"]
 
 
@@ -83,10 +91,13 @@ def line_of(pkg: Path, table: str, row_id: str, occurrence: int = -1) -> int:
 
 def findings(pkg: Path, **kwargs) -> set[tuple[str, str | None, int | None, str | None]]:
     report = validate_package(pkg, frictionless=False, **kwargs)
-    return {(i.code, i.file, i.row, i.field) for i in report.issues if i.severity is not Severity.INFO}
+    return {
+        (i.code, i.file, i.row, i.field) for i in report.issues if i.severity is not Severity.INFO
+    }
 
 
 # -- the cases: one per rule code reachable from the package -----------------------------------
+
 
 @dataclass
 class Case:
@@ -95,19 +106,37 @@ class Case:
     occurrence: int = -1
 
 
-def _set(table: str, row_id: str, field: str, value: str, *extra: Callable[[Path], None], report: str | None = None):
+def _set(
+    table: str,
+    row_id: str,
+    field: str,
+    value: str,
+    *extra: Callable[[Path], None],
+    report: str | None = None,
+):
     def mutate(pkg: Path) -> tuple[str, str, str]:
         edit(pkg, table, row_id, **{field: value})
         for step in extra:
             step(pkg)
         return table, row_id, report or field
+
     return mutate
 
 
 def _claim(record_id: str, field: str, original_text: str = "in November"):
     def step(pkg: Path) -> None:
-        append(pkg, "claims", id="clm-zzzzzzz" + str(len(field) % 10), record_id=record_id, field=field,
-               source_id=SOURCE, paragraph="3", original_text=original_text, claim_rank="normal")
+        append(
+            pkg,
+            "claims",
+            id="clm-zzzzzzz" + str(len(field) % 10),
+            record_id=record_id,
+            field=field,
+            source_id=SOURCE,
+            paragraph="3",
+            original_text=original_text,
+            claim_rank="normal",
+        )
+
     return step
 
 
@@ -116,6 +145,7 @@ def _claim_field(record_id: str, field: str, column: str, value: str):
         cid = claim_id(pkg, record_id, field)
         edit(pkg, "claims", cid, **{column: value})
         return "claims", cid, column
+
     return mutate
 
 
@@ -132,6 +162,7 @@ def _drop_claim(record_id: str, field: str, report_field: str):
         drop(pkg, "claims", lambda r: r["id"] != cid)
         table = {"rel": "relationships", "evt": "events", "pst": "postings"}[record_id[:3]]
         return table, record_id, report_field
+
     return mutate
 
 
@@ -146,8 +177,17 @@ def _self_link(pkg: Path) -> tuple[str, str, str]:
 
 
 def _empty_field_claim(pkg: Path) -> tuple[str, str, str]:
-    append(pkg, "claims", id="clm-zzzzzzzz", record_id=RI, field="birth_date", source_id=SOURCE,
-           paragraph="3", original_text="in November", claim_rank="normal")
+    append(
+        pkg,
+        "claims",
+        id="clm-zzzzzzzz",
+        record_id=RI,
+        field="birth_date",
+        source_id=SOURCE,
+        paragraph="3",
+        original_text="in November",
+        claim_rank="normal",
+    )
     return "claims", "clm-zzzzzzzz", "field"
 
 
@@ -156,7 +196,10 @@ CASES = [
     Case(C.SCHEMA_TYPE, _claim_field(RI_DEFECTION, "date", "paragraph", "three")),
     Case(C.SCHEMA_ENUM, _set("postings", TAE_LONDON_POSTING, "rank", "ministre")),
     Case(C.SCHEMA_PATTERN, _set("sources", SOURCE, "content_sha256", "f6452e9e")),
-    Case(C.SCHEMA_MAX_LENGTH, _claim_field(RI_DEFECTION, "date", "original_text", ",".join(["in November"] * 8))),
+    Case(
+        C.SCHEMA_MAX_LENGTH,
+        _claim_field(RI_DEFECTION, "date", "original_text", ",".join(["in November"] * 8)),
+    ),
     Case(C.SCHEMA_MINIMUM, _claim_field(RI_DEFECTION, "*", "paragraph", "0")),
     Case(C.SCHEMA_MAXIMUM, _set("people", RI_CHILDREN, "group_size_min", "3000000000")),
     Case(C.SCHEMA_FORMAT, _set("sources", SOURCE, "url", "not a url")),
@@ -164,18 +207,40 @@ CASES = [
     Case(C.DATE_ORDER, _set("events", RI_DEFECTION, "disclosed_date", "2023-10")),
     Case(C.COUNTRY_UNKNOWN, _set("events", RI_DEFECTION, "country", "ZZZ")),
     Case(C.TABLE_DUPLICATE_ID, _duplicate_relationship),
-    Case(C.RECORD_END_REASON, _set("postings", TAE_LONDON_POSTING, "status", "unknown", report="end_reason")),
-    Case(C.RECORD_CURRENT_ENDED, _set("postings", KIM_LEADER_POSTING, "end_date", "2024", _claim(KIM_LEADER_POSTING, "end_date"))),
-    Case(C.RECORD_GROUP_SIZE, _set("people", RI, "group_size_min", "2", _claim(RI, "group_size_min"))),
+    Case(
+        C.RECORD_END_REASON,
+        _set("postings", TAE_LONDON_POSTING, "status", "unknown", report="end_reason"),
+    ),
+    Case(
+        C.RECORD_CURRENT_ENDED,
+        _set(
+            "postings",
+            KIM_LEADER_POSTING,
+            "end_date",
+            "2024",
+            _claim(KIM_LEADER_POSTING, "end_date"),
+        ),
+    ),
+    Case(
+        C.RECORD_GROUP_SIZE, _set("people", RI, "group_size_min", "2", _claim(RI, "group_size_min"))
+    ),
     Case(C.RECORD_SELF_REFERENCE, _self_link),
     Case(C.RECORD_CONTROL_CHARACTER, _set("people", RI, "name", "Ri Il\nKyu")),
     Case(C.RECORD_BIDI, _set("people", RI, "summary", "North Korean diplomat \u202ein Cuba")),
-    Case(C.RECORD_FORMULA, _set("people", RI, "summary", "=HYPERLINK(\"x\")")),
+    Case(C.RECORD_FORMULA, _set("people", RI, "summary", '=HYPERLINK("x")')),
     Case(C.RECORD_NOT_NFC, _set("people", RI, "name", "Ri Il Kyu\u0301")),
     Case(C.RECORD_WHITESPACE, _set("people", RI, "name", "Ri Il Kyu ")),
-    Case(C.REF_UNKNOWN["people"], _set("postings", TAE_LONDON_POSTING, "person_id", "per-zzzzzzzz")),
-    Case(C.REF_UNKNOWN["organizations"], _set("postings", TAE_LONDON_POSTING, "organization_id", "org-zzzzzzzz")),
-    Case(C.REF_UNKNOWN["events"], _set("postings", TAE_LONDON_POSTING, "end_event_id", "evt-zzzzzzzz")),
+    Case(
+        C.REF_UNKNOWN["people"], _set("postings", TAE_LONDON_POSTING, "person_id", "per-zzzzzzzz")
+    ),
+    Case(
+        C.REF_UNKNOWN["organizations"],
+        _set("postings", TAE_LONDON_POSTING, "organization_id", "org-zzzzzzzz"),
+    ),
+    Case(
+        C.REF_UNKNOWN["events"],
+        _set("postings", TAE_LONDON_POSTING, "end_event_id", "evt-zzzzzzzz"),
+    ),
     Case(C.REF_UNKNOWN["sources"], _claim_field(RI_DEFECTION, "*", "source_id", "src-zzzzzzzz")),
     Case(C.REF_UNKNOWN["postings"], _claim_field(RI_DEFECTION, "*", "record_id", "pst-zzzzzzzz")),
     Case(C.CLAIM_MISSING_ROW, _drop_claim("rel-501javhg", "*", "id")),
@@ -191,16 +256,27 @@ CASES = [
 def test_one_mutation_yields_exactly_its_code_at_its_row_and_field(case: Case, package_copy: Path):
     # The unmutated copy is clean: test_package.test_shipped_package_is_valid_without_warnings.
     table, row_id, field = case.mutate(package_copy)
-    expected = (case.code, f"data/{table}.csv", line_of(package_copy, table, row_id, case.occurrence), field)
+    expected = (
+        case.code,
+        f"data/{table}.csv",
+        line_of(package_copy, table, row_id, case.occurrence),
+        field,
+    )
     assert findings(package_copy) == {expected}
 
 
 def test_ref_unknown_names_the_table_the_prefix_points_into(package_copy: Path):
     # A participant may be a person or an organization: the prefix decides which is missing.
-    row = next(r for r in read_rows(package_copy, "event_participants") if r["participant_id"].startswith("org-"))
+    row = next(
+        r
+        for r in read_rows(package_copy, "event_participants")
+        if r["participant_id"].startswith("org-")
+    )
     edit(package_copy, "event_participants", row["id"], participant_id="per-zzzzzzzz")
     line = line_of(package_copy, "event_participants", row["id"])
-    assert findings(package_copy) == {(C.REF_UNKNOWN["people"], "data/event_participants.csv", line, "participant_id")}
+    assert findings(package_copy) == {
+        (C.REF_UNKNOWN["people"], "data/event_participants.csv", line, "participant_id")
+    }
 
 
 def test_dates_order_uses_bounds_not_strings(package_copy: Path):
@@ -211,8 +287,17 @@ def test_dates_order_uses_bounds_not_strings(package_copy: Path):
 
 def test_a_posting_outside_its_holders_life_is_out_of_order(package_copy: Path):
     edit(package_copy, "people", RI, death_date="2020")
-    append(package_copy, "claims", id="clm-zzzzzzzz", record_id=RI, field="death_date", source_id=SOURCE,
-           paragraph="3", original_text="in November", claim_rank="normal")
+    append(
+        package_copy,
+        "claims",
+        id="clm-zzzzzzzz",
+        record_id=RI,
+        field="death_date",
+        source_id=SOURCE,
+        paragraph="3",
+        original_text="in November",
+        claim_rank="normal",
+    )
     found = findings(package_copy)
     counsellor = line_of(package_copy, "postings", "pst-rkra52py")
     assert (C.DATE_ORDER, "data/postings.csv", counsellor, "end_date") in found
@@ -224,10 +309,21 @@ def test_a_posting_outside_its_holders_life_is_out_of_order(package_copy: Path):
 FILE_CASES = {
     C.FILE_UNREADABLE: (None, None),
     C.FILE_EMPTY: (b"", 1),
-    C.FILE_ENCODING: ("id,event_id,motive,stated_by,note\nmot-aaaaaaaa,evt-5ne4ewyz,other,,caf\xe9\n".encode("latin-1"), 2),
+    C.FILE_ENCODING: (
+        "id,event_id,motive,stated_by,note\nmot-aaaaaaaa,evt-5ne4ewyz,other,,caf\xe9\n".encode(
+            "latin-1"
+        ),
+        2,
+    ),
     C.FILE_BINARY: (b"id,event_id\n\x00\x01", 2),
-    C.CSV_MALFORMED: (b'id,event_id,motive,stated_by,note\nmot-aaaaaaaa,evt-5ne4ewyz,other,,"open\n', 2),
-    C.CSV_RAGGED_ROW: (b"id,event_id,motive,stated_by,note\nmot-aaaaaaaa,evt-5ne4ewyz,other,,x,extra\n", 2),
+    C.CSV_MALFORMED: (
+        b'id,event_id,motive,stated_by,note\nmot-aaaaaaaa,evt-5ne4ewyz,other,,"open\n',
+        2,
+    ),
+    C.CSV_RAGGED_ROW: (
+        b"id,event_id,motive,stated_by,note\nmot-aaaaaaaa,evt-5ne4ewyz,other,,x,extra\n",
+        2,
+    ),
     C.CSV_UNKNOWN_COLUMN: (b"id,event_id,motive,stated_by,note,colour\n", 1),
     C.CSV_MISSING_COLUMN: (b"id,event_id,motive,stated_by\n", 1),
     C.CSV_DUPLICATE_COLUMN: (b"id,event_id,motive,stated_by,note,note\n", 1),
@@ -274,13 +370,22 @@ def test_enum_typo_suggests_the_nearest_value(package_copy: Path):
 
 # -- the descriptor -----------------------------------------------------------------------------
 
+
 def _descriptor_with_path(pkg: Path, value: str) -> None:
     descriptor = json.loads((pkg / "datapackage.json").read_text(encoding="utf-8"))
     descriptor["resources"][8]["path"] = value
     (pkg / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
 
 
-@pytest.mark.parametrize("path", ["https://example.org/motives.csv", "/etc/hostname", "data/../../motives.csv", "file:///etc/hostname"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "https://example.org/motives.csv",
+        "/etc/hostname",
+        "data/../../motives.csv",
+        "file:///etc/hostname",
+    ],
+)
 def test_unsafe_resource_paths_are_refused_before_reading(path: str, package_copy: Path):
     _descriptor_with_path(package_copy, path)
     report = validate_package(package_copy, frictionless=False)
@@ -313,7 +418,9 @@ def test_frictionless_findings_are_reported_where_ours_are_silent(package_copy: 
     _duplicate_relationship(package_copy)
     package = load_package_descriptor(package_copy)
     issues = list(check_frictionless(package, covered=set()))
-    assert any(i.code == C.PACKAGE_FRICTIONLESS and i.file == "data/relationships.csv" for i in issues)
+    assert any(
+        i.code == C.PACKAGE_FRICTIONLESS and i.file == "data/relationships.csv" for i in issues
+    )
     # Where our own checks already reported the row, frictionless adds nothing.
     line = line_of(package_copy, "relationships", read_rows(package_copy, "relationships")[0]["id"])
     assert list(check_frictionless(package, covered={("data/relationships.csv", line)})) == []
@@ -327,11 +434,14 @@ def test_frictionless_rows_are_located_at_their_physical_lines(package_copy: Pat
     write_rows(package_copy, "events", rows)
     report = validate_package(package_copy, frictionless=True)
     line = line_of(package_copy, "events", rows[1]["id"])
-    assert ("data/events.csv", line) in {(i.file, i.row) for i in report.issues if i.code == C.TABLE_DUPLICATE_ID}
+    assert ("data/events.csv", line) in {
+        (i.file, i.row) for i in report.issues if i.code == C.TABLE_DUPLICATE_ID
+    }
     assert [i for i in report.issues if i.code == C.PACKAGE_FRICTIONLESS] == []
 
 
 # -- the evidence check, against a stand-in text built from the claims' own words -----------------
+
 
 def stand_in_text(pkg: Path) -> bytes:
     """A 27-paragraph text whose paragraph N holds every original_text cited at N."""
@@ -339,7 +449,9 @@ def stand_in_text(pkg: Path) -> bytes:
     for claim in read_rows(pkg, "claims"):
         if claim["original_text"]:
             cited[int(claim["paragraph"])].append(claim["original_text"])
-    return "".join(" | ".join(sorted(set(words))) + f" ({n})\n\n" for n, words in cited.items()).encode("utf-8")
+    return "".join(
+        " | ".join(sorted(set(words))) + f" ({n})\n\n" for n, words in cited.items()
+    ).encode("utf-8")
 
 
 @pytest.fixture
@@ -361,7 +473,9 @@ def test_evidence_check_passes_on_a_matching_text(evidence):
 def test_evidence_check_is_reported_as_skipped_without_a_text(evidence):
     pkg, _ = evidence
     report = validate_package(pkg, frictionless=False)
-    assert [(i.code, i.severity, i.record_id) for i in report.issues] == [(C.SOURCE_TEXT_SKIPPED, Severity.INFO, SOURCE)]
+    assert [(i.code, i.severity, i.record_id) for i in report.issues] == [
+        (C.SOURCE_TEXT_SKIPPED, Severity.INFO, SOURCE)
+    ]
     assert report.is_valid(strict=True)
 
 
@@ -385,11 +499,15 @@ def test_evidence_check_compares_sha256_and_paragraph_count(evidence, tmp_path: 
 
 def test_evidence_check_names_an_unknown_source(evidence):
     pkg, text = evidence
-    report = validate_package(pkg, frictionless=False, source_texts={SOURCE: text, "src-zzzzzzzz": text})
+    report = validate_package(
+        pkg, frictionless=False, source_texts={SOURCE: text, "src-zzzzzzzz": text}
+    )
     assert [i.code for i in report.issues] == [C.SOURCE_UNKNOWN]
 
 
 def test_package_frames_have_every_row(package_copy: Path):
     frames, issues = read_package_frames(load_package_descriptor(package_copy))
     assert issues == []
-    assert {t: f.height for t, f in frames.items()} == {t: len(read_rows(package_copy, t)) for t in frames}
+    assert {t: f.height for t, f in frames.items()} == {
+        t: len(read_rows(package_copy, t)) for t in frames
+    }

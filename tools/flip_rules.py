@@ -52,9 +52,15 @@ def flip(module: str, name: str) -> tuple[int, str]:
     """Run the rule tests with one rule off; return pytest's exit code and the first failure."""
     run = subprocess.run(
         [sys.executable, "-c", _CHILD, f"{module}:{name}", *TESTS],
-        cwd=ROOT, capture_output=True, text=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
-    failed = [line.split(" ", 1)[1].split(" - ")[0] for line in run.stdout.splitlines() if line.startswith("FAILED ")]
+    failed = [
+        line.split(" ", 1)[1].split(" - ")[0]
+        for line in run.stdout.splitlines()
+        if line.startswith("FAILED ")
+    ]
     return run.returncode, failed[0] if failed else ""
 
 
@@ -67,7 +73,10 @@ def main(argv: list[str]) -> int:
         code, first = flip(module, name)
         caught = code == 1 and bool(first)
         unnoticed += not caught
-        print(f"{module.rsplit('.', 1)[1] + '.' + name:<{width}}  {'yes' if caught else 'NO':<6}  {first or f'(pytest exit {code})'}", flush=True)
+        print(
+            f"{module.rsplit('.', 1)[1] + '.' + name:<{width}}  {'yes' if caught else 'NO':<6}  {first or f'(pytest exit {code})'}",
+            flush=True,
+        )
     print(f"{len(chosen) - unnoticed} of {len(chosen)} rules: switching it off makes a test fail")
     return 1 if unnoticed else 0
 

@@ -84,12 +84,16 @@ def make_scratch(work: Path) -> None:
     text = mutmut_section((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     mutated = tomllib.loads(text)["tool"]["mutmut"].get("only_mutate", [])
     for name in tracked_files():
-        relative = RENAMED + name[len(SOURCE):] if name.startswith(SOURCE + "/") else name
+        relative = RENAMED + name[len(SOURCE) :] if name.startswith(SOURCE + "/") else name
         target = work / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, target)
         copied = work / "mutants" / relative
-        if relative.startswith(RENAMED + "/") and copied.exists() and not any(fnmatch.fnmatch(relative, p) for p in mutated):
+        if (
+            relative.startswith(RENAMED + "/")
+            and copied.exists()
+            and not any(fnmatch.fnmatch(relative, p) for p in mutated)
+        ):
             shutil.copy2(ROOT / name, copied)
     (work / "pyproject.toml").write_text(text, encoding="utf-8")
     (work / "conftest.py").write_text(ORDER_CONFTEST, encoding="utf-8")
@@ -124,7 +128,11 @@ def environment() -> dict[str, str]:
 def results(work: Path) -> dict[str, str]:
     """Mutant name -> outcome, from ``mutmut results --all true``."""
     listing = subprocess.run(
-        [str(MUTMUT), "results", "--all", "true"], cwd=work, capture_output=True, text=True, env=environment()
+        [str(MUTMUT), "results", "--all", "true"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        env=environment(),
     )
     found = {}
     for line in listing.stdout.splitlines():
@@ -152,7 +160,13 @@ def sample(work: Path, size: int, seed: int) -> list[str]:
     """A seeded random sample of *size* of the mutants in *work*."""
     names = sorted(results(work))
     if not names:
-        subprocess.run([sys.executable, "-c", GENERATE], cwd=work, env=environment(), check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-c", GENERATE],
+            cwd=work,
+            env=environment(),
+            check=True,
+            capture_output=True,
+        )
         names = sorted(results(work))
     return sorted(random.Random(seed).sample(names, min(size, len(names))))
 
@@ -170,8 +184,12 @@ def where(name: str) -> tuple[str, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("mutants", nargs="*", help="mutant names or globs (default: all)")
-    parser.add_argument("--workdir", type=Path, help="scratch folder to use and keep (default: a temporary one)")
-    parser.add_argument("--survivors", action="store_true", help="rerun only the survivors recorded in --workdir")
+    parser.add_argument(
+        "--workdir", type=Path, help="scratch folder to use and keep (default: a temporary one)"
+    )
+    parser.add_argument(
+        "--survivors", action="store_true", help="rerun only the survivors recorded in --workdir"
+    )
     parser.add_argument("--sample", type=int, metavar="N", help="run a random sample of N mutants")
     parser.add_argument("--seed", type=int, default=0, help="of the sample")
     parser.add_argument("--max-children", type=int, default=2)
@@ -179,7 +197,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.survivors and not args.workdir:
         parser.error("--survivors needs the --workdir of an earlier run")
 
-    work = args.workdir.resolve() if args.workdir else Path(tempfile.mkdtemp(prefix="nk-defections-mutation-"))
+    work = (
+        args.workdir.resolve()
+        if args.workdir
+        else Path(tempfile.mkdtemp(prefix="nk-defections-mutation-"))
+    )
     work.mkdir(parents=True, exist_ok=True)
     try:
         make_scratch(work)
@@ -192,7 +214,12 @@ def main(argv: list[str] | None = None) -> int:
                 print("no survivors to rerun")
                 return 0
         start = time.monotonic()
-        subprocess.run([str(MUTMUT), "run", "--max-children", str(args.max_children), *names], cwd=work, env=environment(), check=False)
+        subprocess.run(
+            [str(MUTMUT), "run", "--max-children", str(args.max_children), *names],
+            cwd=work,
+            env=environment(),
+            check=False,
+        )
         elapsed = time.monotonic() - start
         outcomes = results(work)
         report(work, outcomes, elapsed)
@@ -209,7 +236,9 @@ def report(work: Path, outcomes: dict[str, str], elapsed: float) -> None:
     print(f"surviving mutants ({len(survivors)}):")
     for name in survivors:
         path, function = where(name)
-        diff = subprocess.run([str(MUTMUT), "show", name], cwd=work, capture_output=True, text=True, env=environment()).stdout
+        diff = subprocess.run(
+            [str(MUTMUT), "show", name], cwd=work, capture_output=True, text=True, env=environment()
+        ).stdout
         body = [line for line in diff.splitlines() if not line.startswith("#")]
         print(f"\n== {path}  {function}  ({name})")
         print("\n".join(body).strip())
@@ -224,8 +253,14 @@ def report(work: Path, outcomes: dict[str, str], elapsed: float) -> None:
         if judged < len(outcomes):  # a sample: the Wilson 95 % interval of the whole set's rate
             p, z = caught / judged, 1.96
             centre = (p + z * z / (2 * judged)) / (1 + z * z / judged)
-            half = z * math.sqrt(p * (1 - p) / judged + z * z / (4 * judged * judged)) / (1 + z * z / judged)
-            print(f"  (of {judged} of {len(outcomes)} mutants; 95 % interval {100 * (centre - half):.1f}-{100 * (centre + half):.1f} %)")
+            half = (
+                z
+                * math.sqrt(p * (1 - p) / judged + z * z / (4 * judged * judged))
+                / (1 + z * z / judged)
+            )
+            print(
+                f"  (of {judged} of {len(outcomes)} mutants; 95 % interval {100 * (centre - half):.1f}-{100 * (centre + half):.1f} %)"
+            )
     else:
         print("kill rate: no mutant was judged (no test reached any mutant?)")
 

@@ -7,7 +7,6 @@ from .load import load_package, load_table
 from .validate import validate_package, validate_paths
 
 
-
 def __getattr__(name: str) -> str:
     # The version is read from the installed metadata on first use, not at import: scanning the
     # installed distributions costs every command's start some tens of milliseconds.
@@ -21,6 +20,7 @@ def __getattr__(name: str) -> str:
         value = "0+unknown"
     globals()["__version__"] = value
     return value
+
 
 __all__ = [
     "Issue",

@@ -127,4 +127,6 @@ def _diff(name: str, old: bytes, new: bytes) -> str:
     before = old.decode("utf-8", errors="replace").splitlines(keepends=True)
     after = new.decode("utf-8").splitlines(keepends=True)
     lines = difflib.unified_diff(before, after, fromfile=f"a/{name}", tofile=f"b/{name}")
-    return "".join(line if line.endswith("\n") else f"{line}\n\\ No newline at end of file\n" for line in lines)
+    return "".join(
+        line if line.endswith("\n") else f"{line}\n\\ No newline at end of file\n" for line in lines
+    )

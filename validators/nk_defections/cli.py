@@ -53,7 +53,9 @@ def _report(report: Report, output_format: str, strict: bool) -> None:
             where = f"file={issue.file}" if issue.file else ""
             if issue.row is not None:
                 where += f",line={issue.row}"
-            message = f"{issue.message} ({issue.pointer or issue.field or ''})".replace("%", "%25").replace("\n", "%0A")
+            message = f"{issue.message} ({issue.pointer or issue.field or ''})".replace(
+                "%", "%25"
+            ).replace("\n", "%0A")
             click.echo(f"::{kind} {where},title={issue.code}::{message}")
         return
     for line in iter_text(report):
@@ -76,16 +78,43 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--package", "package_dir", type=click.Path(path_type=Path, file_okay=False), help="The package to check against (default: the nearest datapackage.json, else the installed copy).")
-@click.option("--source-text", "source_text", multiple=True, metavar="SOURCE_ID=FILE", help="A text of a source: checks its sha256, paragraph count and every claim's original_text.")
-@click.option("--format", "output_format", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
+@click.option(
+    "--package",
+    "package_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="The package to check against (default: the nearest datapackage.json, else the installed copy).",
+)
+@click.option(
+    "--source-text",
+    "source_text",
+    multiple=True,
+    metavar="SOURCE_ID=FILE",
+    help="A text of a source: checks its sha256, paragraph count and every claim's original_text.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+)
 @click.option("--strict", is_flag=True, help="Warnings make the data invalid too.")
 @click.option(
-    "--frictionless/--no-frictionless", "run_frictionless", default=False, show_default=True,
+    "--frictionless/--no-frictionless",
+    "run_frictionless",
+    default=False,
+    show_default=True,
     help="Also run frictionless over the whole package, as a second opinion (our own checks cover what it "
     "checks on rows, and more; it costs more than they do). `build` runs it by default.",
 )
-def validate(paths: tuple[Path, ...], package_dir: Path | None, source_text: tuple[str, ...], output_format: str, strict: bool, run_frictionless: bool) -> None:
+def validate(
+    paths: tuple[Path, ...],
+    package_dir: Path | None,
+    source_text: tuple[str, ...],
+    output_format: str,
+    strict: bool,
+    run_frictionless: bool,
+) -> None:
     """Validate the whole package, or contributed files (JSON, JSON Lines, <resource>.csv) against it.
 
     Exit 0 valid (warnings allowed unless --strict), 1 invalid, 2 usage error or unreadable input.
@@ -98,7 +127,9 @@ def validate(paths: tuple[Path, ...], package_dir: Path | None, source_text: tup
         if paths:
             report = validate_paths(paths, package=package_dir, source_texts=texts)
         else:
-            report = validate_package(package_dir, source_texts=texts, frictionless=run_frictionless)
+            report = validate_package(
+                package_dir, source_texts=texts, frictionless=run_frictionless
+            )
     _report(report, output_format, strict)
     if paths and any(i.code == C.FILE_UNREADABLE for i in report.issues):
         sys.exit(EXIT_USAGE)
@@ -108,9 +139,18 @@ def validate(paths: tuple[Path, ...], package_dir: Path | None, source_text: tup
 @cli.command("new-id")
 @click.argument("resource")
 @click.argument("contribution", nargs=-1, type=click.Path(path_type=Path))
-@click.option("-n", "count", type=click.IntRange(1, 10_000), default=1, show_default=True, help="How many ids.")
+@click.option(
+    "-n",
+    "count",
+    type=click.IntRange(1, 10_000),
+    default=1,
+    show_default=True,
+    help="How many ids.",
+)
 @click.option("--package", "package_dir", type=click.Path(path_type=Path, file_okay=False))
-def new_id(resource: str, contribution: tuple[Path, ...], count: int, package_dir: Path | None) -> None:
+def new_id(
+    resource: str, contribution: tuple[Path, ...], count: int, package_dir: Path | None
+) -> None:
     """Print fresh ids for RESOURCE that the package does not use yet.
 
     Name your draft CONTRIBUTION files too, and their ids are avoided as well.
@@ -122,7 +162,10 @@ def new_id(resource: str, contribution: tuple[Path, ...], count: int, package_di
 
     package = load_package_descriptor(package_dir)
     if resource not in package.resources:
-        raise click.BadParameter(f"{resource!r} is not a resource; one of: {', '.join(package.resources)}", param_hint="RESOURCE")
+        raise click.BadParameter(
+            f"{resource!r} is not a resource; one of: {', '.join(package.resources)}",
+            param_hint="RESOURCE",
+        )
     frames, _ = read_package_frames(package)
     taken = set(frames[resource]["id"].drop_nulls().to_list())
     if contribution:
@@ -130,19 +173,48 @@ def new_id(resource: str, contribution: tuple[Path, ...], count: int, package_di
         taken |= draft.ids()
         for issue in draft.issues:
             if issue.code.startswith(("file.", "json.syntax", "csv.")):
-                click.echo(f"warning: {issue.location()}: {issue.message}; ids in it were not avoided", err=True)
+                click.echo(
+                    f"warning: {issue.location()}: {issue.message}; ids in it were not avoided",
+                    err=True,
+                )
     for identifier in mint(package.prefixes[resource], count, taken=taken):
         click.echo(identifier)
 
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--package", "package_dir", type=click.Path(path_type=Path, file_okay=False), help="The package to merge into (default: the nearest datapackage.json).")
-@click.option("--source-text", "source_text", multiple=True, metavar="SOURCE_ID=FILE", help="A text of a source: checks its sha256, paragraph count and every claim's original_text.")
-@click.option("--dry-run", is_flag=True, help="Validate and print what would be added; change nothing.")
+@click.option(
+    "--package",
+    "package_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="The package to merge into (default: the nearest datapackage.json).",
+)
+@click.option(
+    "--source-text",
+    "source_text",
+    multiple=True,
+    metavar="SOURCE_ID=FILE",
+    help="A text of a source: checks its sha256, paragraph count and every claim's original_text.",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Validate and print what would be added; change nothing."
+)
 @click.option("--strict", is_flag=True, help="Refuse on warnings too.")
-@click.option("--format", "output_format", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
-def add(paths: tuple[Path, ...], package_dir: Path | None, source_text: tuple[str, ...], dry_run: bool, strict: bool, output_format: str) -> None:
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+)
+def add(
+    paths: tuple[Path, ...],
+    package_dir: Path | None,
+    source_text: tuple[str, ...],
+    dry_run: bool,
+    strict: bool,
+    output_format: str,
+) -> None:
     """Validate contributed files, then merge them into data/ in canonical order, all or nothing.
 
     Any error refuses the whole contribution and leaves data/ byte for byte as it was.
@@ -157,7 +229,9 @@ def add(paths: tuple[Path, ...], package_dir: Path | None, source_text: tuple[st
 
     texts = _source_texts(source_text)
     try:
-        result = add_contribution(paths, package=package_dir, source_texts=texts, dry_run=dry_run, strict=strict)
+        result = add_contribution(
+            paths, package=package_dir, source_texts=texts, dry_run=dry_run, strict=strict
+        )
     except (ReadOnlyPackage, JournalError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
@@ -165,7 +239,11 @@ def add(paths: tuple[Path, ...], package_dir: Path | None, source_text: tuple[st
         click.echo(f"note: an interrupted merge was found and {result.recovered} first", err=True)
     if output_format == "json":
         data = json.loads(result.report.to_json(strict=strict))
-        data.update(added={t: len(ids) for t, ids in result.added.items()}, dry_run=dry_run, merged=bool(result.written) and not dry_run)
+        data.update(
+            added={t: len(ids) for t, ids in result.added.items()},
+            dry_run=dry_run,
+            merged=bool(result.written) and not dry_run,
+        )
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         if result.report.issues:
@@ -185,7 +263,11 @@ def add(paths: tuple[Path, ...], package_dir: Path | None, source_text: tuple[st
 
 
 @cli.command()
-@click.option("--check", is_flag=True, help="Change nothing: print a diff of every file that is not canonical, and exit 1 if any is not.")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Change nothing: print a diff of every file that is not canonical, and exit 1 if any is not.",
+)
 @click.option("--package", "package_dir", type=click.Path(path_type=Path, file_okay=False))
 def fmt(check: bool, package_dir: Path | None) -> None:
     """Rewrite data/ in canonical form: columns in descriptor order, rows sorted by id, LF line ends.
@@ -213,11 +295,32 @@ def fmt(check: bool, package_dir: Path | None) -> None:
 
 
 @cli.command()
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"), show_default=True, help="Where nk-defections-<version>/ and its zip are written.")
-@click.option("--package", "package_dir", type=click.Path(path_type=Path, file_okay=False), help="The package to release (default: the nearest datapackage.json).")
-@click.option("--previous", type=click.Path(exists=True, path_type=Path), help="The previous release (folder or .zip): fail unless the version moved as far as the changes since then require.")
-@click.option("--no-frictionless", is_flag=True, help="Skip the frictionless pass of the validation (our own checks still run).")
-def build(out: Path, package_dir: Path | None, previous: Path | None, no_frictionless: bool) -> None:
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("dist"),
+    show_default=True,
+    help="Where nk-defections-<version>/ and its zip are written.",
+)
+@click.option(
+    "--package",
+    "package_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="The package to release (default: the nearest datapackage.json).",
+)
+@click.option(
+    "--previous",
+    type=click.Path(exists=True, path_type=Path),
+    help="The previous release (folder or .zip): fail unless the version moved as far as the changes since then require.",
+)
+@click.option(
+    "--no-frictionless",
+    is_flag=True,
+    help="Skip the frictionless pass of the validation (our own checks still run).",
+)
+def build(
+    out: Path, package_dir: Path | None, previous: Path | None, no_frictionless: bool
+) -> None:
     """Validate, then write the release: CSV, JSON and Parquet per table, datapackage.json with bytes
     and sha256 per file, CODEBOOK.md, a timeline figure, SHA256SUMS and a zip; byte-identical on rebuild.
 
@@ -228,7 +331,9 @@ def build(out: Path, package_dir: Path | None, previous: Path | None, no_frictio
     from .release import MissingDependency, ReleaseRefused, build_release
 
     try:
-        release = build_release(package_dir, out, previous=previous, frictionless=not no_frictionless)
+        release = build_release(
+            package_dir, out, previous=previous, frictionless=not no_frictionless
+        )
     except ReleaseRefused as exc:
         _report(exc.report, "text", False)
         click.echo(f"error: {exc}", err=True)
@@ -248,7 +353,13 @@ def build(out: Path, package_dir: Path | None, previous: Path | None, no_frictio
 @cli.command()
 @click.argument("old", type=click.Path(exists=True, path_type=Path))
 @click.argument("new", type=click.Path(exists=True, path_type=Path))
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
 def diff(old: Path, new: Path, output_format: str) -> None:
     """Compare two packages or releases (folders or .zip) record by record: added, removed, and
     changed records with the fields that changed, schema changes, and the version bump they need.
@@ -286,7 +397,10 @@ def main() -> None:
     except SystemExit:
         raise
     except Exception as exc:  # noqa: BLE001 - the one place a bug becomes a message
-        click.echo(f"internal error in nk-defections ({type(exc).__name__}: {exc}); please report it", err=True)
+        click.echo(
+            f"internal error in nk-defections ({type(exc).__name__}: {exc}); please report it",
+            err=True,
+        )
         sys.exit(EXIT_INTERNAL)
 
 

@@ -10,63 +10,129 @@ from .issues import Severity, register
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 # Files and their encoding
-FILE_UNREADABLE = register("file.unreadable", E, "A path is missing, is a directory, or cannot be read.")
-FILE_EMPTY = register("file.empty", E, "A file holds nothing (a CSV needs at least its header row).")
-FILE_ENCODING = register("file.encoding", E, "A file is not UTF-8 (UTF-16 or invalid bytes); a UTF-8 BOM is accepted.")
+FILE_UNREADABLE = register(
+    "file.unreadable", E, "A path is missing, is a directory, or cannot be read."
+)
+FILE_EMPTY = register(
+    "file.empty", E, "A file holds nothing (a CSV needs at least its header row)."
+)
+FILE_ENCODING = register(
+    "file.encoding", E, "A file is not UTF-8 (UTF-16 or invalid bytes); a UTF-8 BOM is accepted."
+)
 FILE_BINARY = register("file.binary", E, "A file holds NUL bytes: it is not text.")
-FILE_UNKNOWN_KIND = register("file.unknown-kind", E, "A contributed file is neither *.json, *.jsonl nor <resource>.csv.")
+FILE_UNKNOWN_KIND = register(
+    "file.unknown-kind", E, "A contributed file is neither *.json, *.jsonl nor <resource>.csv."
+)
 
 # CSV structure
 CSV_MALFORMED = register("csv.malformed", E, "A quoted field is never closed.")
-CSV_RAGGED_ROW = register("csv.ragged-row", E, "A row has more or fewer cells than the header, or is blank.")
-CSV_UNKNOWN_COLUMN = register("csv.unknown-column", E, "The header names a column the table does not have.")
+CSV_RAGGED_ROW = register(
+    "csv.ragged-row", E, "A row has more or fewer cells than the header, or is blank."
+)
+CSV_UNKNOWN_COLUMN = register(
+    "csv.unknown-column", E, "The header names a column the table does not have."
+)
 CSV_MISSING_COLUMN = register("csv.missing-column", E, "The header lacks a column of the table.")
 CSV_DUPLICATE_COLUMN = register("csv.duplicate-column", E, "The header names a column twice.")
 
 # JSON structure
-JSON_SYNTAX = register("json.syntax", E, "A file or line is not valid JSON (empty, truncated, or not JSON).")
+JSON_SYNTAX = register(
+    "json.syntax", E, "A file or line is not valid JSON (empty, truncated, or not JSON)."
+)
 JSON_DUPLICATE_KEY = register("json.duplicate-key", E, "An object has the same key twice.")
 JSON_CONSTANT = register("json.constant", E, "NaN, Infinity or -Infinity: not JSON numbers.")
 JSON_TOO_DEEP = register("json.too-deep", E, "Nesting deeper than any record needs.")
-JSON_TOP_LEVEL = register("json.top-level", E, "A contribution is not an object of resource names (a bare array, a string).")
-JSON_UNKNOWN_RESOURCE = register("json.unknown-resource", E, "A resource name the package does not have.")
-JSON_NUMBER_RANGE = register("json.number-range", E, "A number too large for any field (it overflows a 64-bit float).")
+JSON_TOP_LEVEL = register(
+    "json.top-level",
+    E,
+    "A contribution is not an object of resource names (a bare array, a string).",
+)
+JSON_UNKNOWN_RESOURCE = register(
+    "json.unknown-resource", E, "A resource name the package does not have."
+)
+JSON_NUMBER_RANGE = register(
+    "json.number-range", E, "A number too large for any field (it overflows a 64-bit float)."
+)
 
 # Schema: one code per JSON Schema / Table Schema keyword
 SCHEMA_REQUIRED = register("schema.required", E, "A required field is missing or empty.")
-SCHEMA_TYPE = register("schema.type", E, "A value has the wrong type (text where a number is due, null, an object).")
+SCHEMA_TYPE = register(
+    "schema.type", E, "A value has the wrong type (text where a number is due, null, an object)."
+)
 SCHEMA_ENUM = register("schema.enum", E, "A value is not in the field's vocabulary.")
-SCHEMA_PATTERN = register("schema.pattern", E, "A value does not match the field's pattern (ids, codes, hashes, tags).")
+SCHEMA_PATTERN = register(
+    "schema.pattern", E, "A value does not match the field's pattern (ids, codes, hashes, tags)."
+)
 SCHEMA_MIN_LENGTH = register("schema.min-length", E, "A text is shorter than allowed.")
-SCHEMA_MAX_LENGTH = register("schema.max-length", E, "A text is longer than allowed (in characters).")
+SCHEMA_MAX_LENGTH = register(
+    "schema.max-length", E, "A text is longer than allowed (in characters)."
+)
 SCHEMA_MINIMUM = register("schema.minimum", E, "A number is below the field's minimum.")
 SCHEMA_MAXIMUM = register("schema.maximum", E, "A number is above the field's maximum.")
 SCHEMA_FORMAT = register("schema.format", E, "A value is not of the field's format (a URI).")
-SCHEMA_ADDITIONAL_PROPERTIES = register("schema.additional-properties", E, "A record has a key its schema does not allow.")
+SCHEMA_ADDITIONAL_PROPERTIES = register(
+    "schema.additional-properties", E, "A record has a key its schema does not allow."
+)
 
 # Dates and countries
-DATE_INVALID = register("date.invalid", E, "A date is not in the EDTF subset, or is not a calendar date (2023-02-30).")
-DATE_BOUNDS = register("date.bounds-mismatch", E, "A release's derived <field>_min/_max differs from the bounds of its EDTF value.")
-DATE_ORDER = register("date.order", E, "Dates out of order: an end before its start, a posting outside its holder's life.")
-COUNTRY_UNKNOWN = register("country.unknown", E, "A country code is not a current ISO 3166-1 alpha-3 code.")
+DATE_INVALID = register(
+    "date.invalid", E, "A date is not in the EDTF subset, or is not a calendar date (2023-02-30)."
+)
+DATE_BOUNDS = register(
+    "date.bounds-mismatch",
+    E,
+    "A release's derived <field>_min/_max differs from the bounds of its EDTF value.",
+)
+DATE_ORDER = register(
+    "date.order",
+    E,
+    "Dates out of order: an end before its start, a posting outside its holder's life.",
+)
+COUNTRY_UNKNOWN = register(
+    "country.unknown", E, "A country code is not a current ISO 3166-1 alpha-3 code."
+)
 
 # One table
-TABLE_DUPLICATE_ID = register("table.duplicate-id", E, "An id occurs more than once (reported at every later occurrence).")
+TABLE_DUPLICATE_ID = register(
+    "table.duplicate-id", E, "An id occurs more than once (reported at every later occurrence)."
+)
 
 # One record
-RECORD_END_REASON = register("record.end-reason-without-end", E, "A posting has an end_reason but its status is not ended.")
-RECORD_CURRENT_ENDED = register("record.current-with-end-date", E, "A posting with status current has an end date.")
-RECORD_GROUP_SIZE = register("record.group-size", E, "group_size_min exceeds group_size_max, or an individual has group sizes.")
-RECORD_SELF_REFERENCE = register("record.self-reference", E, "A row points at itself (a link, relationship or parent).")
-RECORD_CONTROL_CHARACTER = register("record.control-character", E, "Text holds a control character (newlines only in notes and summaries).")
+RECORD_END_REASON = register(
+    "record.end-reason-without-end", E, "A posting has an end_reason but its status is not ended."
+)
+RECORD_CURRENT_ENDED = register(
+    "record.current-with-end-date", E, "A posting with status current has an end date."
+)
+RECORD_GROUP_SIZE = register(
+    "record.group-size",
+    E,
+    "group_size_min exceeds group_size_max, or an individual has group sizes.",
+)
+RECORD_SELF_REFERENCE = register(
+    "record.self-reference", E, "A row points at itself (a link, relationship or parent)."
+)
+RECORD_CONTROL_CHARACTER = register(
+    "record.control-character",
+    E,
+    "Text holds a control character (newlines only in notes and summaries).",
+)
 RECORD_BIDI = register("record.bidi-control", E, "Text holds a bidirectional-override character.")
-RECORD_FORMULA = register("record.formula", E, "Text a spreadsheet would run as a formula (=, +, @, or - before a non-digit).")
+RECORD_FORMULA = register(
+    "record.formula",
+    E,
+    "Text a spreadsheet would run as a formula (=, +, @, or - before a non-digit).",
+)
 RECORD_NOT_NFC = register("record.not-nfc", E, "Text is not in Unicode normalisation form NFC.")
 RECORD_WHITESPACE = register("record.whitespace", W, "Text begins or ends with white space.")
 
 # References
 REF_UNKNOWN = {
-    table: register(f"ref.unknown-{label}", E, f"A reference to {article} {label.replace('-', ' ')} that does not exist.")
+    table: register(
+        f"ref.unknown-{label}",
+        E,
+        f"A reference to {article} {label.replace('-', ' ')} that does not exist.",
+    )
     for table, label, article in [
         ("sources", "source", "a"),
         ("people", "person", "a"),
@@ -82,25 +148,65 @@ REF_UNKNOWN = {
         # No column refers to a claim (record_id may name any row but a claim): no code for it.
     ]
 }
-REF_ID_EXISTS = register("ref.id-exists", E, "A contributed id is already in the package: ids are minted once.")
+REF_ID_EXISTS = register(
+    "ref.id-exists", E, "A contributed id is already in the package: ids are minted once."
+)
 
 # Claims (provenance)
 CLAIM_MISSING_ROW = register("claim.missing-row-claim", E, "A row has no claim with field '*'.")
-CLAIM_MISSING_FIELD = register("claim.missing-field-claim", E, "A date, title, rank, status, end_reason, role, motive or number has no claim of its own.")
-CLAIM_MISSING_TEXT = register("claim.missing-original-text", E, "A claim on a date or a number lacks original_text.")
-CLAIM_PARAGRAPH = register("claim.paragraph-out-of-range", E, "A claim cites a paragraph past the end of its source.")
-CLAIM_UNKNOWN_FIELD = register("claim.unknown-field", E, "A claim names a field its record's table does not have.")
-CLAIM_EMPTY_FIELD = register("claim.empty-field", W, "A claim supports a field that is empty in its record.")
+CLAIM_MISSING_FIELD = register(
+    "claim.missing-field-claim",
+    E,
+    "A date, title, rank, status, end_reason, role, motive or number has no claim of its own.",
+)
+CLAIM_MISSING_TEXT = register(
+    "claim.missing-original-text", E, "A claim on a date or a number lacks original_text."
+)
+CLAIM_PARAGRAPH = register(
+    "claim.paragraph-out-of-range", E, "A claim cites a paragraph past the end of its source."
+)
+CLAIM_UNKNOWN_FIELD = register(
+    "claim.unknown-field", E, "A claim names a field its record's table does not have."
+)
+CLAIM_EMPTY_FIELD = register(
+    "claim.empty-field", W, "A claim supports a field that is empty in its record."
+)
 
 # Source texts (the evidence check)
-SOURCE_TEXT_SKIPPED = register("source.text-skipped", I, "No text of a source was given: sha256, paragraphs and original_text were not checked.")
-SOURCE_SHA256 = register("source.sha256-mismatch", E, "A given text's sha256 differs from the source record's.")
-SOURCE_PARAGRAPHS = register("source.paragraph-count", E, "A given text's paragraph count differs from the source record's.")
-SOURCE_TEXT_NOT_FOUND = register("source.original-text-not-found", E, "A claim's original_text does not occur in the paragraph it cites.")
-SOURCE_UNKNOWN = register("source.unknown-text-source", E, "--source-text names a source id the package does not have.")
+SOURCE_TEXT_SKIPPED = register(
+    "source.text-skipped",
+    I,
+    "No text of a source was given: sha256, paragraphs and original_text were not checked.",
+)
+SOURCE_SHA256 = register(
+    "source.sha256-mismatch", E, "A given text's sha256 differs from the source record's."
+)
+SOURCE_PARAGRAPHS = register(
+    "source.paragraph-count", E, "A given text's paragraph count differs from the source record's."
+)
+SOURCE_TEXT_NOT_FOUND = register(
+    "source.original-text-not-found",
+    E,
+    "A claim's original_text does not occur in the paragraph it cites.",
+)
+SOURCE_UNKNOWN = register(
+    "source.unknown-text-source", E, "--source-text names a source id the package does not have."
+)
 
 # The package descriptor
-PACKAGE_DESCRIPTOR = register("package.descriptor", E, "The descriptor is unreadable, unsafe (remote, absolute, '..', symlinked paths) or lacks a resource.")
-PACKAGE_PROFILE = register("package.profile", E, "The descriptor breaks the Data Package 2.0 profile.")
-PACKAGE_INTERRUPTED_MERGE = register("package.interrupted-merge", E, "An interrupted `add` left its journal: the package is between two states until `add` or `fmt` finishes it.")
-PACKAGE_FRICTIONLESS = register("package.frictionless", E, "frictionless reports an error our own checks did not.")
+PACKAGE_DESCRIPTOR = register(
+    "package.descriptor",
+    E,
+    "The descriptor is unreadable, unsafe (remote, absolute, '..', symlinked paths) or lacks a resource.",
+)
+PACKAGE_PROFILE = register(
+    "package.profile", E, "The descriptor breaks the Data Package 2.0 profile."
+)
+PACKAGE_INTERRUPTED_MERGE = register(
+    "package.interrupted-merge",
+    E,
+    "An interrupted `add` left its journal: the package is between two states until `add` or `fmt` finishes it.",
+)
+PACKAGE_FRICTIONLESS = register(
+    "package.frictionless", E, "frictionless reports an error our own checks did not."
+)

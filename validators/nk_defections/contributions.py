@@ -81,7 +81,9 @@ class CheckedContribution:
         """The package's rows of *table* followed by the contributed ones (declared columns only)."""
         assert self.package is not None
         names = self.package.field_names(table)
-        return pl.concat([self.base[table].select(names), self.contribution.frames[table].select(names)])
+        return pl.concat(
+            [self.base[table].select(names), self.contribution.frames[table].select(names)]
+        )
 
 
 # --------------------------------------------------------------------------- strict JSON
@@ -150,9 +152,13 @@ def _too_deep(text: str) -> int | None:
     """Offset at which brackets outside strings nest deeper than MAX_DEPTH, if they do."""
     if text.count("[") + text.count("{") <= MAX_DEPTH:  # cannot nest deeper than it opens
         return None
-    blanked = _STRING.sub(lambda m: " " * len(m.group()), text).encode("utf-8", errors="surrogatepass")
+    blanked = _STRING.sub(lambda m: " " * len(m.group()), text).encode(
+        "utf-8", errors="surrogatepass"
+    )
     data = np.frombuffer(blanked, dtype=np.uint8)
-    step = np.isin(data, (ord("["), ord("{"))).astype(np.int32) - np.isin(data, (ord("]"), ord("}")))
+    step = np.isin(data, (ord("["), ord("{"))).astype(np.int32) - np.isin(
+        data, (ord("]"), ord("}"))
+    )
     over = np.flatnonzero(np.cumsum(step) > MAX_DEPTH) if len(step) else step
     if not len(over):
         return None
@@ -165,7 +171,10 @@ def _line_column(text: str, offset: int) -> tuple[int, int]:
 
 #: One decoder for every text (``json.loads`` with hooks builds a decoder, and its scanner, per call).
 _DECODER = json.JSONDecoder(
-    object_pairs_hook=_object_pairs, parse_constant=_Constant, parse_float=_parse_float, parse_int=_parse_int,
+    object_pairs_hook=_object_pairs,
+    parse_constant=_Constant,
+    parse_float=_parse_float,
+    parse_int=_parse_int,
 )
 
 
@@ -185,7 +194,11 @@ def parse_json(text: str) -> tuple[Any, tuple[str, str, int | None] | None]:
     deep = _too_deep(text)
     if deep is not None:
         line, column = _line_column(text, deep)
-        return None, (C.JSON_TOO_DEEP, f"line {line}, column {column}: nesting deeper than {MAX_DEPTH} levels", line)
+        return None, (
+            C.JSON_TOO_DEEP,
+            f"line {line}, column {column}: nesting deeper than {MAX_DEPTH} levels",
+            line,
+        )
     try:
         if text.startswith("\ufeff"):  # as json.loads says
             raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
@@ -208,13 +221,25 @@ def iter_markers(value: Any, path: list[Any] | None = None) -> Iterator[tuple[li
         yield path, value.code, f"{str(value)[:20]!r} is {what}"
     elif isinstance(value, str):
         if _has_surrogate(value):
-            yield path, C.FILE_ENCODING, "the text holds a lone surrogate escape (\\ud800-\\udfff): it is not Unicode"
+            yield (
+                path,
+                C.FILE_ENCODING,
+                "the text holds a lone surrogate escape (\\ud800-\\udfff): it is not Unicode",
+            )
     elif isinstance(value, dict):
         for key in getattr(value, "duplicates", ()):
-            yield [*path, key], C.JSON_DUPLICATE_KEY, f"key {_safe(key)!r} occurs more than once in this object"
+            yield (
+                [*path, key],
+                C.JSON_DUPLICATE_KEY,
+                f"key {_safe(key)!r} occurs more than once in this object",
+            )
         for key, item in value.items():
             if _has_surrogate(key):
-                yield [*path, _safe(key)], C.FILE_ENCODING, "a key holds a lone surrogate escape: it is not Unicode"
+                yield (
+                    [*path, _safe(key)],
+                    C.FILE_ENCODING,
+                    "a key holds a lone surrogate escape: it is not Unicode",
+                )
                 continue
             yield from iter_markers(item, [*path, key])
     elif isinstance(value, list):
@@ -315,7 +340,9 @@ class _Columns:
         self.names = [f["name"] for f in self.fields]
         self.schema = {
             **{name: pl.String for name in self.names},
-            "_file": pl.String, "_line": pl.Int64, "_pointer": pl.String,
+            "_file": pl.String,
+            "_line": pl.Int64,
+            "_pointer": pl.String,
         }
         #: (property, child table, parent key) of every nested array.
         self.nested = [(prop, child, key) for prop, (child, key) in child_properties(table).items()]
@@ -333,7 +360,9 @@ class _Columns:
         if self.file:
             data = {
                 **dict(zip(self.names, self.columns, strict=True)),
-                "_file": self.file, "_line": self.line, "_pointer": self.pointer,
+                "_file": self.file,
+                "_line": self.line,
+                "_pointer": self.pointer,
             }
             self.frames.append(pl.DataFrame(data, schema=self.schema))
             self._reset()
@@ -392,18 +421,32 @@ class _Reader:
         kind = path.suffix.lower()
         if kind == ".csv" and path.stem not in self.package.resources:
             hint = _nearest_resource(path.stem, self.package)
-            suggestion = f"; did you mean {hint}.csv?" if hint else f"; one of: {', '.join(self.package.resources)}"
-            self._issue(C.FILE_UNKNOWN_KIND, f"{path.name} is not named after a resource{suggestion}", display)
+            suggestion = (
+                f"; did you mean {hint}.csv?"
+                if hint
+                else f"; one of: {', '.join(self.package.resources)}"
+            )
+            self._issue(
+                C.FILE_UNKNOWN_KIND,
+                f"{path.name} is not named after a resource{suggestion}",
+                display,
+            )
             return
         if not path.exists():
             self._issue(C.FILE_UNREADABLE, f"{display} does not exist", display)
             return
         if path.is_dir():
-            self._issue(C.FILE_UNREADABLE, f"{display} is a directory; name the files in it", display)
+            self._issue(
+                C.FILE_UNREADABLE, f"{display} is a directory; name the files in it", display
+            )
             return
         if kind == ".csv":
             ahead = self.prefetched.pop(path, None)
-            frame, found = ahead.result() if ahead is not None else read_csv(self.package, path.stem, path, display)
+            frame, found = (
+                ahead.result()
+                if ahead is not None
+                else read_csv(self.package, path.stem, path, display)
+            )
             self.issues += found
             if frame is not None:
                 self.csv_frames[path.stem].append(frame)
@@ -412,7 +455,11 @@ class _Reader:
             self._issue(
                 C.FILE_UNKNOWN_KIND,
                 f"{path.name} is neither a *.json envelope, a *.jsonl file nor a <resource>.csv"
-                + ("; save the sheet as CSV UTF-8, one file per resource" if kind in (".xlsx", ".xls", ".ods") else ""),
+                + (
+                    "; save the sheet as CSV UTF-8, one file per resource"
+                    if kind in (".xlsx", ".xls", ".ods")
+                    else ""
+                ),
                 display,
             )
             return
@@ -450,21 +497,33 @@ class _Reader:
         if not isinstance(value, dict):
             self._issue(
                 C.JSON_TOP_LEVEL,
-                f"the file holds {_kind(value)}; a contribution is an object of resource names, e.g. {{\"people\": [...]}}",
-                display, pointer="",
+                f'the file holds {_kind(value)}; a contribution is an object of resource names, e.g. {{"people": [...]}}',
+                display,
+                pointer="",
             )
         else:
             value = _sanitized(value)
             for key, records in value.items():
                 if key == "$schema":
                     if not isinstance(records, str):
-                        self._issue(C.SCHEMA_TYPE, "'$schema' is not a string", display, pointer="/$schema", field="$schema")
+                        self._issue(
+                            C.SCHEMA_TYPE,
+                            "'$schema' is not a string",
+                            display,
+                            pointer="/$schema",
+                            field="$schema",
+                        )
                     continue
                 if key not in self.package.resources:
                     self._unknown_resource(key, display, pointer=escape_pointer([key]), row=None)
                     continue
                 if not isinstance(records, list):
-                    self._issue(C.SCHEMA_TYPE, f"{key!r} holds {_kind(records)}, not an array of records", display, pointer=escape_pointer([key]))
+                    self._issue(
+                        C.SCHEMA_TYPE,
+                        f"{key!r} holds {_kind(records)}, not an array of records",
+                        display,
+                        pointer=escape_pointer([key]),
+                    )
                     continue
                 for i, record in enumerate(records):
                     self._record(key, record, display, row=None, base=[key, i])
@@ -476,13 +535,20 @@ class _Reader:
         for number, raw in enumerate(lines, start=1):
             line = raw[:-1] if raw.endswith("\r") else raw
             if not line.strip():
-                self._issue(C.JSON_SYNTAX, "blank line: every line holds one {\"resource\", \"record\"} object", display, row=number)
+                self._issue(
+                    C.JSON_SYNTAX,
+                    'blank line: every line holds one {"resource", "record"} object',
+                    display,
+                    row=number,
+                )
                 continue
             marks = _MARKS[0]
             value, error = parse_json(line)
             if error is not None:
                 code, message, _ = error
-                self._issue(code, message.replace("line 1, column", "column", 1), display, row=number)
+                self._issue(
+                    code, message.replace("line 1, column", "column", 1), display, row=number
+                )
                 continue
             if _MARKS[0] == marks and not _SURROGATE_ESCAPE.search(line):
                 self._line_record(value, display, number)  # no marker: nothing to report or replace
@@ -492,37 +558,73 @@ class _Reader:
             self._line_record(_sanitized(value), display, number)
             self._drop_cascades(start, bad)
         if not number:
-            self._issue(C.JSON_SYNTAX, "the file is empty: a JSON Lines contribution has one record per line", display, row=1)
+            self._issue(
+                C.JSON_SYNTAX,
+                "the file is empty: a JSON Lines contribution has one record per line",
+                display,
+                row=1,
+            )
 
     def _line_record(self, value: Any, display: str, number: int) -> None:
         if not isinstance(value, dict):
-            self._issue(C.JSON_TOP_LEVEL, f"the line holds {_kind(value)}, not an object {{\"resource\": ..., \"record\": {{...}}}}", display, row=number, pointer="")
+            self._issue(
+                C.JSON_TOP_LEVEL,
+                f'the line holds {_kind(value)}, not an object {{"resource": ..., "record": {{...}}}}',
+                display,
+                row=number,
+                pointer="",
+            )
             return
         for key in value:
             if key not in JSONL_KEYS:
                 hint = difflib.get_close_matches(key, JSONL_KEYS, n=1)
                 suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
-                self._issue(C.SCHEMA_ADDITIONAL_PROPERTIES, f"unknown field {key!r}{suggestion}", display, row=number, pointer=escape_pointer([key]), field=key)
+                self._issue(
+                    C.SCHEMA_ADDITIONAL_PROPERTIES,
+                    f"unknown field {key!r}{suggestion}",
+                    display,
+                    row=number,
+                    pointer=escape_pointer([key]),
+                    field=key,
+                )
         missing = [k for k in JSONL_KEYS if k not in value]
         for key in missing:
-            self._issue(C.SCHEMA_REQUIRED, f"required field {key!r} is missing", display, row=number, pointer=f"/{key}", field=key)
+            self._issue(
+                C.SCHEMA_REQUIRED,
+                f"required field {key!r} is missing",
+                display,
+                row=number,
+                pointer=f"/{key}",
+                field=key,
+            )
         if missing:
             return
         table = value["resource"]
         if not isinstance(table, str):
-            self._issue(C.SCHEMA_TYPE, f"{_kind(table)} is not a resource name", display, row=number, pointer="/resource", field="resource")
+            self._issue(
+                C.SCHEMA_TYPE,
+                f"{_kind(table)} is not a resource name",
+                display,
+                row=number,
+                pointer="/resource",
+                field="resource",
+            )
             return
         if table not in self.package.resources:
             self._unknown_resource(table, display, pointer="/resource", row=number)
             return
         self._record(table, value["record"], display, row=number, base=["record"])
 
-    def _record(self, table: str, record: Any, display: str, *, row: int | None, base: list[Any]) -> None:
+    def _record(
+        self, table: str, record: Any, display: str, *, row: int | None, base: list[Any]
+    ) -> None:
         if not self.schemas.is_valid(table, record):
             found = self._explained(table, record, display, row=row, base=base)
             # A value of the wrong type also fails its enum, pattern or length: say only what is wrong first.
             mistyped = {i.pointer for i in found if i.code == C.SCHEMA_TYPE}
-            self.issues += [i for i in found if i.code == C.SCHEMA_TYPE or i.pointer not in mistyped]
+            self.issues += [
+                i for i in found if i.code == C.SCHEMA_TYPE or i.pointer not in mistyped
+            ]
         if not isinstance(record, dict):
             return
         gather = self._gatherers.get((table, None)) or self._gatherer(table, None)
@@ -532,7 +634,9 @@ class _Reader:
                 columns.flush()
                 self._gatherers.clear()  # they append to the lists just replaced
 
-    def _explained(self, table: str, record: Any, display: str, *, row: int | None, base: list[Any]) -> list[Issue]:
+    def _explained(
+        self, table: str, record: Any, display: str, *, row: int | None, base: list[Any]
+    ) -> list[Issue]:
         """The issues of an invalid record, as jsonschema explains them, in jsonschema's order.
 
         jsonschema takes milliseconds over a whole event with its participants and claims;
@@ -543,7 +647,11 @@ class _Reader:
         from .jsonerrors import iter_schema_issues
 
         def issues(stem: str, errors: Iterable[Any], where: list[Any]) -> list[Issue]:
-            return list(iter_schema_issues(iter(errors), self.package, stem, file=display, row=row, base=where))
+            return list(
+                iter_schema_issues(
+                    iter(errors), self.package, stem, file=display, row=row, base=where
+                )
+            )
 
         dirty = self._dirty_items(table, record)
         if dirty is None:
@@ -568,7 +676,11 @@ class _Reader:
                 found += issues(table, group, base)
                 for index in dirty.get(prop, ()):
                     validator = self.schemas.validator(arrays[prop], nested_child=True)
-                    found += issues(arrays[prop], validator.iter_errors(record[prop][index]), [*base, prop, index])
+                    found += issues(
+                        arrays[prop],
+                        validator.iter_errors(record[prop][index]),
+                        [*base, prop, index],
+                    )
         found += issues(table, [e for e in outer if id(e) not in placed], base)  # none expected
         return found
 
@@ -577,11 +689,25 @@ class _Reader:
         the type and the items (so that emptying them leaves every other error as it was)."""
         if table not in self._arrays:
             schema = self.schemas.schemas[table]
-            plain = set(schema) <= {"$schema", "$id", "title", "description", "type", "additionalProperties", "required", "properties", "$defs"}
+            plain = set(schema) <= {
+                "$schema",
+                "$id",
+                "title",
+                "description",
+                "type",
+                "additionalProperties",
+                "required",
+                "properties",
+                "$defs",
+            }
             arrays = {}
             for prop, (child, _key) in child_properties(table).items():
                 sub = schema.get("properties", {}).get(prop, {})
-                if plain and set(sub) <= {"description", "type", "items"} and sub.get("type") == "array":
+                if (
+                    plain
+                    and set(sub) <= {"description", "type", "items"}
+                    and sub.get("type") == "array"
+                ):
                     arrays[prop] = child
             self._arrays[table] = arrays
         return self._arrays[table]
@@ -602,7 +728,12 @@ class _Reader:
             for error in fast.iter_errors(record):
                 errors += 1
                 path = list(error.instance_path)
-                if len(path) >= 2 and path[0] in arrays and isinstance(path[1], int) and isinstance(record.get(path[0]), list):
+                if (
+                    len(path) >= 2
+                    and path[0] in arrays
+                    and isinstance(path[1], int)
+                    and isinstance(record.get(path[0]), list)
+                ):
                     dirty.setdefault(path[0], set()).add(path[1])
         except Exception:  # noqa: BLE001 - a value jsonschema-rs cannot take: jsonschema explains it all
             return None
@@ -620,9 +751,21 @@ class _Reader:
         """
         columns = self.columns[table]
         nested = {prop for prop, _, _ in columns.nested}
-        env: dict[str, Any] = {"cell": _cell, "line_of": line_of, "str": str, "int": int, "type": type, "isinstance": isinstance, "list": list, "dict": dict, "enumerate": enumerate}
+        env: dict[str, Any] = {
+            "cell": _cell,
+            "line_of": line_of,
+            "str": str,
+            "int": int,
+            "type": type,
+            "isinstance": isinstance,
+            "list": list,
+            "dict": dict,
+            "enumerate": enumerate,
+        }
         body = ["    get = record.get"]
-        for n, (name, f, column) in enumerate(zip(columns.names, columns.fields, columns.columns, strict=True)):
+        for n, (name, f, column) in enumerate(
+            zip(columns.names, columns.fields, columns.columns, strict=True)
+        ):
             env[f"a{n}"], env[f"f{n}"] = column.append, f
             if name in nested:  # a field named like a nested array: never a cell (flatten drops it)
                 body.append(f"    a{n}(None)")
@@ -633,15 +776,23 @@ class _Reader:
             if f["type"] == "string":
                 body.append(f"    a{n}(v if v is None or type(v) is str else cell(f{n}, v))")
             elif f["type"] in ("integer", "number"):
-                body.append(f"    a{n}(None if v is None else str(v) if type(v) is int else cell(f{n}, v))")
+                body.append(
+                    f"    a{n}(None if v is None else str(v) if type(v) is int else cell(f{n}, v))"
+                )
             else:
                 body.append(f"    a{n}(None if v is None else cell(f{n}, v))")
-        env["af"], env["al"], env["ap"] = columns.file.append, columns.line.append, columns.pointer.append
+        env["af"], env["al"], env["ap"] = (
+            columns.file.append,
+            columns.line.append,
+            columns.pointer.append,
+        )
         body.append("    af(file)")
         body.append("    al(line if lines is None else line_of(lines, pointer))")
         body.append("    ap(pointer)")
         for n, (prop, child, child_key) in enumerate(columns.nested):
-            env[f"g{n}"] = self._gatherers.get((child, child_key)) or self._gatherer(child, child_key)
+            env[f"g{n}"] = self._gatherers.get((child, child_key)) or self._gatherer(
+                child, child_key
+            )
             body += [
                 f"    items = get({prop!r})",
                 "    if isinstance(items, list):",
@@ -651,7 +802,9 @@ class _Reader:
                 "            if isinstance(item, dict):",
                 f"                g{n}(item, base + str(i), record_id, file, line, lines)",
             ]
-        source = "def gather(record, pointer, parent_id, file, line, lines):\n" + "\n".join(body) + "\n"
+        source = (
+            "def gather(record, pointer, parent_id, file, line, lines):\n" + "\n".join(body) + "\n"
+        )
         exec(compile(source, f"<gather {table}>", "exec"), env)  # noqa: S102 - our own code, from the descriptor's field names by repr
         # Taken out of its globals: no cycle, so that a replaced one frees the lists it appended
         # to at once, the collector being paused.
@@ -660,8 +813,18 @@ class _Reader:
 
     def _unknown_resource(self, name: str, display: str, *, pointer: str, row: int | None) -> None:
         hint = _nearest_resource(name, self.package)
-        suggestion = f"; did you mean {hint!r}?" if hint else f"; one of: {', '.join(self.package.resources)}"
-        self._issue(C.JSON_UNKNOWN_RESOURCE, f"{_safe(name)!r} is not a resource{suggestion}", display, pointer=pointer, row=row)
+        suggestion = (
+            f"; did you mean {hint!r}?"
+            if hint
+            else f"; one of: {', '.join(self.package.resources)}"
+        )
+        self._issue(
+            C.JSON_UNKNOWN_RESOURCE,
+            f"{_safe(name)!r} is not a resource{suggestion}",
+            display,
+            pointer=pointer,
+            row=row,
+        )
 
     def _markers(self, value: Any, display: str, *, row: int | None, base: list[Any]) -> set[str]:
         bad = set()
@@ -690,7 +853,9 @@ class _Reader:
             gathered = self.columns[table].frame()
             if gathered is not None:
                 parts.append(_marked(gathered, csv=False))
-            frames[table] = pl.concat(parts) if parts else _marked(empty_frame(self.package, table), csv=False)
+            frames[table] = (
+                pl.concat(parts) if parts else _marked(empty_frame(self.package, table), csv=False)
+            )
         contribution = Contribution(frames, lines=self.lines)
         contribution.issues = [contribution.located(issue) for issue in self.issues]
         return contribution
@@ -705,7 +870,9 @@ def _rs_validator(schemas: Schemas, stem: str) -> Any:
 
         registry = jsonschema_rs.Registry([(s["$id"], s) for s in schemas.schemas.values()])
         formats = format_functions()
-        return jsonschema_rs.validator_for(schemas.schemas[stem], registry=registry, formats=formats, validate_formats=True)
+        return jsonschema_rs.validator_for(
+            schemas.schemas[stem], registry=registry, formats=formats, validate_formats=True
+        )
     except Exception:  # noqa: BLE001 - jsonschema alone is exact, only slower
         return None
 
@@ -750,9 +917,17 @@ def _text_lines(text: str) -> list[str]:
 
 #: Words a contributor may reach for instead of a resource name.
 _SYNONYMS = {
-    "person": "people", "persons": "people", "individuals": "people", "names": "person_names",
-    "organisations": "organizations", "organisation": "organizations", "orgs": "organizations",
-    "participants": "event_participants", "links": "event_links", "stats": "statistics", "source": "sources",
+    "person": "people",
+    "persons": "people",
+    "individuals": "people",
+    "names": "person_names",
+    "organisations": "organizations",
+    "organisation": "organizations",
+    "orgs": "organizations",
+    "participants": "event_participants",
+    "links": "event_links",
+    "stats": "statistics",
+    "source": "sources",
 }
 
 
@@ -824,7 +999,11 @@ def read_contribution(package: Package, paths: Iterable[Path | str]) -> Contribu
     """
     reader = _Reader(package)
     paths = [Path(p) for p in paths]
-    tables = [p for p in paths if p.suffix.lower() == ".csv" and p.stem in package.resources and p.is_file()]
+    tables = [
+        p
+        for p in paths
+        if p.suffix.lower() == ".csv" and p.stem in package.resources and p.is_file()
+    ]
     if len(tables) < 2:
         for path in paths:
             reader.read(path)
@@ -885,14 +1064,19 @@ def check_contribution(
     base, issues = read_package_frames(pkg, report=False)
     contribution = read_contribution(pkg, paths)
     issues += contribution.issues
-    frames = {t: pl.concat([base[t], contribution.frames[t].select(base[t].columns)]) for t in pkg.resources}
+    frames = {
+        t: pl.concat([base[t], contribution.frames[t].select(base[t].columns)])
+        for t in pkg.resources
+    }
     issues += iter_issues(Context(pkg, frames))
     step("checking the evidence")
     texts, found = _readable_texts(source_texts or {})
     issues += found
     issues += check_source_texts(pkg, _evidence_frames(frames, texts), texts)
     issues = [contribution.located(issue) for issue in issues]
-    return CheckedContribution(Report(issues, checked=contribution.counts()), pkg, base, contribution)
+    return CheckedContribution(
+        Report(issues, checked=contribution.counts()), pkg, base, contribution
+    )
 
 
 def _readable_texts(texts: Mapping[str, Path | str]) -> tuple[dict[str, Path], list[Issue]]:
@@ -902,11 +1086,19 @@ def _readable_texts(texts: Mapping[str, Path | str]) -> tuple[dict[str, Path], l
         if path.is_file():
             readable[source_id] = path
         else:
-            issues.append(Issue(C.FILE_UNREADABLE, f"the text of {source_id}, {path}, is not a readable file", file=str(path)))
+            issues.append(
+                Issue(
+                    C.FILE_UNREADABLE,
+                    f"the text of {source_id}, {path}, is not a readable file",
+                    file=str(path),
+                )
+            )
     return readable, issues
 
 
-def _evidence_frames(frames: dict[str, pl.DataFrame], texts: Mapping[str, Path]) -> dict[str, pl.DataFrame]:
+def _evidence_frames(
+    frames: dict[str, pl.DataFrame], texts: Mapping[str, Path]
+) -> dict[str, pl.DataFrame]:
     """Frames for the evidence check: only the sources the contribution adds, cites or has a text of."""
     claims = frames["claims"]
     cited = claims.filter(pl.col("_report"))["source_id"].drop_nulls().unique()

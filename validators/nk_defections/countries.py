@@ -24,7 +24,9 @@ def alpha3_codes() -> frozenset[str]:
     for folder in (spec.submodule_search_locations or []) if spec else []:
         database = Path(folder) / "databases" / "iso3166-1.json"
         if database.is_file():
-            return frozenset(entry["alpha_3"] for entry in json.loads(database.read_bytes())["3166-1"])
+            return frozenset(
+                entry["alpha_3"] for entry in json.loads(database.read_bytes())["3166-1"]
+            )
     import pycountry
 
     return frozenset(c.alpha_3 for c in pycountry.countries)

@@ -410,7 +410,9 @@ def valid_expr(column: str, *, interval: bool = False) -> pl.Expr:
     return derived_exprs(column, interval=interval)[2].alias(column)
 
 
-def derived_exprs(column: str, *, interval: bool = False, prefix: str = "") -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+def derived_exprs(
+    column: str, *, interval: bool = False, prefix: str = ""
+) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     """:func:`bounds_exprs` and :func:`valid_expr` at once, from one evaluation of the pattern.
 
     Parameters

@@ -23,7 +23,10 @@ def render_rules_markdown() -> str:
         "| code | severity | what it means |",
         "|---|---|---|",
     ]
-    lines += [f"| `{r.code}` | {r.severity} | {r.doc} |" for r in sorted(RULES.values(), key=lambda r: r.code)]
+    lines += [
+        f"| `{r.code}` | {r.severity} | {r.doc} |"
+        for r in sorted(RULES.values(), key=lambda r: r.code)
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -112,7 +112,9 @@ class Report:
         # enum's allowed words, the date form expected) are the ones kept.
         unique: dict[tuple, Issue] = {}
         for issue in self.issues:
-            unique.setdefault((issue.code, issue.file, issue.row, issue.pointer, issue.field), issue)
+            unique.setdefault(
+                (issue.code, issue.file, issue.row, issue.pointer, issue.field), issue
+            )
         self.issues = sorted(unique.values(), key=Issue.sort_key)
 
     @property

@@ -56,7 +56,9 @@ def locked(root: Path, *, timeout: float = -1) -> Iterator[None]:
     try:
         lock.acquire()
     except OSError as exc:
-        raise JournalError(f"cannot take the write lock in {root} ({exc.strerror or exc}); is the folder writable?") from exc
+        raise JournalError(
+            f"cannot take the write lock in {root} ({exc.strerror or exc}); is the folder writable?"
+        ) from exc
     try:
         yield
     finally:
@@ -86,7 +88,9 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def replace_files(root: Path, contents: Mapping[Path, bytes], *, on_step: StepHook | None = None) -> None:
+def replace_files(
+    root: Path, contents: Mapping[Path, bytes], *, on_step: StepHook | None = None
+) -> None:
     """Replace every file of *contents* with its new bytes, all or nothing (see the module doc).
 
     Parameters
@@ -119,7 +123,9 @@ def replace_files(root: Path, contents: Mapping[Path, bytes], *, on_step: StepHo
     for folder in folders:
         _fsync_dir(folder)
     journal = root / JOURNAL
-    _write_synced(temp_path(journal), json.dumps({"version": 1, "files": entries}, indent=2).encode("utf-8"))
+    _write_synced(
+        temp_path(journal), json.dumps({"version": 1, "files": entries}, indent=2).encode("utf-8")
+    )
     os.replace(temp_path(journal), journal)
     _fsync_dir(root)
     step("committed")
@@ -168,7 +174,9 @@ def recover(root: Path, targets: Iterable[Path]) -> str | None:
         for entry in entries:
             temp = temp_path(root / entry["path"])
             if temp.exists() and _sha256(temp.read_bytes()) != entry["sha256"]:
-                raise JournalError(f"{temp} does not hold the bytes {JOURNAL} records; inspect it by hand")
+                raise JournalError(
+                    f"{temp} does not hold the bytes {JOURNAL} records; inspect it by hand"
+                )
         _roll_forward(root, entries, lambda name: None)
         return "rolled forward"
     stray = [p for p in (temp_path(Path(t)) for t in targets) if p.exists()]

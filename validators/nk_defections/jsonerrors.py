@@ -35,7 +35,12 @@ def table_at(package: Package, table: str, path: list[Any]) -> tuple[str, str | 
     while i < len(path):
         part = path[i]
         nested = child_properties(table)
-        if isinstance(part, str) and part in nested and i + 1 < len(path) and isinstance(path[i + 1], int):
+        if (
+            isinstance(part, str)
+            and part in nested
+            and i + 1 < len(path)
+            and isinstance(path[i + 1], int)
+        ):
             table = nested[part][0]
             i += 2
             field = None
@@ -68,12 +73,18 @@ def iter_schema_issues(
         keyword = str(error.validator)
         value = error.instance
         if keyword == "required":
-            missing = [p for p in error.validator_value if isinstance(value, dict) and p not in value]
+            missing = [
+                p for p in error.validator_value if isinstance(value, dict) and p not in value
+            ]
             for prop in missing:
                 t, _ = table_at(package, table, path) if table else (None, None)
                 yield Issue(
-                    C.SCHEMA_REQUIRED, f"required field {prop!r} is missing",
-                    file=file, row=row, pointer=escape_pointer([*base, *path, prop]), field=prop,
+                    C.SCHEMA_REQUIRED,
+                    f"required field {prop!r} is missing",
+                    file=file,
+                    row=row,
+                    pointer=escape_pointer([*base, *path, prop]),
+                    field=prop,
                     record_id=_record_id(value),
                 )
             continue
@@ -84,19 +95,34 @@ def iter_schema_issues(
                 hint = difflib.get_close_matches(prop, sorted(allowed), n=1)
                 suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
                 yield Issue(
-                    C.SCHEMA_ADDITIONAL_PROPERTIES, f"unknown field {prop!r}{suggestion}",
-                    file=file, row=row, pointer=escape_pointer([*base, *path, prop]), field=prop,
+                    C.SCHEMA_ADDITIONAL_PROPERTIES,
+                    f"unknown field {prop!r}{suggestion}",
+                    file=file,
+                    row=row,
+                    pointer=escape_pointer([*base, *path, prop]),
+                    field=prop,
                     record_id=_record_id(value),
                 )
             continue
         t, field = table_at(package, table, path) if table else (None, None)
         code = _KEYWORD_CODES[keyword]  # every keyword the generated schemas use (a test checks)
         message = error.message
-        if t is not None and field is not None and keyword in ("pattern", "format") and isinstance(value, str):
+        if (
+            t is not None
+            and field is not None
+            and keyword in ("pattern", "format")
+            and isinstance(value, str)
+        ):
             if field in {c for c, _ in package.date_columns(t)}:
-                code, message = C.DATE_INVALID, date_error(value, interval=dict(package.date_columns(t))[field])
+                code, message = (
+                    C.DATE_INVALID,
+                    date_error(value, interval=dict(package.date_columns(t))[field]),
+                )
             elif field in package.country_columns(t):
-                code, message = C.COUNTRY_UNKNOWN, f"{value!r} is not an ISO 3166-1 alpha-3 country code"
+                code, message = (
+                    C.COUNTRY_UNKNOWN,
+                    f"{value!r} is not an ISO 3166-1 alpha-3 country code",
+                )
             elif keyword == "pattern":
                 message = f"{value!r} does not match the pattern of {field!r}"
         elif keyword == "enum":
@@ -107,7 +133,15 @@ def iter_schema_issues(
             )
         elif keyword == "type":
             message = f"{_describe(value)} is not of type {error.validator_value!r}"
-        yield Issue(code, message, file=file, row=row, pointer=escape_pointer([*base, *path]), field=field, record_id=None)
+        yield Issue(
+            code,
+            message,
+            file=file,
+            row=row,
+            pointer=escape_pointer([*base, *path]),
+            field=field,
+            record_id=None,
+        )
 
 
 def _record_id(value: Any) -> str | None:

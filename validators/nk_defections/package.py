@@ -104,7 +104,8 @@ class Package:
         return [
             f["name"]
             for f in self.fields(table)
-            if f["name"] != "id" and "-[0-9a-hjkmnp-tv-z]{8}" in f.get("constraints", {}).get("pattern", "")
+            if f["name"] != "id"
+            and "-[0-9a-hjkmnp-tv-z]{8}" in f.get("constraints", {}).get("pattern", "")
         ]
 
     def date_columns(self, table: str) -> list[tuple[str, bool]]:
@@ -123,7 +124,9 @@ class Package:
     def country_columns(self, table: str) -> list[str]:
         """Columns of *table* holding ISO 3166-1 alpha-3 codes."""
         return [
-            f["name"] for f in self.fields(table) if f.get("constraints", {}).get("pattern") == "[A-Z]{3}"
+            f["name"]
+            for f in self.fields(table)
+            if f.get("constraints", {}).get("pattern") == "[A-Z]{3}"
         ]
 
 
@@ -141,25 +144,47 @@ def _check_paths(root: Path, descriptor: dict[str, Any]) -> None:
             if not isinstance(p, str):
                 raise PackageError(f"resource {name!r}: path {p!r} is not a string")
             if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", p):
-                raise PackageError(f"resource {name!r}: path {p!r} is a URL; only local relative paths are read")
+                raise PackageError(
+                    f"resource {name!r}: path {p!r} is a URL; only local relative paths are read"
+                )
             if p.startswith(("/", "\\")) or Path(p).is_absolute():
                 raise PackageError(f"resource {name!r}: path {p!r} is absolute")
             if ".." in Path(p).parts or ".." in p.split("\\"):
                 raise PackageError(f"resource {name!r}: path {p!r} contains '..'")
             target = (root / p).resolve()
             if not target.is_relative_to(real_root):
-                raise PackageError(f"resource {name!r}: path {p!r} resolves outside the package (symlink)")
+                raise PackageError(
+                    f"resource {name!r}: path {p!r} resolves outside the package (symlink)"
+                )
             if target == real_root or not p.strip():
                 raise PackageError(f"resource {name!r}: path {p!r} names no file")
         if not isinstance(resource.get("path"), str):
-            raise PackageError(f"resource {name!r}: a path in several parts (chunks) is not read; give one CSV file")
+            raise PackageError(
+                f"resource {name!r}: a path in several parts (chunks) is not read; give one CSV file"
+            )
 
 
 #: Table Schema field types (a release adds ``date`` fields: the bounds of each date).
-FIELD_TYPES = frozenset({
-    "string", "number", "integer", "boolean", "object", "array", "list", "date", "time", "datetime",
-    "year", "yearmonth", "duration", "geopoint", "geojson", "any",
-})
+FIELD_TYPES = frozenset(
+    {
+        "string",
+        "number",
+        "integer",
+        "boolean",
+        "object",
+        "array",
+        "list",
+        "date",
+        "time",
+        "datetime",
+        "year",
+        "yearmonth",
+        "duration",
+        "geopoint",
+        "geojson",
+        "any",
+    }
+)
 
 
 def _check_structure(path: Path, descriptor: dict[str, Any]) -> None:
@@ -173,12 +198,21 @@ def _check_structure(path: Path, descriptor: dict[str, Any]) -> None:
             raise PackageError(f"{path}: resource {i} is not an object with a name")
         schema = resource.get("schema")
         fields = schema.get("fields") if isinstance(schema, dict) else None
-        if not isinstance(fields, list) or not all(
-            isinstance(f, dict) and isinstance(f.get("name"), str) and isinstance(f.get("type"), str)
-            and f["type"] in FIELD_TYPES and isinstance(f.get("constraints", {}), dict)
-            for f in fields
-        ) or "id" not in [f["name"] for f in fields]:
-            raise PackageError(f"{path}: resource {resource['name']!r} has no Table Schema of named, typed fields with an id")
+        if (
+            not isinstance(fields, list)
+            or not all(
+                isinstance(f, dict)
+                and isinstance(f.get("name"), str)
+                and isinstance(f.get("type"), str)
+                and f["type"] in FIELD_TYPES
+                and isinstance(f.get("constraints", {}), dict)
+                for f in fields
+            )
+            or "id" not in [f["name"] for f in fields]
+        ):
+            raise PackageError(
+                f"{path}: resource {resource['name']!r} has no Table Schema of named, typed fields with an id"
+            )
         names.append(resource["name"])
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:

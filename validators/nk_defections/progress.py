@@ -50,7 +50,9 @@ class Bar:
     Short runs show nothing; the bar is transient, so what stays on the terminal is the report.
     """
 
-    def __init__(self, file: IO[str], *, delay: float = 0.5, force_terminal: bool | None = None) -> None:
+    def __init__(
+        self, file: IO[str], *, delay: float = 0.5, force_terminal: bool | None = None
+    ) -> None:
         self.file, self.delay, self.force_terminal = file, delay, force_terminal
         self.started = time.monotonic()
         self.total: int | None = None
@@ -66,16 +68,28 @@ class Bar:
                 self.done += 1
                 return
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
 
             console = Console(file=self.file, force_terminal=self.force_terminal)
             self._progress = Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                console=console, transient=True,
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
             )
             self._progress.start()
             self._task = self._progress.add_task(description, total=self.total, completed=self.done)
-        self._progress.update(self._task, description=description, total=self.total, completed=self.done)
+        self._progress.update(
+            self._task, description=description, total=self.total, completed=self.done
+        )
         self.done += 1
 
     def close(self) -> None:

@@ -131,7 +131,9 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
-def typed_rows(package: Package, table: str, rows: Iterable[dict[str, str | None]]) -> Iterator[Row]:
+def typed_rows(
+    package: Package, table: str, rows: Iterable[dict[str, str | None]]
+) -> Iterator[Row]:
     """Typed JSON rows (missing values dropped) from string rows of *table*."""
     fields = {f["name"]: f for f in package.fields(table)}
     for row in rows:

@@ -129,7 +129,12 @@ def _object(package: Package, table: str, *, omit: str | None, nested: bool) -> 
             "type": "array",
             "items": {"$ref": f"{BASE}common#/$defs/claim"},
         }
-    return {"type": "object", "additionalProperties": False, "required": required, "properties": props}
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": required,
+        "properties": props,
+    }
 
 
 def _parent_key(table: str) -> str | None:
@@ -212,7 +217,9 @@ def format_checker() -> FormatChecker:
 
     checker = FormatChecker()
     checker.checks("edtf-date")(lambda v: not isinstance(v, str) or dates.is_valid(v))
-    checker.checks("edtf-period")(lambda v: not isinstance(v, str) or dates.is_valid(v, interval=True))
+    checker.checks("edtf-period")(
+        lambda v: not isinstance(v, str) or dates.is_valid(v, interval=True)
+    )
     checker.checks("iso3166-alpha3")(lambda v: not isinstance(v, str) or countries.is_alpha3(v))
     return checker
 
@@ -230,7 +237,9 @@ def format_functions(checker: FormatChecker | None = None) -> dict[str, Callable
         def conforms(value: str) -> bool:
             return checker.conforms(value, name)
 
-        return lambda value: conforms(value) if isinstance(value, str) else checker.conforms(value, name)
+        return lambda value: (
+            conforms(value) if isinstance(value, str) else checker.conforms(value, name)
+        )
 
     return {name: one(name) for name in checker.checkers}
 
@@ -306,11 +315,15 @@ class Schemas:
     def _fast_validator(self, stem: str) -> Any:
         try:
             import jsonschema_rs
-        except ImportError:  # pragma: no cover - a dependency; jsonschema alone is exact, only slower
+        except (
+            ImportError
+        ):  # pragma: no cover - a dependency; jsonschema alone is exact, only slower
             return False
         registry = jsonschema_rs.Registry([(s["$id"], s) for s in self.schemas.values()])
         formats = format_functions(self._checker)
-        return jsonschema_rs.validator_for(self.schemas[stem], registry=registry, formats=formats, validate_formats=True)
+        return jsonschema_rs.validator_for(
+            self.schemas[stem], registry=registry, formats=formats, validate_formats=True
+        )
 
 
 def _meta_valid(schema: dict[str, Any]) -> bool:

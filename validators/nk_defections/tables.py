@@ -43,10 +43,19 @@ def empty_frame(package: Package, table: str) -> pl.DataFrame:
 def decode(data: bytes, display: str) -> tuple[str | None, list[Issue]]:
     """Decode UTF-8 (a BOM is accepted); name the line of the first bad byte."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_like_utf16(data):
-        return None, [Issue(C.FILE_ENCODING, f"{display} is UTF-16; save it as UTF-8", file=display, row=1)]
+        return None, [
+            Issue(C.FILE_ENCODING, f"{display} is UTF-16; save it as UTF-8", file=display, row=1)
+        ]
     if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
-        return None, [Issue(C.FILE_BINARY, f"{display} holds a NUL byte: it is not a text file", file=display, row=line)]
+        return None, [
+            Issue(
+                C.FILE_BINARY,
+                f"{display} holds a NUL byte: it is not a text file",
+                file=display,
+                row=line,
+            )
+        ]
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -54,7 +63,12 @@ def decode(data: bytes, display: str) -> tuple[str | None, list[Issue]]:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         return None, [
-            Issue(C.FILE_ENCODING, f"byte {data[exc.start]:#04x} at offset {exc.start} is not valid UTF-8", file=display, row=line)
+            Issue(
+                C.FILE_ENCODING,
+                f"byte {data[exc.start]:#04x} at offset {exc.start} is not valid UTF-8",
+                file=display,
+                row=line,
+            )
         ]
 
 
@@ -64,7 +78,9 @@ def _looks_like_utf16(data: bytes) -> bool:
     if len(head) < 4:
         return False
     even, odd = head[0::2], head[1::2]
-    return (odd.count(0) == len(odd) and 0 not in even) or (even.count(0) == len(even) and 0 not in odd)
+    return (odd.count(0) == len(odd) and 0 not in even) or (
+        even.count(0) == len(even) and 0 not in odd
+    )
 
 
 def _record_lines(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
@@ -91,11 +107,15 @@ def _record_lines(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]
         opens, closes = quotes[0 : len(quotes) - 1 : 2], quotes[1::2]
         inside = np.searchsorted(commas, closes) - np.searchsorted(commas, opens)
         owner = np.searchsorted(starts, opens, side="right") - 1
-        per_record -= np.bincount(owner, weights=inside, minlength=len(starts)).astype(per_record.dtype)
+        per_record -= np.bincount(owner, weights=inside, minlength=len(starts)).astype(
+            per_record.dtype
+        )
     return starts, start_lines, per_record, len(quotes) & 1
 
 
-def read_csv(package: Package, table: str, path: Path, display: str) -> tuple[pl.DataFrame | None, list[Issue]]:
+def read_csv(
+    package: Package, table: str, path: Path, display: str
+) -> tuple[pl.DataFrame | None, list[Issue]]:
     """Read one CSV into a string frame with physical line numbers, or report why it can't be.
 
     Parameters
@@ -120,9 +140,13 @@ def read_csv(package: Package, table: str, path: Path, display: str) -> tuple[pl
     try:
         raw = path.read_bytes()
     except IsADirectoryError:
-        return None, [Issue(C.FILE_UNREADABLE, f"{display} is a directory, not a file", file=display)]
+        return None, [
+            Issue(C.FILE_UNREADABLE, f"{display} is a directory, not a file", file=display)
+        ]
     except OSError as exc:
-        return None, [Issue(C.FILE_UNREADABLE, f"{display} cannot be read: {exc.strerror}", file=display)]
+        return None, [
+            Issue(C.FILE_UNREADABLE, f"{display} cannot be read: {exc.strerror}", file=display)
+        ]
     # The bytes are parsed as they are; polars checks that they are UTF-8 while it parses (a
     # Python decode of the whole file would cost a third of the parse). Only a file that fails
     # some check is decoded here, so that its first fault is named as before: the encoding.
@@ -133,12 +157,22 @@ def read_csv(package: Package, table: str, path: Path, display: str) -> tuple[pl
     if b"\r" in data and b"\r\n" in data:  # one byte is found ten times faster than two
         data = data.replace(b"\r\n", b"\n")
     content = _CONTENT.search(data)
-    if (content is None or data[content.start()] >= 0x80) and (found := _read_decoded(raw, display)):
+    if (content is None or data[content.start()] >= 0x80) and (
+        found := _read_decoded(raw, display)
+    ):
         return found
     counts = dict(zip('",\n\r', _count_bytes(data, b'",\n\r'), strict=True))
     if counts['"'] & 1:
         return _read_decoded(raw, display) or (
-            None, [Issue(C.CSV_MALFORMED, "a quoted field is never closed", file=display, row=_unclosed_quote_line(data))]
+            None,
+            [
+                Issue(
+                    C.CSV_MALFORMED,
+                    "a quoted field is never closed",
+                    file=display,
+                    row=_unclosed_quote_line(data),
+                )
+            ],
         )
     try:
         end = data.find(b"\n")  # not split(): that would copy the whole file after the header
@@ -151,7 +185,9 @@ def read_csv(package: Package, table: str, path: Path, display: str) -> tuple[pl
             raise csv.Error("a carriage return (CR) inside the header row")
         header = next(csv.reader([line], strict=True), [])
     except csv.Error as exc:
-        return None, [Issue(C.CSV_MALFORMED, f"the header row cannot be read: {exc}", file=display, row=1)]
+        return None, [
+            Issue(C.CSV_MALFORMED, f"the header row cannot be read: {exc}", file=display, row=1)
+        ]
     expected = package.field_names(table)
     issues += list(_check_header(header, expected, display))
     if issues:
@@ -179,7 +215,14 @@ def read_csv(package: Package, table: str, path: Path, display: str) -> tuple[pl
             return found
         # Text after a closing quote (`x,""y`, `""id` in the header): quotes that pair up, so
         # the parity check above passes, but a cell polars (and RFC 4180) cannot read.
-        return None, [Issue(C.CSV_MALFORMED, "a quoted field has text after its closing quote", file=display, row=_misquoted_line(data))]
+        return None, [
+            Issue(
+                C.CSV_MALFORMED,
+                "a quoted field has text after its closing quote",
+                file=display,
+                row=_misquoted_line(data),
+            )
+        ]
     return _located(frame, expected, display, starts[1:]), []
 
 
@@ -212,7 +255,9 @@ def _count_bytes(data: bytes, chars: bytes) -> list[int]:
     return counts
 
 
-def _read_counted(data: bytes, header: list[str], counts: dict[str, int]) -> tuple[pl.DataFrame, pl.Series] | None:
+def _read_counted(
+    data: bytes, header: list[str], counts: dict[str, int]
+) -> tuple[pl.DataFrame, pl.Series] | None:
     """The frame of a CSV and each record's physical line, found by counting, if every record
     has as many cells as the header; None when that is not so, or not known so.
 
@@ -244,22 +289,30 @@ def _read_counted(data: bytes, header: list[str], counts: dict[str, int]) -> tup
         if inner_newlines:  # each row starts below the newlines in the cells above it
             lines += inside["newlines"].cast(pl.Int64).cum_sum().shift(1, fill_value=0)
     ending = counts["\n"] - inner_newlines - (records - 1)  # 1 if the last record ends with one
-    if counts[","] - inner_commas != (len(header) - 1) * records or ending != int(data.endswith(b"\n")):
+    if counts[","] - inner_commas != (len(header) - 1) * records or ending != int(
+        data.endswith(b"\n")
+    ):
         return None
     return frame, lines
 
 
-def _located(frame: pl.DataFrame, expected: list[str], display: str, lines: np.ndarray | pl.Series) -> pl.DataFrame:
+def _located(
+    frame: pl.DataFrame, expected: list[str], display: str, lines: np.ndarray | pl.Series
+) -> pl.DataFrame:
     """*frame* in the table's column order, with where each row came from.
 
     In one chunk: polars parses a large file into many, and the first query to add a column
     would copy them all into one anyway (the rules are the faster for it); done here, it runs
     beside the parse of the other files.
     """
-    return frame.select(expected).rechunk().with_columns(
-        pl.lit(display).alias("_file"),
-        pl.Series("_line", lines[: frame.height], dtype=pl.Int64),
-        pl.lit(None, dtype=pl.String).alias("_pointer"),
+    return (
+        frame.select(expected)
+        .rechunk()
+        .with_columns(
+            pl.lit(display).alias("_file"),
+            pl.Series("_line", lines[: frame.height], dtype=pl.Int64),
+            pl.lit(None, dtype=pl.String).alias("_pointer"),
+        )
     )
 
 
@@ -280,13 +333,22 @@ def _read_decoded(raw: bytes, display: str) -> tuple[None, list[Issue]] | None:
     if text is None:
         return None, issues
     if not text.strip():
-        return None, [Issue(C.FILE_EMPTY, f"{display} is empty: a CSV needs at least its header row", file=display, row=1)]
+        return None, [
+            Issue(
+                C.FILE_EMPTY,
+                f"{display} is empty: a CSV needs at least its header row",
+                file=display,
+                row=1,
+            )
+        ]
     return None
 
 
 def _misquoted_line(data: bytes) -> int | None:
     """Physical line of the first cell with text after its closing quote (strict RFC 4180 reading)."""
-    reader = csv.reader(io.StringIO(data.decode("utf-8", errors="replace"), newline=""), strict=True)
+    reader = csv.reader(
+        io.StringIO(data.decode("utf-8", errors="replace"), newline=""), strict=True
+    )
     try:
         for _ in reader:
             pass
@@ -304,10 +366,28 @@ def _check_header(header: list[str], expected: list[str], display: str) -> Itera
     seen: set[str] = set()
     for name in header:
         if name in seen:
-            yield Issue(C.CSV_DUPLICATE_COLUMN, f"column {name!r} appears twice in the header", file=display, row=1, field=name)
+            yield Issue(
+                C.CSV_DUPLICATE_COLUMN,
+                f"column {name!r} appears twice in the header",
+                file=display,
+                row=1,
+                field=name,
+            )
         seen.add(name)
         if name not in expected:
-            yield Issue(C.CSV_UNKNOWN_COLUMN, f"column {name!r} is not a column of this table", file=display, row=1, field=name)
+            yield Issue(
+                C.CSV_UNKNOWN_COLUMN,
+                f"column {name!r} is not a column of this table",
+                file=display,
+                row=1,
+                field=name,
+            )
     for name in expected:
         if name not in seen:
-            yield Issue(C.CSV_MISSING_COLUMN, f"column {name!r} is missing from the header", file=display, row=1, field=name)
+            yield Issue(
+                C.CSV_MISSING_COLUMN,
+                f"column {name!r} is missing from the header",
+                file=display,
+                row=1,
+                field=name,
+            )

@@ -26,7 +26,9 @@ def _mark(frame: pl.DataFrame, *, csv: bool, report: bool) -> pl.DataFrame:
     return frame.with_columns(pl.lit(csv).alias("_csv"), pl.lit(report).alias("_report"))
 
 
-def read_package_frames(package: Package, *, report: bool = True) -> tuple[dict[str, pl.DataFrame], list[Issue]]:
+def read_package_frames(
+    package: Package, *, report: bool = True
+) -> tuple[dict[str, pl.DataFrame], list[Issue]]:
     """Read every resource of *package* into string frames with their CSV lines."""
     frames: dict[str, pl.DataFrame] = {}
     issues: list[Issue] = []
@@ -34,11 +36,15 @@ def read_package_frames(package: Package, *, report: bool = True) -> tuple[dict[
         display = resource["path"]
         frame, found = read_csv(package, table, package.path(table), display)
         issues += found
-        frames[table] = _mark(frame if frame is not None else empty_frame(package, table), csv=True, report=report)
+        frames[table] = _mark(
+            frame if frame is not None else empty_frame(package, table), csv=True, report=report
+        )
     return frames, issues
 
 
-_SEMVER = re.compile(r"(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?")
+_SEMVER = re.compile(
+    r"(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?"
+)
 
 
 @cache
@@ -84,13 +90,34 @@ def _profile_issues(descriptor_text: str) -> tuple[Issue, ...]:
     # package: jsonschema-rs says first whether there is anything for jsonschema to explain.
     prefilter = _profile_prefilter()
     valid = prefilter is not None and prefilter.is_valid(descriptor)
-    for error in [] if valid else sorted(_profile_validator().iter_errors(descriptor), key=lambda e: list(e.absolute_path)):
+    for error in (
+        []
+        if valid
+        else sorted(
+            _profile_validator().iter_errors(descriptor), key=lambda e: list(e.absolute_path)
+        )
+    ):
         pointer = "".join(f"/{p}" for p in error.absolute_path)
-        issues.append(Issue(C.PACKAGE_PROFILE, error.message[:300], file="datapackage.json", pointer=pointer or "/"))
+        issues.append(
+            Issue(
+                C.PACKAGE_PROFILE,
+                error.message[:300],
+                file="datapackage.json",
+                pointer=pointer or "/",
+            )
+        )
     # The profile types `version` as any string (frictionless accepts "banana"); releases need semver.
     version = descriptor.get("version")
     if not isinstance(version, str) or not _SEMVER.fullmatch(version):
-        issues.append(Issue(C.PACKAGE_PROFILE, f"version {version!r} is not a semantic version (MAJOR.MINOR.PATCH)", file="datapackage.json", pointer="/version", field="version"))
+        issues.append(
+            Issue(
+                C.PACKAGE_PROFILE,
+                f"version {version!r} is not a semantic version (MAJOR.MINOR.PATCH)",
+                file="datapackage.json",
+                pointer="/version",
+                field="version",
+            )
+        )
     return tuple(issues)
 
 
@@ -106,11 +133,19 @@ def check_json_schemas(package: Package, frames: Mapping[str, pl.DataFrame]) -> 
         rows = frame.select(names).iter_rows(named=True)
         locations = frame.select("_file", "_line").iter_rows()
         for record, (file, line) in zip(typed_rows(package, table, rows), locations, strict=True):
-            if schemas.is_valid(table, record):  # jsonschema-rs: only invalid rows need jsonschema's errors
+            if schemas.is_valid(
+                table, record
+            ):  # jsonschema-rs: only invalid rows need jsonschema's errors
                 continue
-            for issue in iter_schema_issues(validator.iter_errors(record), package, table, file=file, row=line, base=[]):
+            for issue in iter_schema_issues(
+                validator.iter_errors(record), package, table, file=file, row=line, base=[]
+            ):
                 # A CSV row is located by its line and column, as the column-wise checks do.
-                yield replace(issue, pointer=None, record_id=record.get("id") if isinstance(record.get("id"), str) else None)
+                yield replace(
+                    issue,
+                    pointer=None,
+                    record_id=record.get("id") if isinstance(record.get("id"), str) else None,
+                )
 
 
 def check_interrupted_merge(package: Package) -> Iterator[Issue]:
@@ -146,7 +181,11 @@ def check_frictionless(
         fl = FrictionlessPackage(str(package.root / "datapackage.json"))
         report = fl.validate(limit_errors=10**9)
     except FrictionlessException as exc:
-        yield Issue(C.PACKAGE_FRICTIONLESS, f"frictionless cannot read the package: {exc}"[:300], file="datapackage.json")
+        yield Issue(
+            C.PACKAGE_FRICTIONLESS,
+            f"frictionless cannot read the package: {exc}"[:300],
+            file="datapackage.json",
+        )
         return
     for task in report.tasks:
         file = task.place if task.place else None
@@ -159,9 +198,19 @@ def check_frictionless(
             if (file, row) in covered:
                 continue
             field = getattr(error, "field_name", None)
-            yield Issue(C.PACKAGE_FRICTIONLESS, f"frictionless {error.type}: {error.message}"[:300], file=file, row=row, field=field)
+            yield Issue(
+                C.PACKAGE_FRICTIONLESS,
+                f"frictionless {error.type}: {error.message}"[:300],
+                file=file,
+                row=row,
+                field=field,
+            )
     for error in report.errors:
-        yield Issue(C.PACKAGE_FRICTIONLESS, f"frictionless {error.type}: {error.message}"[:300], file="datapackage.json")
+        yield Issue(
+            C.PACKAGE_FRICTIONLESS,
+            f"frictionless {error.type}: {error.message}"[:300],
+            file="datapackage.json",
+        )
 
 
 def paragraphs(text: str) -> list[str]:
@@ -176,21 +225,43 @@ def check_source_texts(
     sources = {r["id"]: r for r in frames["sources"].iter_rows(named=True)}
     for source_id, path in texts.items():
         if source_id not in sources:
-            yield Issue(C.SOURCE_UNKNOWN, f"--source-text names {source_id!r}, which is not a source of the package", field="id")
+            yield Issue(
+                C.SOURCE_UNKNOWN,
+                f"--source-text names {source_id!r}, which is not a source of the package",
+                field="id",
+            )
     for source_id, source in sources.items():
         where = dict(file=source["_file"], row=source["_line"], record_id=source_id)
         path = texts.get(source_id)
         if path is None:
-            yield Issue(C.SOURCE_TEXT_SKIPPED, f"no text given for {source_id}: its sha256, paragraph count and original_text were not checked", **where)
+            yield Issue(
+                C.SOURCE_TEXT_SKIPPED,
+                f"no text given for {source_id}: its sha256, paragraph count and original_text were not checked",
+                **where,
+            )
             continue
         data = Path(path).read_bytes()
         digest = hashlib.sha256(data).hexdigest()
         if digest != source["content_sha256"]:
-            yield Issue(C.SOURCE_SHA256, f"{Path(path).name} has sha256 {digest[:12]}…, the record says {str(source['content_sha256'])[:12]}…", field="content_sha256", **where)
+            yield Issue(
+                C.SOURCE_SHA256,
+                f"{Path(path).name} has sha256 {digest[:12]}…, the record says {str(source['content_sha256'])[:12]}…",
+                field="content_sha256",
+                **where,
+            )
         paras = paragraphs(data.decode("utf-8", errors="replace"))
         if str(len(paras)) != str(source["paragraphs"]):
-            yield Issue(C.SOURCE_PARAGRAPHS, f"{Path(path).name} has {len(paras)} paragraphs, the record says {source['paragraphs']}", field="paragraphs", **where)
-        claims = frames["claims"].filter((pl.col("source_id") == source_id) & pl.col("original_text").is_not_null() & pl.col("_report"))
+            yield Issue(
+                C.SOURCE_PARAGRAPHS,
+                f"{Path(path).name} has {len(paras)} paragraphs, the record says {source['paragraphs']}",
+                field="paragraphs",
+                **where,
+            )
+        claims = frames["claims"].filter(
+            (pl.col("source_id") == source_id)
+            & pl.col("original_text").is_not_null()
+            & pl.col("_report")
+        )
         for claim in claims.iter_rows(named=True):
             try:
                 number = int(claim["paragraph"])
@@ -201,7 +272,11 @@ def check_source_texts(
                 yield Issue(
                     C.SOURCE_TEXT_NOT_FOUND,
                     f"{claim['original_text']!r} does not occur in paragraph {number} of {source_id}",
-                    file=claim["_file"], row=claim["_line"], pointer=pointer, field="original_text", record_id=claim["id"],
+                    file=claim["_file"],
+                    row=claim["_line"],
+                    pointer=pointer,
+                    field="original_text",
+                    record_id=claim["id"],
                 )
 
 
@@ -240,7 +315,9 @@ def validate_package(
     issues += list(check_json_schemas(package, frames))
     if frictionless and not found:
         covered = {(i.file, i.row) for i in issues}
-        lines = {package.resources[t]["path"]: frame["_line"].to_list() for t, frame in frames.items()}
+        lines = {
+            package.resources[t]["path"]: frame["_line"].to_list() for t, frame in frames.items()
+        }
         issues += list(check_frictionless(package, covered, lines))
     issues += list(check_source_texts(package, frames, source_texts or {}))
     checked = {table: frame.height for table, frame in frames.items()}

@@ -104,7 +104,9 @@ class Check:
     confirm: pl.Expr | None = None
 
 
-def emit_checks(frame: pl.DataFrame, checks: list[Check], prepared: list[pl.Expr] = ()) -> Iterator[Issue]:
+def emit_checks(
+    frame: pl.DataFrame, checks: list[Check], prepared: list[pl.Expr] = ()
+) -> Iterator[Issue]:
     """Run many checks over *frame* in one pass, then emit only those that hit any row.
 
     Every predicate is evaluated in a single lazy ``select`` (columns in parallel) that returns
@@ -117,9 +119,14 @@ def emit_checks(frame: pl.DataFrame, checks: list[Check], prepared: list[pl.Expr
     # Checks may share one predicate object (a prefilter that their confirms split): it is
     # evaluated once, as polars does not reliably eliminate common subexpressions here.
     keys = {id(check.bad): check.bad for check in checks}
-    hits = frame.lazy().with_columns(prepared).select(
-        bad.fill_null(False).arg_true().implode().alias(str(key)) for key, bad in keys.items()
-    ).collect(engine=ENGINE)
+    hits = (
+        frame.lazy()
+        .with_columns(prepared)
+        .select(
+            bad.fill_null(False).arg_true().implode().alias(str(key)) for key, bad in keys.items()
+        )
+        .collect(engine=ENGINE)
+    )
     for check in checks:
         rows = hits[str(id(check.bad))][0]
         if len(rows):

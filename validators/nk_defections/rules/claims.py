@@ -49,20 +49,35 @@ def named(ctx: Context) -> Named:
 def _named(ctx: Context) -> Named:
     package = ctx.package
     tables = [table for table in package.resources if table != CLAIMS]
-    ids = pl.concat([
-        ctx.frame(table).lazy().with_row_index("_row").select(
-            "id",
-            "_row",
-            pl.lit(index, dtype=pl.UInt16).alias("_table"),
-            pl.col("id").str.starts_with(f"{package.prefixes[table]}-").alias("_own"),
-            pl.col("id").str.starts_with(package.prefixes[table]).alias("_mine"),
-        ).filter(pl.col("id").is_not_null())
-        for index, table in enumerate(tables)
-    ])
-    claims = ctx.frame(CLAIMS).lazy().with_row_index("_claim").select("_claim", CLAIM_KEY, "field", "_report")
-    joined = claims.join(ids, left_on=CLAIM_KEY, right_on="id", how="left").drop(CLAIM_KEY).collect()
+    ids = pl.concat(
+        [
+            ctx.frame(table)
+            .lazy()
+            .with_row_index("_row")
+            .select(
+                "id",
+                "_row",
+                pl.lit(index, dtype=pl.UInt16).alias("_table"),
+                pl.col("id").str.starts_with(f"{package.prefixes[table]}-").alias("_own"),
+                pl.col("id").str.starts_with(package.prefixes[table]).alias("_mine"),
+            )
+            .filter(pl.col("id").is_not_null())
+            for index, table in enumerate(tables)
+        ]
+    )
+    claims = (
+        ctx.frame(CLAIMS)
+        .lazy()
+        .with_row_index("_claim")
+        .select("_claim", CLAIM_KEY, "field", "_report")
+    )
+    joined = (
+        claims.join(ids, left_on=CLAIM_KEY, right_on="id", how="left").drop(CLAIM_KEY).collect()
+    )
     unowned = joined.filter(~pl.col("_own").fill_null(False))["_claim"]
-    if joined.height > ctx.frame(CLAIMS).height:  # an id repeated: a claim may name rows of several tables
+    if (
+        joined.height > ctx.frame(CLAIMS).height
+    ):  # an id repeated: a claim may name rows of several tables
         unowned = unowned.filter(~unowned.is_in(joined.filter(pl.col("_own"))["_claim"].implode()))
     found = joined.drop_nulls("_table").partition_by("_table", as_dict=True, include_key=False)
     return Named({tables[key]: rows for (key,), rows in found.items()}, unowned.unique().sort())
@@ -88,7 +103,12 @@ def check_row_claims(ctx: Context) -> Iterator[Issue]:
         if table in UNCLAIMED:
             continue
         missing = _unclaimed(ctx, table, "*")
-        yield from emit(missing, C.CLAIM_MISSING_ROW, "id", lambda r: f"{r['id']} has no claim with field '*' citing a source")
+        yield from emit(
+            missing,
+            C.CLAIM_MISSING_ROW,
+            "id",
+            lambda r: f"{r['id']} has no claim with field '*' citing a source",
+        )
 
 
 def check_field_claims(ctx: Context) -> Iterator[Issue]:
@@ -98,7 +118,12 @@ def check_field_claims(ctx: Context) -> Iterator[Issue]:
             continue
         for column in sorted(evidence_columns(ctx.package, table)[0]):
             missing = _unclaimed(ctx, table, column, pl.col(column).is_not_null())
-            yield from emit(missing, C.CLAIM_MISSING_FIELD, column, lambda r, c=column: f"{c} {r[c]!r} of {r['id']} has no claim of its own")
+            yield from emit(
+                missing,
+                C.CLAIM_MISSING_FIELD,
+                column,
+                lambda r, c=column: f"{c} {r[c]!r} of {r['id']} has no claim of its own",
+            )
 
 
 def check_claim_soundness(ctx: Context) -> Iterator[Issue]:
@@ -107,14 +132,28 @@ def check_claim_soundness(ctx: Context) -> Iterator[Issue]:
     if not ctx.reported(CLAIMS):
         return
     claims = ctx.frame(CLAIMS).lazy().filter(pl.col("_report"))
-    sources = ctx.frame("sources").select(
-        pl.col("id").alias("source_id"), pl.col("paragraphs").cast(pl.Int64, strict=False).alias("_paragraphs")
-    ).unique("source_id", keep="first")
+    sources = (
+        ctx.frame("sources")
+        .select(
+            pl.col("id").alias("source_id"),
+            pl.col("paragraphs").cast(pl.Int64, strict=False).alias("_paragraphs"),
+        )
+        .unique("source_id", keep="first")
+    )
     beyond = (
         claims.with_columns(pl.col("paragraph").cast(pl.Int64, strict=False).alias("_paragraph"))
-        .join(sources.lazy(), on="source_id", how="inner").filter(pl.col("_paragraph") > pl.col("_paragraphs")).collect()
+        .join(sources.lazy(), on="source_id", how="inner")
+        .filter(pl.col("_paragraph") > pl.col("_paragraphs"))
+        .collect()
     )
-    yield from emit(beyond, C.CLAIM_PARAGRAPH, "paragraph", lambda r: f"paragraph {r['_paragraph']} is past the end of {r['source_id']}, which has {r['_paragraphs']}")
+    yield from emit(
+        beyond,
+        C.CLAIM_PARAGRAPH,
+        "paragraph",
+        lambda r: (
+            f"paragraph {r['_paragraph']} is past the end of {r['source_id']}, which has {r['_paragraphs']}"
+        ),
+    )
     # Whether each claim's field is a column of the table its record_id's prefix names, and
     # whether it needs original_text: one join on (prefix, field) against every known pair.
     tables = {table: prefix for table, prefix in package.prefixes.items() if table != CLAIMS}
@@ -129,23 +168,35 @@ def check_claim_soundness(ctx: Context) -> Iterator[Issue]:
         orient="row",
     )
     faults = (
-        ctx.frame(CLAIMS).lazy().with_row_index("_claim")
+        ctx.frame(CLAIMS)
+        .lazy()
+        .with_row_index("_claim")
         .filter(pl.col("_report") & (pl.col("field") != "*"))
-        .select("_claim", "field", "original_text", pl.col(CLAIM_KEY).str.slice(0, 3).alias("_prefix"))
+        .select(
+            "_claim", "field", "original_text", pl.col(CLAIM_KEY).str.slice(0, 3).alias("_prefix")
+        )
         .filter(pl.col("_prefix").is_in(list(tables.values())))
         .join(known, on=["_prefix", "field"], how="left")
-        .filter(pl.col("_textual").is_null() | (pl.col("_textual") & pl.col("original_text").is_null()))
+        .filter(
+            pl.col("_textual").is_null() | (pl.col("_textual") & pl.col("original_text").is_null())
+        )
         .select("_claim", "_textual")
         .collect()
     )
     table_of = package.table_of_prefix
     yield from emit(
-        claim_rows(ctx, faults.filter(pl.col("_textual").is_null())["_claim"]), C.CLAIM_UNKNOWN_FIELD, "field",
+        claim_rows(ctx, faults.filter(pl.col("_textual").is_null())["_claim"]),
+        C.CLAIM_UNKNOWN_FIELD,
+        "field",
         lambda r: f"field {r['field']!r} is not a column of {table_of[r[CLAIM_KEY][:3]]}",
     )
     yield from emit(
-        claim_rows(ctx, faults.filter(pl.col("_textual"))["_claim"]), C.CLAIM_MISSING_TEXT, "original_text",
-        lambda r: f"the claim on {r['field']!r} of {r['record_id']} needs the source's own words in original_text",
+        claim_rows(ctx, faults.filter(pl.col("_textual"))["_claim"]),
+        C.CLAIM_MISSING_TEXT,
+        "original_text",
+        lambda r: (
+            f"the claim on {r['field']!r} of {r['record_id']} needs the source's own words in original_text"
+        ),
     )
     # A claim on a field of a row that has no value there: the claims that name each table's
     # rows by an id with its prefix, per field, looked up in that column.
@@ -160,7 +211,9 @@ def check_claim_soundness(ctx: Context) -> Iterator[Issue]:
             empty.append(part.filter(records[column].is_null().gather(part["_row"]))["_claim"])
     if empty:
         yield from emit(
-            claim_rows(ctx, pl.concat(empty)), C.CLAIM_EMPTY_FIELD, "field",
+            claim_rows(ctx, pl.concat(empty)),
+            C.CLAIM_EMPTY_FIELD,
+            "field",
             lambda r: f"{r['record_id']} has no value in {r['field']!r} for this claim to support",
         )
 

@@ -36,9 +36,14 @@ def with_bounds(ctx: Context, table: str) -> pl.DataFrame:
     def compute() -> pl.DataFrame:
         frame = ctx.frame(table)
         for column, interval in ctx.package.date_columns(table):
-            parsed = _parsed(ctx, interval).rename({
-                "value": column, "min": f"_min:{column}", "max": f"_max:{column}", "valid": f"_valid:{column}",
-            })
+            parsed = _parsed(ctx, interval).rename(
+                {
+                    "value": column,
+                    "min": f"_min:{column}",
+                    "max": f"_max:{column}",
+                    "valid": f"_valid:{column}",
+                }
+            )
             frame = frame.join(parsed, on=column, how="left", maintain_order="left")
         return frame
 
@@ -56,13 +61,18 @@ def _parsed(ctx: Context, interval: bool) -> pl.DataFrame:
         values = [
             ctx.frame(table).lazy().select(pl.col(column).alias("value"))
             for table in ctx.package.resources
-            for column, kind in ctx.package.date_columns(table) if kind == interval
+            for column, kind in ctx.package.date_columns(table)
+            if kind == interval
         ]
         if not values:
-            return pl.DataFrame(schema={"value": pl.String, "min": pl.Date, "max": pl.Date, "valid": pl.Boolean})
+            return pl.DataFrame(
+                schema={"value": pl.String, "min": pl.Date, "max": pl.Date, "valid": pl.Boolean}
+            )
         # Lazy, so that the three outputs share one evaluation of the derived struct.
         return (
-            pl.concat(values).unique().drop_nulls()
+            pl.concat(values)
+            .unique()
+            .drop_nulls()
             .with_columns(derived_exprs("value", interval=interval))
             .rename({"min:value": "min", "max:value": "max", "valid:value": "valid"})
             .collect(engine=ENGINE)
@@ -76,20 +86,43 @@ def check_order(ctx: Context) -> Iterator[Issue]:
     for table, early, late in PAIRS:
         frame = with_bounds(ctx, table)
         bad = frame.filter(pl.col(f"_min:{early}") > pl.col(f"_max:{late}"))
-        yield from emit(bad, C.DATE_ORDER, late, lambda r, e=early, l=late: f"{l} {r[l]!r} is before {e} {r[e]!r}")
+        yield from emit(
+            bad,
+            C.DATE_ORDER,
+            late,
+            lambda r, e=early, l=late: f"{l} {r[l]!r} is before {e} {r[e]!r}",
+        )
 
 
 def check_posting_in_life(ctx: Context) -> Iterator[Issue]:
     """A posting lies within its holder's life."""
-    people = with_bounds(ctx, "people").select(
-        pl.col("id").alias("person_id"), "birth_date", "death_date", "_min:birth_date", "_max:death_date"
-    ).unique("person_id", keep="first")
+    people = (
+        with_bounds(ctx, "people")
+        .select(
+            pl.col("id").alias("person_id"),
+            "birth_date",
+            "death_date",
+            "_min:birth_date",
+            "_max:death_date",
+        )
+        .unique("person_id", keep="first")
+    )
     postings = with_bounds(ctx, "postings").join(people, on="person_id", how="inner")
     for column in ("start_date", "attested_date", "end_date"):
         before = postings.filter(pl.col(f"_max:{column}") < pl.col("_min:birth_date"))
-        yield from emit(before, C.DATE_ORDER, column, lambda r, c=column: f"{c} {r[c]!r} is before the holder's birth {r['birth_date']!r}")
+        yield from emit(
+            before,
+            C.DATE_ORDER,
+            column,
+            lambda r, c=column: f"{c} {r[c]!r} is before the holder's birth {r['birth_date']!r}",
+        )
         after = postings.filter(pl.col(f"_min:{column}") > pl.col("_max:death_date"))
-        yield from emit(after, C.DATE_ORDER, column, lambda r, c=column: f"{c} {r[c]!r} is after the holder's death {r['death_date']!r}")
+        yield from emit(
+            after,
+            C.DATE_ORDER,
+            column,
+            lambda r, c=column: f"{c} {r[c]!r} is after the holder's death {r['death_date']!r}",
+        )
 
 
 def check_derived_bounds(ctx: Context) -> Iterator[Issue]:
@@ -97,7 +130,9 @@ def check_derived_bounds(ctx: Context) -> Iterator[Issue]:
     for table in ctx.package.resources:
         frame = ctx.frame(table)
         for column, interval in ctx.package.date_columns(table):
-            for end, expr in zip(("min", "max"), bounds_exprs(column, interval=interval), strict=True):
+            for end, expr in zip(
+                ("min", "max"), bounds_exprs(column, interval=interval), strict=True
+            ):
                 derived = f"{column}_{end}"
                 if derived not in frame.columns:
                     continue
@@ -105,8 +140,12 @@ def check_derived_bounds(ctx: Context) -> Iterator[Issue]:
                 checked = frame.with_columns(computed)
                 bad = checked.filter(pl.col(derived).eq_missing(pl.col("_computed")).not_())
                 yield from emit(
-                    bad, C.DATE_BOUNDS, derived,
-                    lambda r, d=derived, c=column: f"{d} is {r[d]!r} but {c} {r[c]!r} gives {r['_computed']!r}",
+                    bad,
+                    C.DATE_BOUNDS,
+                    derived,
+                    lambda r, d=derived, c=column: (
+                        f"{d} is {r[d]!r} but {c} {r[c]!r} gives {r['_computed']!r}"
+                    ),
                 )
 
 

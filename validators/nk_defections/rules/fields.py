@@ -61,7 +61,9 @@ def check_fields(ctx: Context) -> Iterator[Issue]:
             prepared += [expr.alias(name) for name, expr in refused.items()]
             checks += _column_checks(frame, scope, field, [pl.col(name) for name in refused])
             if closed(field) and refused:
-                checks += _text_checks(field["name"], pl.col("_report") & pl.any_horizontal(*map(pl.col, refused)))
+                checks += _text_checks(
+                    field["name"], pl.col("_report") & pl.any_horizontal(*map(pl.col, refused))
+                )
         yield from emit_checks(frame, checks, prepared)
 
 
@@ -77,7 +79,9 @@ def _refusals(field: dict, frame: pl.DataFrame) -> dict[str, pl.Expr]:
     name, cons = field["name"], field.get("constraints", {})
     col, pattern, out = pl.col(name), cons.get("pattern"), {}
     if pattern in (DATE_PATTERN, PERIOD_PATTERN):
-        out[f"_refused-date:{name}"] = ~pl.col(f"_valid:{name}")  # matched the pattern, and in order
+        out[f"_refused-date:{name}"] = ~pl.col(
+            f"_valid:{name}"
+        )  # matched the pattern, and in order
     elif pattern == "[A-Z]{3}":
         out[f"_refused-country:{name}"] = ~col.is_in(sorted(alpha3_codes()))
     elif pattern:
@@ -128,7 +132,9 @@ def closed(field: dict) -> bool:
     if not cons.get("pattern"):
         return False
     if cons["pattern"] in (DATE_PATTERN, PERIOD_PATTERN):
-        return True  # digits and -./[]{}?~%, ..: known, and tested, without parsing 3,000 characters
+        return (
+            True  # digits and -./[]{}?~%, ..: known, and tested, without parsing 3,000 characters
+        )
     return _pattern_closed(cons["pattern"])
 
 
@@ -230,7 +236,9 @@ def _pattern_closed(pattern: str) -> bool:
     return alphabet is not None and start is not None and alphabet <= _SAFE and "-" not in start[0]
 
 
-def _column_checks(frame: pl.DataFrame, scope: pl.Expr, field: dict, refused: list[pl.Expr]) -> list[Check]:
+def _column_checks(
+    frame: pl.DataFrame, scope: pl.Expr, field: dict, refused: list[pl.Expr]
+) -> list[Check]:
     """The checks of one field; *refused* are its prepared :func:`_refusals`, in their order."""
     name = field["name"]
     cons = field.get("constraints", {})
@@ -242,7 +250,14 @@ def _column_checks(frame: pl.DataFrame, scope: pl.Expr, field: dict, refused: li
         checks.append(Check(code, name, present & bad, message))
 
     if cons.get("required"):
-        checks.append(Check(C.SCHEMA_REQUIRED, name, scope & col.is_null(), lambda r: f"required field {name!r} is empty"))
+        checks.append(
+            Check(
+                C.SCHEMA_REQUIRED,
+                name,
+                scope & col.is_null(),
+                lambda r: f"required field {name!r} is empty",
+            )
+        )
     if field["type"] in ("integer", "number"):
         dtype = pl.Int64 if field["type"] == "integer" else pl.Float64
         typed = col.cast(dtype, strict=False)
@@ -252,13 +267,24 @@ def _column_checks(frame: pl.DataFrame, scope: pl.Expr, field: dict, refused: li
         kind = "an integer" if dtype == pl.Int64 else "a finite number"
         check(C.SCHEMA_TYPE, ~ok, lambda r: f"{r[name]!r} is not {kind}")
         if "minimum" in cons:
-            check(C.SCHEMA_MINIMUM, ok & (typed < cons["minimum"]), lambda r: f"{r[name]} is less than the minimum {cons['minimum']}")
+            check(
+                C.SCHEMA_MINIMUM,
+                ok & (typed < cons["minimum"]),
+                lambda r: f"{r[name]} is less than the minimum {cons['minimum']}",
+            )
         if "maximum" in cons:
-            check(C.SCHEMA_MAXIMUM, ok & (typed > cons["maximum"]), lambda r: f"{r[name]} is greater than the maximum {cons['maximum']}")
+            check(
+                C.SCHEMA_MAXIMUM,
+                ok & (typed > cons["maximum"]),
+                lambda r: f"{r[name]} is greater than the maximum {cons['maximum']}",
+            )
         return checks
     if field["type"] == "date":
         # "%Y-%m-%d" alone would accept 2023-2-3 in polars: the shape is checked first.
-        iso = col.str.contains("^[0-9]{4}-[0-9]{2}-[0-9]{2}$") & col.str.to_date("%Y-%m-%d", strict=False).is_not_null()
+        iso = (
+            col.str.contains("^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+            & col.str.to_date("%Y-%m-%d", strict=False).is_not_null()
+        )
         check(C.SCHEMA_FORMAT, ~iso, lambda r: f"{r[name]!r} is not an ISO date (YYYY-MM-DD)")
         return checks
     pattern = cons.get("pattern")
@@ -267,16 +293,36 @@ def _column_checks(frame: pl.DataFrame, scope: pl.Expr, field: dict, refused: li
         interval = pattern == PERIOD_PATTERN
         check(C.DATE_INVALID, next(refusals), lambda r: date_error(r[name], interval=interval))
     elif pattern == "[A-Z]{3}":
-        check(C.COUNTRY_UNKNOWN, next(refusals), lambda r: f"{r[name]!r} is not an ISO 3166-1 alpha-3 country code")
+        check(
+            C.COUNTRY_UNKNOWN,
+            next(refusals),
+            lambda r: f"{r[name]!r} is not an ISO 3166-1 alpha-3 country code",
+        )
     elif pattern:
-        check(C.SCHEMA_PATTERN, next(refusals), lambda r: f"{r[name]!r} does not match the pattern of {name!r}")
+        check(
+            C.SCHEMA_PATTERN,
+            next(refusals),
+            lambda r: f"{r[name]!r} does not match the pattern of {name!r}",
+        )
     if "enum" in cons:
         allowed = list(cons["enum"])
-        check(C.SCHEMA_ENUM, next(refusals), lambda r: f"{r[name]!r} is not an allowed {name}{_suggest(r[name], allowed)}")
+        check(
+            C.SCHEMA_ENUM,
+            next(refusals),
+            lambda r: f"{r[name]!r} is not an allowed {name}{_suggest(r[name], allowed)}",
+        )
     if "minLength" in cons:
-        check(C.SCHEMA_MIN_LENGTH, col.str.len_chars() < cons["minLength"], lambda r: f"{name!r} is shorter than {cons['minLength']} characters")
+        check(
+            C.SCHEMA_MIN_LENGTH,
+            col.str.len_chars() < cons["minLength"],
+            lambda r: f"{name!r} is shorter than {cons['minLength']} characters",
+        )
     if "maxLength" in cons:
-        check(C.SCHEMA_MAX_LENGTH, col.str.len_chars() > cons["maxLength"], lambda r: f"{name!r} has {len(r[name])} characters, more than {cons['maxLength']}")
+        check(
+            C.SCHEMA_MAX_LENGTH,
+            col.str.len_chars() > cons["maxLength"],
+            lambda r: f"{name!r} has {len(r[name])} characters, more than {cons['maxLength']}",
+        )
     if field.get("format") == "uri":
         # Few distinct values, each checked once in Python.
         values = frame.filter(present)[name].unique().to_list()
@@ -285,7 +331,9 @@ def _column_checks(frame: pl.DataFrame, scope: pl.Expr, field: dict, refused: li
 
             checker = format_checker()
             wrong = [v for v in values if not checker.conforms(v, "uri")]
-            check(C.SCHEMA_FORMAT, col.is_in(wrong), lambda r: f"{r[name]!r} is not an absolute URI")
+            check(
+                C.SCHEMA_FORMAT, col.is_in(wrong), lambda r: f"{r[name]!r} is not an absolute URI"
+            )
     return checks
 
 
@@ -305,7 +353,9 @@ def check_text(ctx: Context) -> Iterator[Issue]:
             control = _CONTROL if name in MULTILINE else f"(?:{_CONTROL}|{_BREAKS})"
             # One scan per cell finds every cell that may fail any of the five checks; each
             # check then decides on those cells alone (\\s is White_Space, as strip_chars strips).
-            suspect = pl.col("_report") & col.str.contains(f"{control}|{_BIDI}|{_FORMULA}|{NFC_SUSPECT}|^\\s|\\s$")
+            suspect = pl.col("_report") & col.str.contains(
+                f"{control}|{_BIDI}|{_FORMULA}|{NFC_SUSPECT}|^\\s|\\s$"
+            )
             checks += _text_checks(name, suspect)
         yield from emit_checks(ctx.frame(table), checks)
 
@@ -316,23 +366,42 @@ def _text_checks(name: str, suspect: pl.Expr) -> list[Check]:
     control = _CONTROL if name in MULTILINE else f"(?:{_CONTROL}|{_BREAKS})"
     return [
         Check(
-            C.RECORD_CONTROL_CHARACTER, name, suspect, confirm=col.str.contains(control),
-            message=lambda r, n=name, c=control: f"{n!r} holds the control character {_first(r[n], c)}",
+            C.RECORD_CONTROL_CHARACTER,
+            name,
+            suspect,
+            confirm=col.str.contains(control),
+            message=lambda r, n=name, c=control: (
+                f"{n!r} holds the control character {_first(r[n], c)}"
+            ),
         ),
         Check(
-            C.RECORD_BIDI, name, suspect, confirm=col.str.contains(_BIDI),
-            message=lambda r, n=name: f"{n!r} holds the bidirectional control character {_first(r[n], _BIDI)}",
+            C.RECORD_BIDI,
+            name,
+            suspect,
+            confirm=col.str.contains(_BIDI),
+            message=lambda r, n=name: (
+                f"{n!r} holds the bidirectional control character {_first(r[n], _BIDI)}"
+            ),
         ),
         Check(
-            C.RECORD_FORMULA, name, suspect, confirm=col.str.contains(_FORMULA),
+            C.RECORD_FORMULA,
+            name,
+            suspect,
+            confirm=col.str.contains(_FORMULA),
             message=lambda r, n=name: f"{r[n][:20]!r} would run as a formula in a spreadsheet",
         ),
         Check(
-            C.RECORD_NOT_NFC, name, suspect, confirm=col != col.str.normalize("NFC"),
+            C.RECORD_NOT_NFC,
+            name,
+            suspect,
+            confirm=col != col.str.normalize("NFC"),
             message=lambda r, n=name: f"{n!r} is not in Unicode NFC (normalise it: {r[n][:30]!r})",
         ),
         Check(
-            C.RECORD_WHITESPACE, name, suspect, confirm=col != col.str.strip_chars(),
+            C.RECORD_WHITESPACE,
+            name,
+            suspect,
+            confirm=col != col.str.strip_chars(),
             message=lambda r, n=name: f"{r[n][:30]!r} begins or ends with white space",
         ),
     ]

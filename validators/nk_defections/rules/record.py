@@ -15,14 +15,24 @@ def check_end_reason_without_end(ctx: Context) -> Iterator[Issue]:
     """end_reason requires status ended."""
     frame = ctx.frame("postings")
     bad = frame.filter(pl.col("end_reason").is_not_null() & (pl.col("status") != "ended"))
-    yield from emit(bad, C.RECORD_END_REASON, "end_reason", lambda r: f"end_reason {r['end_reason']!r} requires status 'ended', not {r['status']!r}")
+    yield from emit(
+        bad,
+        C.RECORD_END_REASON,
+        "end_reason",
+        lambda r: f"end_reason {r['end_reason']!r} requires status 'ended', not {r['status']!r}",
+    )
 
 
 def check_current_with_end_date(ctx: Context) -> Iterator[Issue]:
     """A current posting has no end date."""
     frame = ctx.frame("postings")
     bad = frame.filter((pl.col("status") == "current") & pl.col("end_date").is_not_null())
-    yield from emit(bad, C.RECORD_CURRENT_ENDED, "end_date", lambda r: f"status is 'current' but end_date is {r['end_date']!r}")
+    yield from emit(
+        bad,
+        C.RECORD_CURRENT_ENDED,
+        "end_date",
+        lambda r: f"status is 'current' but end_date is {r['end_date']!r}",
+    )
 
 
 def check_group_size(ctx: Context) -> Iterator[Issue]:
@@ -32,11 +42,22 @@ def check_group_size(ctx: Context) -> Iterator[Issue]:
         pl.col("group_size_max").cast(pl.Int64, strict=False).alias("_max"),
     )
     bad = frame.filter(pl.col("_min") > pl.col("_max"))
-    yield from emit(bad, C.RECORD_GROUP_SIZE, "group_size_min", lambda r: f"group_size_min {r['_min']} exceeds group_size_max {r['_max']}")
-    individual = frame.filter(
-        (pl.col("kind") == "individual") & (pl.col("group_size_min").is_not_null() | pl.col("group_size_max").is_not_null())
+    yield from emit(
+        bad,
+        C.RECORD_GROUP_SIZE,
+        "group_size_min",
+        lambda r: f"group_size_min {r['_min']} exceeds group_size_max {r['_max']}",
     )
-    yield from emit(individual, C.RECORD_GROUP_SIZE, "group_size_min", lambda r: "an individual has no group size")
+    individual = frame.filter(
+        (pl.col("kind") == "individual")
+        & (pl.col("group_size_min").is_not_null() | pl.col("group_size_max").is_not_null())
+    )
+    yield from emit(
+        individual,
+        C.RECORD_GROUP_SIZE,
+        "group_size_min",
+        lambda r: "an individual has no group size",
+    )
 
 
 def check_self_reference(ctx: Context) -> Iterator[Issue]:
@@ -47,7 +68,17 @@ def check_self_reference(ctx: Context) -> Iterator[Issue]:
         ("organizations", "parent_id", "id"),
     ]:
         bad = ctx.frame(table).filter(pl.col(column) == pl.col(other))
-        yield from emit(bad, C.RECORD_SELF_REFERENCE, column, lambda r, c=column, o=other: f"{c} {r[c]!r} points at the row's own {o}")
+        yield from emit(
+            bad,
+            C.RECORD_SELF_REFERENCE,
+            column,
+            lambda r, c=column, o=other: f"{c} {r[c]!r} points at the row's own {o}",
+        )
 
 
-RULES = [check_end_reason_without_end, check_current_with_end_date, check_group_size, check_self_reference]
+RULES = [
+    check_end_reason_without_end,
+    check_current_with_end_date,
+    check_group_size,
+    check_self_reference,
+]

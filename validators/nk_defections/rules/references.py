@@ -20,7 +20,10 @@ def check_references(ctx: Context) -> Iterator[Issue]:
     # name one of these. As prefixes end at the dash, the ids of several tables never collide,
     # so a column that may point into many tables is one anti join against all their ids.
     ids = {
-        table: ctx.frame(table).lazy().select("id").filter(pl.col("id").str.starts_with(f"{prefix}-"))
+        table: ctx.frame(table)
+        .lazy()
+        .select("id")
+        .filter(pl.col("id").str.starts_with(f"{prefix}-"))
         for table, prefix in package.prefixes.items()
     }
     for table in ctx.reported_tables():
@@ -29,7 +32,10 @@ def check_references(ctx: Context) -> Iterator[Issue]:
             targets = list(dict.fromkeys(package.reference_targets(table, column)))
             if not targets:
                 continue
-            starts = {target: pl.col(column).str.starts_with(f"{package.prefixes[target]}-") for target in targets}
+            starts = {
+                target: pl.col(column).str.starts_with(f"{package.prefixes[target]}-")
+                for target in targets
+            }
             if (table, column) == (CLAIMS, CLAIM_KEY) and CLAIMS not in targets:
                 # The claim rules join the claims with every table's ids once: a record_id can
                 # only dangle if it names no row by an id with its own prefix.
@@ -40,14 +46,23 @@ def check_references(ctx: Context) -> Iterator[Issue]:
                 # Lazy: only the dangling rows are ever copied.
                 dangling = (
                     frame.filter(pl.any_horizontal(*starts.values()))
-                    .join(pl.concat([ids[target] for target in targets]), left_on=column, right_on="id", how="anti")
+                    .join(
+                        pl.concat([ids[target] for target in targets]),
+                        left_on=column,
+                        right_on="id",
+                        how="anti",
+                    )
                     .collect()
                 )
             for target in targets:
                 label = C.REF_UNKNOWN[target].split("-", 1)[1].replace("-", " ")
                 yield from emit(
-                    dangling.filter(starts[target]), C.REF_UNKNOWN[target], column,
-                    lambda r, c=column, lab=label: f"{c} {r[c]!r} names no {lab} in the package or the contribution",
+                    dangling.filter(starts[target]),
+                    C.REF_UNKNOWN[target],
+                    column,
+                    lambda r, c=column, lab=label: (
+                        f"{c} {r[c]!r} names no {lab} in the package or the contribution"
+                    ),
                 )
 
 

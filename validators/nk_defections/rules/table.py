@@ -27,17 +27,25 @@ def check_duplicate_id(ctx: Context) -> Iterator[Issue]:
         repeated = hashes.filter(hashes == hashes.shift(1)).unique()
         if repeated.is_empty():
             continue
-        candidates = frame.lazy().filter(pl.col("id").is_not_null() & pl.col("id").hash().is_in(repeated.implode()))
+        candidates = frame.lazy().filter(
+            pl.col("id").is_not_null() & pl.col("id").hash().is_in(repeated.implode())
+        )
         frame = candidates.filter(pl.col("id").is_duplicated()).collect(engine=ENGINE)
         frame = frame.with_columns(pl.col("_report").first().over("id").alias("_first_reported"))
         dupes = frame.filter(~pl.col("id").is_first_distinct())
         yield from emit(
-            dupes.filter(pl.col("_first_reported")), C.TABLE_DUPLICATE_ID, "id",
+            dupes.filter(pl.col("_first_reported")),
+            C.TABLE_DUPLICATE_ID,
+            "id",
             lambda r: f"id {r['id']!r} occurs more than once",
         )
         yield from emit(
-            dupes.filter(~pl.col("_first_reported")), C.REF_ID_EXISTS, "id",
-            lambda r: f"id {r['id']!r} is already in the package; mint a new one with `nk-defections new-id`",
+            dupes.filter(~pl.col("_first_reported")),
+            C.REF_ID_EXISTS,
+            "id",
+            lambda r: (
+                f"id {r['id']!r} is already in the package; mint a new one with `nk-defections new-id`"
+            ),
         )
 
 

@@ -604,7 +604,7 @@ def _mb(n: int) -> str:
 
 def measure(n: int, work: Path, repeats: int, log) -> list[dict]:
     """Generate N rows, run every tool *repeats* times interleaved, and return the figures."""
-    from nk_defections.package import load_package_descriptor
+    from nk_defections.model.package import load_package_descriptor
 
     package = load_package_descriptor(ROOT)
     columns = {t: package.field_names(t) for t in ("events", "event_participants", "claims")}

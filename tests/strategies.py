@@ -38,12 +38,12 @@ from typing import Any
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from nk_defections import codes as C
-from nk_defections.countries import alpha3_codes
-from nk_defections.dates import is_valid, parse_bounds
-from nk_defections.package import CLAIM_KEY, CLAIMS, UNCLAIMED, load_package_descriptor
-from nk_defections.records import nest, typed_rows
-from nk_defections.schemas import format_checker
+from nk_defections.findings import codes as C
+from nk_defections.model.countries import alpha3_codes
+from nk_defections.model.dates import is_valid, parse_bounds
+from nk_defections.model.package import CLAIM_KEY, CLAIMS, UNCLAIMED, load_package_descriptor
+from nk_defections.model.records import nest, typed_rows
+from nk_defections.model.schemas import format_checker
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = load_package_descriptor(ROOT)

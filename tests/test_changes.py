@@ -10,10 +10,16 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
-from nk_defections.bundle import open_bundle
-from nk_defections.changes import Bump, VersionNotBumped, check_version, diff_packages, version_bump
 from nk_defections.cli import cli
-from nk_defections.release import write_release
+from nk_defections.read.bundle import open_bundle
+from nk_defections.release.build import write_release
+from nk_defections.release.changes import (
+    Bump,
+    VersionNotBumped,
+    check_version,
+    diff_packages,
+    version_bump,
+)
 
 from .conftest import ROOT, copy_package
 

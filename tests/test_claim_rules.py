@@ -14,12 +14,12 @@ import polars as pl
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nk_defections import codes as C
-from nk_defections.package import CLAIMS, UNCLAIMED, load_package_descriptor
-from nk_defections.rules import Context
-from nk_defections.rules.claims import RULES as CLAIM_RULES
-from nk_defections.rules.claims import evidence_columns
-from nk_defections.rules.references import check_references
+from nk_defections.check.rules import Context
+from nk_defections.check.rules.claims import RULES as CLAIM_RULES
+from nk_defections.check.rules.claims import evidence_columns
+from nk_defections.check.rules.references import check_references
+from nk_defections.findings import codes as C
+from nk_defections.model.package import CLAIMS, UNCLAIMED, load_package_descriptor
 
 from .conftest import ROOT
 

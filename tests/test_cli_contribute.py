@@ -131,7 +131,7 @@ def test_a_fault_in_our_own_code_is_one_line_and_exit_3(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr("nk_defections.contributions.check_contribution", broken)
+    monkeypatch.setattr("nk_defections.read.contribution.check_contribution", broken)
     monkeypatch.setattr(sys, "argv", ["nk-defections", "validate", write(here, "c.json", "{}")])
     with pytest.raises(SystemExit) as exit_info:
         main()
@@ -277,8 +277,8 @@ def test_add_usage_errors_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     package = copy_package(tmp_path / "package")
     assert run("add", "--package", package).exit_code == 2  # no PATH
     assert run("add", tmp_path / "missing.json", "--package", package).exit_code == 2
-    monkeypatch.setattr("nk_defections.canonical.is_installed_copy", lambda root: True)
-    monkeypatch.setattr("nk_defections.merge.is_installed_copy", lambda root: True)
+    monkeypatch.setattr("nk_defections.write.canonical.is_installed_copy", lambda root: True)
+    monkeypatch.setattr("nk_defections.write.merge.is_installed_copy", lambda root: True)
     result = run("add", TEMPLATE, "--package", package)
     assert result.exit_code == 2
     assert "is the copy installed with the Python package" in result.stderr
@@ -316,7 +316,7 @@ def test_fmt_cannot_order_unreadable_tables(tmp_path: Path) -> None:
 def test_new_id_avoids_the_ids_of_a_draft(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     draft = write(here, "draft.json", envelope(people=[person(id="per-00000000")]))
     drawn = iter("0" * 8 + "1" * 8)
-    monkeypatch.setattr("nk_defections.ids.secrets.choice", lambda alphabet: next(drawn))
+    monkeypatch.setattr("nk_defections.model.ids.secrets.choice", lambda alphabet: next(drawn))
     result = run("new-id", "people", draft, "--package", ROOT)
     assert result.exit_code == 0 and result.stdout == "per-11111111\n"
 

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nk_defections.package import load_package_descriptor
-from nk_defections.dates import DATE_PATTERN, PERIOD_PATTERN
-from nk_defections.rules.fields import _clean_text, _pattern_closed, closed
+from nk_defections.check.rules.fields import _clean_text, _pattern_closed, closed
+from nk_defections.model.dates import DATE_PATTERN, PERIOD_PATTERN
+from nk_defections.model.package import load_package_descriptor
 
 PACKAGE = load_package_descriptor()
 CLOSED = [

@@ -14,18 +14,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nk_defections import validate_paths
-from nk_defections.contributions import (
+from nk_defections.check.schema_errors import _KEYWORD_CODES
+from nk_defections.findings.issues import Report
+from nk_defections.model.package import load_package_descriptor
+from nk_defections.model.records import flatten
+from nk_defections.model.schemas import schemas_for
+from nk_defections.read.contribution import (
     MAX_DEPTH,
     check_contribution,
     parse_json,
     pointer_lines,
     read_contribution,
 )
-from nk_defections.issues import Report
-from nk_defections.jsonerrors import _KEYWORD_CODES
-from nk_defections.package import load_package_descriptor
-from nk_defections.records import flatten
-from nk_defections.schemas import schemas_for
 
 from .conftest import ROOT
 

@@ -1,4 +1,4 @@
-"""Tests for nk_defections.dates: examples, and properties checked against the edtf library."""
+"""Tests for nk_defections.model.dates: examples, and properties checked against the edtf library."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from edtf import parse_edtf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nk_defections.dates import (
+from nk_defections.model.dates import (
     DATE_PATTERN,
     PERIOD_PATTERN,
     Bounds,
@@ -403,7 +403,7 @@ def test_polars_empty_and_all_null() -> None:
 def test_module_imports_only_stdlib_and_polars() -> None:
     # Load dates.py on its own (the package __init__ imports other modules)
     # and list the third-party modules it adds to those polars brings.
-    import nk_defections.dates as module
+    import nk_defections.model.dates as module
 
     code = (
         "import importlib.util, sys\n"

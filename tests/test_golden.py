@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from nk_defections import codes  # noqa: F401 - registers every code
+from nk_defections.findings import codes  # noqa: F401 - registers every code
 from nk_defections.cli import cli
-from nk_defections.issues import RULES
+from nk_defections.findings.issues import RULES
 
 from .conftest import ROOT, copy_package
 
@@ -45,8 +45,8 @@ def run_case(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> d
     if {"package_patch", "replace", "write"} & set(options):
         package = copy_package(tmp_path / "package")
         if options.get("release"):
-            from nk_defections.bundle import open_bundle
-            from nk_defections.release import write_release
+            from nk_defections.read.bundle import open_bundle
+            from nk_defections.release.build import write_release
 
             package = write_release(open_bundle(package), tmp_path / "dist").folder
         descriptor = json.loads((package / "datapackage.json").read_text(encoding="utf-8"))

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
-from nk_defections.canonical import ReadOnlyPackage, format_package
-from nk_defections import journal
-from nk_defections.journal import JOURNAL, LOCK, JournalError, recover, temp_path
-from nk_defections.merge import add_contribution
-from nk_defections.package import load_package_descriptor
-from nk_defections.validate import validate_package
+from nk_defections.check.validate import validate_package
+from nk_defections.model.package import load_package_descriptor
+from nk_defections.write import journal
+from nk_defections.write.canonical import ReadOnlyPackage, format_package
+from nk_defections.write.journal import JOURNAL, LOCK, JournalError, recover, temp_path
+from nk_defections.write.merge import add_contribution
 
 from .conftest import ROOT, copy_package
 from .test_contributions import TEMPLATE, TEMPLATE_TEXT, write_spreadsheet_csvs
@@ -67,7 +67,7 @@ def test_add_merges_the_template_into_a_package_that_still_validates(
 
 
 def _frames(package: Path):
-    from nk_defections.validate import read_package_frames
+    from nk_defections.check.validate import read_package_frames
 
     frames, issues = read_package_frames(load_package_descriptor(package))
     assert issues == []
@@ -163,8 +163,8 @@ def test_the_installed_copy_is_never_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     package = copy_package(tmp_path / "package")
-    monkeypatch.setattr("nk_defections.canonical.is_installed_copy", lambda root: True)
-    monkeypatch.setattr("nk_defections.merge.is_installed_copy", lambda root: True)
+    monkeypatch.setattr("nk_defections.write.canonical.is_installed_copy", lambda root: True)
+    monkeypatch.setattr("nk_defections.write.merge.is_installed_copy", lambda root: True)
     before = snapshot(package)
     with pytest.raises(ReadOnlyPackage):
         add_contribution([TEMPLATE], package=package)
@@ -327,7 +327,7 @@ ADD_CHILD = textwrap.dedent(
     """
     import os, sys
     sys.modules["rfc3987_syntax"] = None
-    from nk_defections.merge import add_contribution
+    from nk_defections.write.merge import add_contribution
 
     kill_at, seen = int(sys.argv[3]), []
 
@@ -370,7 +370,7 @@ RACE_CHILD = textwrap.dedent(
     """
     import sys
     sys.modules["rfc3987_syntax"] = None
-    from nk_defections.merge import add_contribution
+    from nk_defections.write.merge import add_contribution
 
     print("ready", flush=True)
     result = add_contribution([sys.argv[2]], package=sys.argv[1])
@@ -422,8 +422,8 @@ def test_a_read_only_package_can_be_checked_but_not_written(
         raise PermissionError(13, "Permission denied")
 
     # Simulated, so that the test binds when run as root too.
-    monkeypatch.setattr("nk_defections.journal.FileLock.acquire", refuse)
-    monkeypatch.setattr("nk_defections.merge.os.access", lambda path, mode: False)
+    monkeypatch.setattr("nk_defections.write.journal.FileLock.acquire", refuse)
+    monkeypatch.setattr("nk_defections.write.merge.os.access", lambda path, mode: False)
     assert not add_contribution([TEMPLATE], package=package, dry_run=True).refused
     assert format_package(package, check=True).changed == []
     with pytest.raises(JournalError, match="cannot take the write lock"):

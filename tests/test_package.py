@@ -9,12 +9,12 @@ import re
 import pytest
 from jsonschema import Draft202012Validator
 
-from nk_defections import codes as C
-from nk_defections.dates import DATE_PATTERN, PERIOD_PATTERN
+from nk_defections.check.validate import check_profile, validate_package
+from nk_defections.findings import codes as C
 from nk_defections.generate import render_rules_markdown
-from nk_defections.package import load_package_descriptor
-from nk_defections.schemas import BASE, Schemas, build_schemas, render
-from nk_defections.validate import check_profile, validate_package
+from nk_defections.model.dates import DATE_PATTERN, PERIOD_PATTERN
+from nk_defections.model.package import load_package_descriptor
+from nk_defections.model.schemas import BASE, Schemas, build_schemas, render
 
 from .conftest import ROOT
 

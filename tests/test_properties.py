@@ -24,11 +24,9 @@ import pytest
 from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
-from nk_defections.canonical import format_package
-from nk_defections.contributions import validate_paths
-from nk_defections.issues import RULES, Severity
-from nk_defections.merge import add_contribution
-from nk_defections.records import (
+from nk_defections.check.validate import validate_package
+from nk_defections.findings.issues import RULES, Severity
+from nk_defections.model.records import (
     cell_text,
     child_properties,
     flatten,
@@ -36,11 +34,13 @@ from nk_defections.records import (
     typed_rows,
     typed_value,
 )
-from nk_defections.release import build_release
-from nk_defections.schemas import schemas_for
-from nk_defections import tables
-from nk_defections.tables import read_csv
-from nk_defections.validate import validate_package
+from nk_defections.model.schemas import schemas_for
+from nk_defections.read import csv
+from nk_defections.read.contribution import validate_paths
+from nk_defections.read.csv import read_csv
+from nk_defections.release.build import build_release
+from nk_defections.write.canonical import format_package
+from nk_defections.write.merge import add_contribution
 
 from .strategies import (
     LAYOUTS,
@@ -427,7 +427,7 @@ def test_a_csv_reads_the_same_by_counting_and_the_exact_way(
         path.write_bytes(raw)
         returned = []
         with mock.patch(
-            "nk_defections.tables._read_counted",
+            "nk_defections.read.csv._read_counted",
             lambda *a, **k: returned.append(real(*a, **k)) or returned[-1],
         ):
             counted = read_csv(PACKAGE, table, path, "t.csv")
@@ -435,7 +435,7 @@ def test_a_csv_reads_the_same_by_counting_and_the_exact_way(
         event(
             f"{'not parsed' if not returned else 'exact' if returned[0] is None else 'counted'}, {quotes}"
         )
-        with mock.patch("nk_defections.tables._read_counted", lambda data, header, counts: None):
+        with mock.patch("nk_defections.read.csv._read_counted", lambda data, header, counts: None):
             exact = read_csv(PACKAGE, table, path, "t.csv")
     assert counted[1] == exact[1]
     assert (counted[0] is None) == (exact[0] is None)
@@ -500,7 +500,7 @@ def near_descriptors(draw: st.DrawFn) -> object:
 def test_the_profile_prefilter_agrees_with_jsonschema(descriptor: object, email: str):
     # validate asks jsonschema-rs whether the descriptor meets the Data Package profile, and
     # jsonschema to explain only when it does not: both must judge every descriptor alike.
-    from nk_defections.validate import _profile_prefilter, _profile_validator
+    from nk_defections.check.validate import _profile_prefilter, _profile_validator
 
     if isinstance(descriptor, dict):
         descriptor = {**descriptor, "contributors": [{"title": "x", "email": email}]}
@@ -772,9 +772,9 @@ SCHEMA_CODES = {
 
 def _table_schema_faults(table: str, row: dict[str, str | None]) -> set[str]:
     """Columns the column-wise Table Schema checks find at fault, the row written as CSV."""
-    from nk_defections.rules import Context
-    from nk_defections.rules.fields import check_fields
-    from nk_defections.tables import empty_frame
+    from nk_defections.check.rules import Context
+    from nk_defections.check.rules.fields import check_fields
+    from nk_defections.read.csv import empty_frame
 
     with folder() as tmp:
         path = tmp / f"{table}.csv"
@@ -791,7 +791,7 @@ def _table_schema_faults(table: str, row: dict[str, str | None]) -> set[str]:
 
 def _json_schema_faults(table: str, row: dict[str, str | None]) -> set[str]:
     """Columns the JSON Schema finds at fault in the same row, typed as JSON."""
-    from nk_defections.jsonerrors import iter_schema_issues
+    from nk_defections.check.schema_errors import iter_schema_issues
 
     (record,) = typed_rows(PACKAGE, table, [row])
     errors = schemas_for(PACKAGE).validator(table).iter_errors(record)

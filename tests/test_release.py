@@ -17,11 +17,11 @@ from polars.testing import assert_frame_equal
 
 import nk_defections
 from nk_defections import load_package, load_table
-from nk_defections.bundle import open_bundle
 from nk_defections.cli import cli
-from nk_defections.package import PackageError
-from nk_defections.records import cell_text, flatten
-from nk_defections.release import RELEASE_FILES, ZIP_DATE_TIME, json_tables, write_release
+from nk_defections.model.package import PackageError
+from nk_defections.model.records import cell_text, flatten
+from nk_defections.read.bundle import open_bundle
+from nk_defections.release.build import RELEASE_FILES, ZIP_DATE_TIME, json_tables, write_release
 
 from .conftest import ROOT
 
@@ -102,8 +102,8 @@ def test_sha256sums_lists_every_other_file_sorted(release):
 
 
 def test_release_descriptor_passes_the_profile_check(release, descriptor):
-    from nk_defections.package import Package
-    from nk_defections.validate import check_profile
+    from nk_defections.check.validate import check_profile
+    from nk_defections.model.package import Package
 
     assert list(check_profile(Package(release.folder, descriptor))) == []
 
@@ -212,7 +212,7 @@ def test_json_records_flatten_back_to_the_csv_rows(release):
 
 
 def test_json_records_follow_the_json_schemas(release):
-    from nk_defections.schemas import Schemas
+    from nk_defections.model.schemas import Schemas
 
     schemas = Schemas(open_bundle(ROOT).package)
     for table in json_tables(open_bundle(ROOT).package):
@@ -340,7 +340,7 @@ def test_rebuild_replaces_the_old_release_and_leaves_no_temporary_files(tmp_path
 def test_a_failed_build_leaves_the_previous_release_untouched(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    from nk_defections import release as release_module
+    from nk_defections.release import build as release_module
 
     bundle = open_bundle(ROOT)
     first = write_release(bundle, tmp_path)
@@ -409,7 +409,7 @@ def test_readme_examples_run(release):
 
 
 def test_a_release_folder_validates_as_a_package(release):
-    from nk_defections.validate import validate_package
+    from nk_defections.check.validate import validate_package
 
     report = validate_package(release.folder, frictionless=False)
     assert report.is_valid(strict=True), [i.to_dict() for i in report.issues]
@@ -419,8 +419,8 @@ def test_a_release_folder_validates_as_a_package(release):
 def test_a_release_bound_that_disagrees_with_its_date_is_reported(release, tmp_path: Path):
     import shutil
 
-    from nk_defections import codes
-    from nk_defections.validate import validate_package
+    from nk_defections.check.validate import validate_package
+    from nk_defections.findings import codes
 
     folder = tmp_path / "copy"
     shutil.copytree(release.folder, folder)

@@ -15,12 +15,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nk_defections import codes as C
-from nk_defections.issues import Severity
-from nk_defections.contributions import validate_paths
+from nk_defections.check.rules.fields import closed
+from nk_defections.check.validate import validate_package
+from nk_defections.findings import codes as C
+from nk_defections.findings.issues import Severity
 from nk_defections.progress import listening
-from nk_defections.rules.fields import closed
-from nk_defections.validate import validate_package
+from nk_defections.read.contribution import validate_paths
 
 from .conftest import ROOT
 from .test_rules import (
@@ -629,7 +629,7 @@ def test_a_date_field_takes_only_real_iso_dates(value: str, wrong: bool, package
 def test_country_codes_read_from_the_database_file_are_pycountrys():
     import pycountry
 
-    from nk_defections.countries import alpha3_codes
+    from nk_defections.model.countries import alpha3_codes
 
     assert alpha3_codes() == frozenset(c.alpha_3 for c in pycountry.countries)
 
@@ -670,7 +670,7 @@ def test_a_pattern_checked_on_distinct_values_refuses_what_the_regex_refuses(poo
 
     import polars as pl
 
-    from nk_defections.rules.fields import _few_values, _refusals
+    from nk_defections.check.rules.fields import _few_values, _refusals
 
     chooser = random.Random(seed)
     values = [chooser.choice(pool) for _ in range(5000)]

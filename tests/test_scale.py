@@ -17,14 +17,14 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
+from nk_defections.check.rules.fields import NFC_SUSPECT
 from nk_defections.cli import cli
-from nk_defections.contributions import _sanitized, check_contribution, parse_json
-from nk_defections.issues import iter_text
-from nk_defections.package import load_package_descriptor
+from nk_defections.findings.issues import iter_text
+from nk_defections.model.package import load_package_descriptor
+from nk_defections.model.schemas import schemas_for
 from nk_defections.progress import Bar, listening, step
-from nk_defections.rules.fields import NFC_SUSPECT
-from nk_defections.schemas import schemas_for
-from nk_defections.tables import read_csv
+from nk_defections.read.contribution import _sanitized, check_contribution, parse_json
+from nk_defections.read.csv import read_csv
 
 from .conftest import ROOT
 

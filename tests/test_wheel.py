@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from nk_defections import load_package
-from nk_defections.bundle import open_bundle
+from nk_defections.read.bundle import open_bundle
 
 from .conftest import ROOT
 

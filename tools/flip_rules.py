@@ -1,7 +1,7 @@
 """Turn each rule off in turn (it yields nothing) and show which tests then fail.
 
 A rule no test notices when it is switched off is a rule the tests do not check. For each rule
-of ``nk_defections.rules.all_rules()``, this runs the tests that exercise the rules in a fresh
+of ``nk_defections.check.rules.all_rules()``, this runs the tests that exercise the rules in a fresh
 process where that one rule is replaced by a function that yields nothing, stops at the first
 failure (``-x``), and prints a table: rule, tests run, the first failing test.
 
@@ -43,7 +43,7 @@ sys.exit(pytest.main(["-x", "-q", "-p", "no:cacheprovider", *sys.argv[2:]]))
 
 def rules() -> list[tuple[str, str]]:
     sys.path.insert(0, str(ROOT / "validators"))
-    from nk_defections.rules import all_rules
+    from nk_defections.check.rules import all_rules
 
     return [(rule.__module__, rule.__name__) for rule in all_rules()]
 

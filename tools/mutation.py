@@ -5,7 +5,7 @@ mutmut 3 imports mutated code only from a source tree at the project root, ``src
 ``mutants/src`` (never ``mutants/validators``) first on ``sys.path``. Our package lives under
 ``validators/``, so this makes a scratch copy of the tracked files with ``validators/`` renamed to
 ``src/`` (``[tool.mutmut]`` adjusted to match), and runs mutmut there. mutmut then mutates
-``src/nk_defections/rules/`` one change at a time and runs, against each mutant, only the selected
+``src/nk_defections/check/rules/`` one change at a time and runs, against each mutant, only the selected
 tests that call the mutated function; its forced-failure run makes sure the tests import the
 mutated copy, not the editable install.
 
@@ -17,7 +17,7 @@ timeout), and, for each surviving mutant, its file, function and diff. Slow, so 
     .venv/bin/python tools/mutation.py --workdir W # keep the scratch copy in W (reused if present)
     .venv/bin/python tools/mutation.py --workdir W --survivors
                                                    # after adding tests: rerun last run's survivors
-    .venv/bin/python tools/mutation.py 'nk_defections.rules.record.*'   # only these mutants
+    .venv/bin/python tools/mutation.py 'nk_defections.check.rules.record.*'   # only these mutants
     .venv/bin/python tools/mutation.py --sample 100   # a random sample (seeded): an estimate
 
 A whole run is slow (every test validates a whole package, so each mutant is reached by all of
@@ -172,7 +172,7 @@ def sample(work: Path, size: int, seed: int) -> list[str]:
 
 
 def where(name: str) -> tuple[str, str]:
-    """(file, function) of a mutant such as ``nk_defections.rules.claims.x__claims__mutmut_3``."""
+    """(file, function) of a mutant such as ``nk_defections.check.rules.claims.x__claims__mutmut_3``."""
     module, _, mangled = name.partition("__mutmut_")[0].rpartition(".")
     # x_<function>, or xǁ<class>ǁ<method> for a method
     function = mangled[2:] if mangled.startswith("x_") else ".".join(mangled.split("ǁ")[1:])

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .issues import Issue, Report, Severity
-from .load import load_package, load_table
-from .validate import validate_package, validate_paths
+from nk_defections.check.validate import validate_package, validate_paths
+from nk_defections.findings.issues import Issue, Report, Severity
+from nk_defections.read.load import load_package, load_table
 
 
 def __getattr__(name: str) -> str:

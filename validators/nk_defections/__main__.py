@@ -1,5 +1,5 @@
 """``python -m nk_defections``."""
 
-from .cli import run
+from nk_defections.cli import run
 
 run()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from .issues import Report, iter_text
+from nk_defections.findings.issues import Report, iter_text
 
 EXIT_VALID, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -33,7 +33,7 @@ def _progress() -> Iterator[None]:
     if not sys.stderr.isatty():
         yield
         return
-    from .progress import Bar, listening
+    from nk_defections.progress import Bar, listening
 
     bar = Bar(sys.stderr)
     try:
@@ -119,8 +119,8 @@ def validate(
 
     Exit 0 valid (warnings allowed unless --strict), 1 invalid, 2 usage error or unreadable input.
     """
-    from . import codes as C
-    from .validate import validate_package, validate_paths
+    from nk_defections.check.validate import validate_package, validate_paths
+    from nk_defections.findings import codes as C
 
     texts = _source_texts(source_text)
     with _progress():
@@ -155,10 +155,10 @@ def new_id(
 
     Name your draft CONTRIBUTION files too, and their ids are avoided as well.
     """
-    from .contributions import read_contribution
-    from .ids import mint
-    from .package import load_package_descriptor
-    from .validate import read_package_frames
+    from nk_defections.check.validate import read_package_frames
+    from nk_defections.model.ids import mint
+    from nk_defections.model.package import load_package_descriptor
+    from nk_defections.read.contribution import read_contribution
 
     package = load_package_descriptor(package_dir)
     if resource not in package.resources:
@@ -222,10 +222,10 @@ def add(
     """
     import json
 
-    from . import codes as C
-    from .canonical import ReadOnlyPackage
-    from .journal import JournalError
-    from .merge import add_contribution
+    from nk_defections.findings import codes as C
+    from nk_defections.write.canonical import ReadOnlyPackage
+    from nk_defections.write.journal import JournalError
+    from nk_defections.write.merge import add_contribution
 
     texts = _source_texts(source_text)
     try:
@@ -274,8 +274,8 @@ def fmt(check: bool, package_dir: Path | None) -> None:
 
     Exit 0 canonical (or now rewritten), 1 when --check finds a file to change or a table cannot be read.
     """
-    from .canonical import ReadOnlyPackage, format_package
-    from .journal import JournalError
+    from nk_defections.write.canonical import ReadOnlyPackage, format_package
+    from nk_defections.write.journal import JournalError
 
     try:
         result = format_package(package_dir, check=check)
@@ -326,9 +326,9 @@ def build(
 
     Exit 0 built, 1 the package has errors or the version was not bumped enough (nothing is written).
     """
-    from .changes import VersionNotBumped
-    from .changes import iter_text as diff_text
-    from .release import MissingDependency, ReleaseRefused, build_release
+    from nk_defections.release.build import MissingDependency, ReleaseRefused, build_release
+    from nk_defections.release.changes import VersionNotBumped
+    from nk_defections.release.changes import iter_text as diff_text
 
     try:
         release = build_release(
@@ -368,8 +368,8 @@ def diff(old: Path, new: Path, output_format: str) -> None:
     """
     import json
 
-    from .bundle import open_bundle
-    from .changes import diff_packages, iter_text
+    from nk_defections.read.bundle import open_bundle
+    from nk_defections.release.changes import diff_packages, iter_text
 
     result = diff_packages(open_bundle(old), open_bundle(new))
     if output_format == "json":
@@ -381,7 +381,7 @@ def diff(old: Path, new: Path, output_format: str) -> None:
 
 def main() -> None:
     """Entry point: run the CLI; a fault in our own code is one line and exit 3, never a traceback."""
-    from .package import PackageError
+    from nk_defections.model.package import PackageError
 
     # jsonschema imports rfc3987_syntax when it is installed (this package does not need it,
     # but another may have brought it), which compiles some forty grammars: ~2.5 s of CPU on

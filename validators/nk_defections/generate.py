@@ -6,12 +6,12 @@ rule; the tests fail while the committed files differ from what this writes.
 
 from __future__ import annotations
 
-from .issues import RULES
+from nk_defections.findings.issues import RULES
 
 
 def render_rules_markdown() -> str:
     """The rule reference, generated from the registry."""
-    from . import codes  # noqa: F401 - registers every code
+    from nk_defections.findings import codes  # noqa: F401 - registers every code
 
     lines = [
         "# Validation rules",
@@ -32,8 +32,8 @@ def render_rules_markdown() -> str:
 
 def main() -> None:  # pragma: no cover - maintainer tool
     """Write schemas/ and docs/rules.md from the package in the current checkout."""
-    from .package import load_package_descriptor
-    from .schemas import write_schemas
+    from nk_defections.model.package import load_package_descriptor
+    from nk_defections.model.schemas import write_schemas
 
     package = load_package_descriptor()
     for path in write_schemas(package, package.root / "schemas"):

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import polars as pl
 
-from ._resources import is_installed_copy
-from .issues import Issue
-from .journal import StepHook, locked, recover, replace_files
-from .package import Package, load_package_descriptor
-from .tables import read_csv
+from nk_defections.findings.issues import Issue
+from nk_defections.model.package import Package, load_package_descriptor
+from nk_defections.model.resources import is_installed_copy
+from nk_defections.read.csv import read_csv
+from nk_defections.write.journal import StepHook, locked, recover, replace_files
 
 
 class ReadOnlyPackage(Exception):
@@ -33,7 +33,7 @@ def render_table(package: Package, table: str, frame: pl.DataFrame) -> bytes:
 
     Examples
     --------
-    >>> from nk_defections.package import load_package_descriptor
+    >>> from nk_defections.model.package import load_package_descriptor
     >>> pkg = load_package_descriptor()
     >>> frame = pl.DataFrame({name: [None] for name in pkg.field_names("relationships")})
     >>> frame = frame.with_columns(pl.lit("rel-00000001").alias("id"), pl.lit("spouse").alias("kind"))

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import polars as pl
 
-from .bundle import Bundle, open_bundle
-from .dates import bounds_exprs
-from .package import Package
+from nk_defections.model.dates import bounds_exprs
+from nk_defections.model.package import Package
+from nk_defections.read.bundle import Bundle, open_bundle
 
 
 def polars_dtype(field: dict) -> pl.DataType:
@@ -54,7 +54,7 @@ def typed_frame(package: Package, table: str, frame: pl.DataFrame) -> pl.DataFra
 
     Examples
     --------
-    >>> from nk_defections.bundle import open_bundle
+    >>> from nk_defections.read.bundle import open_bundle
     >>> bundle = open_bundle()
     >>> typed = typed_frame(bundle.package, "events", bundle.string_frame("events"))
     >>> typed.schema["date"], typed.schema["date_min"]

@@ -17,7 +17,7 @@ def package_root() -> Path:
     >>> (package_root() / "datapackage.json").is_file()
     True
     """
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parents[1]  # the nk_defections folder
     bundled = here / "_package"
     if (bundled / "datapackage.json").is_file():
         return bundled
@@ -26,4 +26,4 @@ def package_root() -> Path:
 
 def is_installed_copy(root: Path) -> bool:
     """Tell whether *root* is the read-only copy installed with the Python package."""
-    return root.resolve() == (Path(__file__).resolve().parent / "_package")
+    return root.resolve() == (Path(__file__).resolve().parents[1] / "_package")

@@ -8,8 +8,8 @@ from typing import Any
 
 import polars as pl
 
-from .bundle import source_view
-from .package import CHILDREN, CLAIMS, Package
+from nk_defections.model.package import CHILDREN, CLAIMS, Package
+from nk_defections.read.bundle import source_view
 
 
 def _cell(text: Any) -> str:
@@ -102,7 +102,7 @@ def render_codebook(descriptor: Mapping[str, Any], frames: Mapping[str, pl.DataF
     Examples
     --------
     >>> from nk_defections import load_package
-    >>> from nk_defections.package import load_package_descriptor
+    >>> from nk_defections.model.package import load_package_descriptor
     >>> text = render_codebook(load_package_descriptor().descriptor, load_package())
     >>> "| `kind` | string (vocabulary) | yes | 15 of 15 |" in text
     True

@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ._resources import package_root
+from nk_defections.model.resources import package_root
 
 #: Nested children of a JSON record: property -> (child table, parent key column).
 CHILDREN: dict[str, dict[str, tuple[str, str]]] = {
@@ -110,7 +110,7 @@ class Package:
 
     def date_columns(self, table: str) -> list[tuple[str, bool]]:
         """EDTF columns of *table* as (column, interval allowed)."""
-        from .dates import DATE_PATTERN, PERIOD_PATTERN
+        from nk_defections.model.dates import DATE_PATTERN, PERIOD_PATTERN
 
         out = []
         for f in self.fields(table):
@@ -190,7 +190,7 @@ FIELD_TYPES = frozenset(
 def _check_structure(path: Path, descriptor: dict[str, Any]) -> None:
     """Refuse a descriptor the validator cannot apply: resources without a name or a Table Schema of
     named, typed fields, or without a table the rules work on."""
-    from .codes import REF_UNKNOWN
+    from nk_defections.findings.codes import REF_UNKNOWN
 
     names = []
     for i, resource in enumerate(descriptor["resources"]):

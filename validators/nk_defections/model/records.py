@@ -13,8 +13,8 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .issues import escape_pointer
-from .package import CHILDREN, CLAIM_KEY, CLAIMS, UNCLAIMED, Package
+from nk_defections.findings.issues import escape_pointer
+from nk_defections.model.package import CHILDREN, CLAIM_KEY, CLAIMS, UNCLAIMED, Package
 
 Row = dict[str, Any]
 

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from .issues import Severity, register
+from nk_defections.findings.issues import Severity, register
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
 

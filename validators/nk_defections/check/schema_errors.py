@@ -8,11 +8,11 @@ from typing import Any
 
 from jsonschema.exceptions import ValidationError
 
-from . import codes as C
-from .dates import date_error
-from .issues import Issue, escape_pointer
-from .package import Package
-from .records import child_properties
+from nk_defections.findings import codes as C
+from nk_defections.findings.issues import Issue, escape_pointer
+from nk_defections.model.dates import date_error
+from nk_defections.model.package import Package
+from nk_defections.model.records import child_properties
 
 _KEYWORD_CODES = {
     "required": C.SCHEMA_REQUIRED,

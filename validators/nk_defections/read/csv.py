@@ -3,7 +3,7 @@
 A table is held as a ``pl.DataFrame`` of strings, one column per declared field plus the
 location columns ``_file``, ``_line`` (physical CSV line, header = 1; or JSON Lines line) and
 ``_pointer`` (RFC 6901 pointer of a JSON row). The field checks here implement the Table Schema
-constraints column-wise; :mod:`nk_defections.rules` then works on the same frames.
+constraints column-wise; :mod:`nk_defections.check.rules` then works on the same frames.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from . import codes as C
-from .issues import Issue
-from .package import Package
+from nk_defections.findings import codes as C
+from nk_defections.findings.issues import Issue
+from nk_defections.model.package import Package
 
 LOCATION = ("_file", "_line", "_pointer")
 
@@ -131,7 +131,7 @@ def read_csv(
 
     Examples
     --------
-    >>> from nk_defections.package import load_package_descriptor
+    >>> from nk_defections.model.package import load_package_descriptor
     >>> pkg = load_package_descriptor()
     >>> frame, issues = read_csv(pkg, "sources", pkg.path("sources"), "data/sources.csv")
     >>> issues, frame["_line"].to_list()[:1]

@@ -5,21 +5,21 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import replace
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from . import codes as C
-from .issues import Issue, Report
-from .contributions import validate_paths  # noqa: F401 - re-exported: contributed files
-from .package import Package, PackageError, load_package_descriptor
-from .records import typed_rows
-from .rules import Context, iter_issues
-from .tables import empty_frame, read_csv
+from nk_defections.check.rules import Context, iter_issues
+from nk_defections.findings import codes as C
+from nk_defections.findings.issues import Issue, Report
+from nk_defections.model.package import Package, PackageError, load_package_descriptor
+from nk_defections.model.records import typed_rows
+from nk_defections.read.contribution import validate_paths  # noqa: F401 - re-exported: contributed files
+from nk_defections.read.csv import empty_frame, read_csv
 
 
 def _mark(frame: pl.DataFrame, *, csv: bool, report: bool) -> pl.DataFrame:
@@ -49,7 +49,7 @@ _SEMVER = re.compile(
 
 @cache
 def _profile() -> dict[str, Any]:
-    path = Path(__file__).parent / "profiles" / "datapackage-2.0.json"
+    path = Path(__file__).parents[1] / "model" / "profiles" / "datapackage-2.0.json"
     return json.loads(path.read_text(encoding="utf-8"))
 
 
@@ -68,7 +68,7 @@ def _profile_prefilter() -> Any:
         import jsonschema_rs
         from jsonschema import Draft7Validator
 
-        from .schemas import format_functions
+        from nk_defections.model.schemas import format_functions
 
         formats = format_functions(Draft7Validator.FORMAT_CHECKER)
         return jsonschema_rs.Draft7Validator(_profile(), formats=formats, validate_formats=True)
@@ -123,8 +123,8 @@ def _profile_issues(descriptor_text: str) -> tuple[Issue, ...]:
 
 def check_json_schemas(package: Package, frames: Mapping[str, pl.DataFrame]) -> Iterator[Issue]:
     """Every row of the package, typed as JSON, against its table's JSON Schema."""
-    from .jsonerrors import iter_schema_issues
-    from .schemas import schemas_for
+    from nk_defections.check.schema_errors import iter_schema_issues
+    from nk_defections.model.schemas import schemas_for
 
     schemas = schemas_for(package)
     for table, frame in frames.items():
@@ -150,7 +150,7 @@ def check_json_schemas(package: Package, frames: Mapping[str, pl.DataFrame]) -> 
 
 def check_interrupted_merge(package: Package) -> Iterator[Issue]:
     """A journal left by an ``add`` that was killed: some files may hold the new state, some the old."""
-    from .journal import JOURNAL
+    from nk_defections.write.journal import JOURNAL
 
     if (package.root / JOURNAL).exists():
         yield Issue(
@@ -173,9 +173,8 @@ def check_frictionless(
     cell holds a newline.
     """
     lines = lines or {}
-    from frictionless import Package as FrictionlessPackage
-
     from frictionless import FrictionlessException
+    from frictionless import Package as FrictionlessPackage
 
     try:
         fl = FrictionlessPackage(str(package.root / "datapackage.json"))

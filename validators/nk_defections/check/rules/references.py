@@ -6,11 +6,11 @@ from collections.abc import Iterator
 
 import polars as pl
 
-from .. import codes as C
-from ..issues import Issue
-from ..package import CLAIM_KEY, CLAIMS
-from . import Context, emit
-from .claims import claim_rows, named
+from nk_defections.check.rules import Context, emit
+from nk_defections.check.rules.claims import claim_rows, named
+from nk_defections.findings import codes as C
+from nk_defections.findings.issues import Issue
+from nk_defections.model.package import CLAIM_KEY, CLAIMS
 
 
 def check_references(ctx: Context) -> Iterator[Issue]:

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from .. import codes as C
-from ..issues import Issue
-from ..package import CLAIM_KEY, CLAIMS, UNCLAIMED, Package
-from . import Context, emit
+from nk_defections.check.rules import Context, emit
+from nk_defections.findings import codes as C
+from nk_defections.findings.issues import Issue
+from nk_defections.model.package import CLAIM_KEY, CLAIMS, UNCLAIMED, Package
 
 #: Columns (besides every date and number) whose values need a claim of their own.
 CLAIMED_COLUMNS = frozenset({"title", "rank", "status", "end_reason", "role", "motive"})

@@ -9,11 +9,11 @@ from typing import Any
 
 import polars as pl
 
-from .. import codes as C
-from ..countries import alpha3_codes
-from ..dates import DATE_PATTERN, PERIOD_PATTERN, date_error
-from ..issues import Issue
-from . import Check, Context, emit_checks
+from nk_defections.check.rules import Check, Context, emit_checks
+from nk_defections.findings import codes as C
+from nk_defections.findings.issues import Issue
+from nk_defections.model.countries import alpha3_codes
+from nk_defections.model.dates import DATE_PATTERN, PERIOD_PATTERN, date_error
 
 #: Free-text columns where a newline is allowed.
 MULTILINE = frozenset({"summary", "note", "derivation"})
@@ -50,7 +50,7 @@ def check_fields(ctx: Context) -> Iterator[Issue]:
     The text checks of a closed column (see :func:`closed`) run here too, on the values its
     pattern or vocabulary refuses: those that it admits cannot fail them.
     """
-    from .dates import with_bounds
+    from nk_defections.check.rules.dates import with_bounds
 
     for table in ctx.reported_tables():
         frame = with_bounds(ctx, table)  # the table, with its dates parsed once for every rule
@@ -155,8 +155,8 @@ def _clean_text(value: str) -> bool:
 @lru_cache(maxsize=256)
 def _pattern_closed(pattern: str) -> bool:
     try:
-        from re import _parser as sre  # type: ignore[attr-defined]
         from re import _constants as K  # type: ignore[attr-defined]
+        from re import _parser as sre  # type: ignore[attr-defined]
 
         tree = sre.parse(pattern)
     except Exception:  # noqa: BLE001 - an unparseable pattern is simply not known to be closed
@@ -327,7 +327,9 @@ def _column_checks(
         # Few distinct values, each checked once in Python.
         values = frame.filter(present)[name].unique().to_list()
         if values:
-            from ..schemas import format_checker  # imports jsonschema: only when there is a value
+            from nk_defections.model.schemas import (
+                format_checker,  # imports jsonschema: only when there is a value
+            )
 
             checker = format_checker()
             wrong = [v for v in values if not checker.conforms(v, "uri")]

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import polars as pl
 
-from .. import codes as C
-from ..issues import Issue
-from . import Context, emit
+from nk_defections.check.rules import Context, emit
+from nk_defections.findings import codes as C
+from nk_defections.findings.issues import Issue
 
 
 def check_end_reason_without_end(ctx: Context) -> Iterator[Issue]:

@@ -31,11 +31,11 @@ from typing import Any
 
 import polars as pl
 
-from .bundle import Bundle, bound_names, open_bundle
-from .issues import Report
-from .load import polars_schema, typed_frame
-from .package import CHILDREN, CLAIMS, Package
-from .records import nest, typed_rows
+from nk_defections.findings.issues import Report
+from nk_defections.model.package import CHILDREN, CLAIMS, Package
+from nk_defections.model.records import nest, typed_rows
+from nk_defections.read.bundle import Bundle, bound_names, open_bundle
+from nk_defections.read.load import polars_schema, typed_frame
 
 #: Every zip entry gets this timestamp and mode, so that the zip depends on content alone.
 ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
@@ -122,7 +122,7 @@ def build_release(
     ------
     ReleaseRefused
         If the package has any error.
-    nk_defections.changes.VersionNotBumped
+    nk_defections.release.changes.VersionNotBumped
         If *previous* is given and the version is not bumped enough.
 
     Examples
@@ -132,14 +132,14 @@ def build_release(
     ...     build_release(out=out, frictionless=False).folder.name
     'nk-defections-0.1.0'
     """
-    from .validate import validate_package
+    from nk_defections.check.validate import validate_package
 
     bundle = open_bundle(root)
     report = validate_package(bundle.location, frictionless=frictionless)
     if not report.is_valid():
         raise ReleaseRefused(report)
     if previous is not None:
-        from .changes import check_version
+        from nk_defections.release.changes import check_version
 
         check_version(open_bundle(previous), bundle)
     return write_release(bundle, Path(out))
@@ -227,12 +227,12 @@ def render_json(records: list[dict[str, Any]]) -> bytes:
 
 def write_contents(bundle: Bundle, folder: Path) -> list[str]:
     """Write every file of the release into *folder*; return their paths, sorted."""
-    from .codebook import render_codebook
+    from nk_defections.release.codebook import render_codebook
 
     try:
         import matplotlib  # noqa: F401 - imported lazily by the figure; checked here to fail early
 
-        from .timeline import draw_timeline, write_figure
+        from nk_defections.release.figure import draw_timeline, write_figure
     except ImportError as exc:
         raise MissingDependency(
             f"the release figure needs matplotlib: pip install 'nk-defections[release]' ({exc})"

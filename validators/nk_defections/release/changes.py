@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
-from .bundle import Bundle
+from nk_defections.read.bundle import Bundle
 
 _SEMVER = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(?:[-+].*)?")
 
@@ -302,7 +302,7 @@ def diff_packages(old: Bundle, new: Bundle) -> Diff:
 
     Examples
     --------
-    >>> from nk_defections.bundle import open_bundle
+    >>> from nk_defections.read.bundle import open_bundle
     >>> diff = diff_packages(open_bundle(), open_bundle())
     >>> diff.required_bump()
     <Bump.NONE: 0>

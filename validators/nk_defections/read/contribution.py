@@ -1,10 +1,10 @@
 """Reads contributed files (JSON envelopes, JSON Lines, ``<resource>.csv``) and checks them against the package.
 
 A contribution is any mix of files. Each is read into the same string frames the package is read
-into (:mod:`nk_defections.tables`), marked ``_report=True``, and appended to the package's own
+into (:mod:`nk_defections.read.csv`), marked ``_report=True``, and appended to the package's own
 rows (``_report=False``): every cross-record rule then runs on the merged whole, so references
 may point into the package or into the same contribution, and an id the package already has is
-refused. Nothing here raises on bad input: every fault is an :class:`~nk_defections.issues.Issue`.
+refused. Nothing here raises on bad input: every fault is an :class:`~nk_defections.findings.issues.Issue`.
 """
 
 from __future__ import annotations
@@ -24,15 +24,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
-from . import codes as C
-from .issues import Issue, Report, escape_pointer
-from .package import Package, PackageError, load_package_descriptor
-from .progress import step
-from .records import child_properties
-from .tables import decode, empty_frame, read_csv
+from nk_defections.findings import codes as C
+from nk_defections.findings.issues import Issue, Report, escape_pointer
+from nk_defections.model.package import Package, PackageError, load_package_descriptor
+from nk_defections.model.records import child_properties
+from nk_defections.progress import step
+from nk_defections.read.csv import decode, empty_frame, read_csv
 
 if TYPE_CHECKING:
-    from .schemas import Schemas
+    from nk_defections.model.schemas import Schemas
 
 #: Deeper than any record needs (envelope > array > record > names > name > claims > claim is 7);
 #: checked before parsing, so that no input can exhaust the parser's recursion.
@@ -411,7 +411,7 @@ class _Reader:
     @cached_property
     def schemas(self) -> Schemas:
         # Built on the first JSON record: CSV rows never need the JSON Schemas.
-        from .schemas import schemas_for
+        from nk_defections.model.schemas import schemas_for
 
         return schemas_for(self.package)
 
@@ -644,7 +644,7 @@ class _Reader:
         explains the record with its nested arrays emptied, then each of those nested records
         alone: the same errors, with the same paths below *base*.
         """
-        from .jsonerrors import iter_schema_issues
+        from nk_defections.check.schema_errors import iter_schema_issues
 
         def issues(stem: str, errors: Iterable[Any], where: list[Any]) -> list[Issue]:
             return list(
@@ -866,7 +866,7 @@ def _rs_validator(schemas: Schemas, stem: str) -> Any:
     try:
         import jsonschema_rs
 
-        from .schemas import format_functions
+        from nk_defections.model.schemas import format_functions
 
         registry = jsonschema_rs.Registry([(s["$id"], s) for s in schemas.schemas.values()])
         formats = format_functions()
@@ -990,7 +990,7 @@ def read_contribution(package: Package, paths: Iterable[Path | str]) -> Contribu
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> from nk_defections.package import load_package_descriptor
+    >>> from nk_defections.model.package import load_package_descriptor
     >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> _ = (folder / "empty.json").write_text("{}")
     >>> contribution = read_contribution(load_package_descriptor(), [folder / "empty.json"])
@@ -1050,8 +1050,8 @@ def check_contribution(
     >>> check_contribution([path]).report.is_valid()
     True
     """
-    from .rules import Context, all_rules, iter_issues
-    from .validate import check_source_texts, read_package_frames
+    from nk_defections.check.rules import Context, all_rules, iter_issues
+    from nk_defections.check.validate import check_source_texts, read_package_frames
 
     paths = [Path(p) for p in paths]
     step("reading the package", total=len(paths) + len(all_rules()) + 2)

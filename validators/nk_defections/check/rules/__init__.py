@@ -11,10 +11,9 @@ from typing import Any
 
 import polars as pl
 
-from ..issues import Issue
-from ..package import Package
-from ..progress import step
-
+from nk_defections.findings.issues import Issue
+from nk_defections.model.package import Package
+from nk_defections.progress import step
 
 #: The engine for the rules' whole-table selects and filters: there polars' "auto" (which may
 #: pick its streaming engine) and eager calls were measured at up to twice the time of the
@@ -138,7 +137,7 @@ def emit_checks(
 
 def all_rules() -> list[Rule]:
     """Every rule, in the order they run."""
-    from . import claims, dates, fields, record, references, table
+    from nk_defections.check.rules import claims, dates, fields, record, references, table
 
     return [
         *fields.RULES,

@@ -7,13 +7,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import codes as C
-from ._resources import is_installed_copy
-from .canonical import render_table, resource_paths, writable_root
-from .contributions import check_contribution
-from .issues import Issue, Report
-from .journal import StepHook, locked, recover, replace_files
-from .package import PackageError, load_package_descriptor
+from nk_defections.findings import codes as C
+from nk_defections.findings.issues import Issue, Report
+from nk_defections.model.package import PackageError, load_package_descriptor
+from nk_defections.model.resources import is_installed_copy
+from nk_defections.read.contribution import check_contribution
+from nk_defections.write.canonical import render_table, resource_paths, writable_root
+from nk_defections.write.journal import StepHook, locked, recover, replace_files
 
 
 @dataclass
@@ -44,7 +44,7 @@ def add_contribution(
     The whole contribution is refused on any error (and, with *strict*, any warning), and so is
     any contribution to a package that is itself invalid (its errors are the report): data/ is
     then left byte for byte as it was. Otherwise each table that gains rows is rewritten in
-    canonical order (:mod:`nk_defections.canonical`) through :func:`~nk_defections.journal.replace_files`,
+    canonical order (:mod:`nk_defections.write.canonical`) through :func:`~nk_defections.write.journal.replace_files`,
     under the package's write lock, after finishing any merge an earlier process left half done.
 
     Parameters
@@ -53,7 +53,7 @@ def add_contribution(
         The contributed files: ``*.json`` envelopes, ``*.jsonl`` files, ``<resource>.csv`` files.
     package
         The package folder; ``None`` finds it as DESIGN.md §3 says. The copy installed with the
-        Python package is never written (:class:`~nk_defections.canonical.ReadOnlyPackage`).
+        Python package is never written (:class:`~nk_defections.write.canonical.ReadOnlyPackage`).
     source_texts
         Source id -> a file with that source's text, for the evidence check.
     dry_run
@@ -95,7 +95,7 @@ def _merge(
     strict: bool,
     on_step: StepHook | None,
 ) -> MergeResult:
-    from .validate import validate_package
+    from nk_defections.check.validate import validate_package
 
     # A contribution is checked against the package's rows but reports only on its own: an
     # error the package already has would pass unseen and be merged over. Refuse to build on it.

@@ -19,7 +19,7 @@ from typing import Any
 
 import polars as pl
 
-from .package import Package, PackageError, find_root, load_package_descriptor
+from nk_defections.model.package import Package, PackageError, find_root, load_package_descriptor
 
 DESCRIPTOR = "datapackage.json"
 

@@ -10,10 +10,10 @@ from collections.abc import Iterator
 
 import polars as pl
 
-from .. import codes as C
-from ..dates import bounds_exprs, derived_exprs
-from ..issues import Issue
-from . import ENGINE, Context, emit
+from nk_defections.check.rules import ENGINE, Context, emit
+from nk_defections.findings import codes as C
+from nk_defections.findings.issues import Issue
+from nk_defections.model.dates import bounds_exprs, derived_exprs
 
 #: (table, earlier column, later column) that must be in order within a row.
 PAIRS = [

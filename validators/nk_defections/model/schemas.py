@@ -16,7 +16,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from .package import CHILDREN, CLAIM_KEY, CLAIMS, UNCLAIMED, Package
+from nk_defections.model.package import CHILDREN, CLAIM_KEY, CLAIMS, UNCLAIMED, Package
 
 BASE = "urn:nk-defections:schema:"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -32,7 +32,7 @@ def anchored(pattern: str) -> str:
 
 
 def _common_defs(package: Package) -> dict[str, Any]:
-    from .dates import DATE_PATTERN, PERIOD_PATTERN
+    from nk_defections.model.dates import DATE_PATTERN, PERIOD_PATTERN
 
     defs: dict[str, Any] = {}
     for table, prefix in package.prefixes.items():
@@ -65,7 +65,7 @@ def _common_defs(package: Package) -> dict[str, Any]:
 
 
 def _property(package: Package, field: dict[str, Any]) -> dict[str, Any]:
-    from .dates import DATE_PATTERN, PERIOD_PATTERN
+    from nk_defections.model.dates import DATE_PATTERN, PERIOD_PATTERN
 
     cons = field.get("constraints", {})
     pattern = cons.get("pattern")
@@ -150,7 +150,7 @@ def build_schemas(package: Package) -> dict[str, dict[str, Any]]:
 
     Examples
     --------
-    >>> from nk_defections.package import load_package_descriptor
+    >>> from nk_defections.model.package import load_package_descriptor
     >>> schemas = build_schemas(load_package_descriptor())
     >>> schemas["people"]["properties"]["kind"]["enum"]
     ['individual', 'group']
@@ -213,7 +213,7 @@ def render(schema: dict[str, Any]) -> str:
 
 def format_checker() -> FormatChecker:
     """A format checker with the standard formats plus EDTF and ISO 3166-1 alpha-3."""
-    from . import countries, dates
+    from nk_defections.model import countries, dates
 
     checker = FormatChecker()
     checker.checks("edtf-date")(lambda v: not isinstance(v, str) or dates.is_valid(v))
@@ -297,7 +297,7 @@ class Schemas:
 
         Examples
         --------
-        >>> from nk_defections.package import load_package_descriptor
+        >>> from nk_defections.model.package import load_package_descriptor
         >>> schemas = schemas_for(load_package_descriptor())
         >>> schemas.is_valid("people", {"id": "per-7k2m9qax"}), schemas.is_valid("people", {})
         (False, False)

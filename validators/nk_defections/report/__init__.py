@@ -1,0 +1,1 @@
+"""Reporting: findings written as text, JSON or GitHub annotations."""

@@ -41,7 +41,7 @@ from hypothesis import strategies as st
 from nk_defections.findings import codes as C
 from nk_defections.model.countries import alpha3_codes
 from nk_defections.model.dates import is_valid, parse_bounds
-from nk_defections.model.package import CLAIM_KEY, CLAIMS, UNCLAIMED, load_package_descriptor
+from nk_defections.model.package import CLAIM_KEY, CLAIMS, load_package_descriptor
 from nk_defections.model.records import nest, typed_rows
 from nk_defections.model.schemas import format_checker
 
@@ -119,7 +119,7 @@ REFERENCES: dict[str, dict[str, list[str]]] = {
 }
 COUNTRIES = sorted(alpha3_codes())
 ID_SUFFIXES = st.text(st.sampled_from(ID_ALPHABET), min_size=ID_LENGTH, max_size=ID_LENGTH)
-CLAIMED_TABLES = [t for t in TABLES if t not in UNCLAIMED]
+CLAIMED_TABLES = [t for t in TABLES if PACKAGE.is_claimed(t)]
 
 
 def number_columns(table: str) -> set[str]:
@@ -754,7 +754,7 @@ class _Builder:
     def claims_for(self, table: str, row: Row) -> list[Row]:
         draw = self.draw
         out = []
-        if table in UNCLAIMED:  # a source may still be cited about itself
+        if not PACKAGE.is_claimed(table):  # a source may still be cited about itself
             if draw(st.integers(0, 4)) == 0:
                 out.append(self.claim(row["id"], "*", table))
             return out
@@ -1002,7 +1002,7 @@ def set_value(
         keep = set(pkg.claims_on(row["id"], column))
         pkg.tables[CLAIMS] = [c for i, c in enumerate(pkg.rows(CLAIMS)) if i not in keep]
     elif (
-        table not in UNCLAIMED
+        PACKAGE.is_claimed(table)
         and column in needs_claim(table)
         and not pkg.claims_on(row["id"], column)
     ):

@@ -19,7 +19,7 @@ from nk_defections.check.rules.claims import RULES as CLAIM_RULES
 from nk_defections.check.rules.claims import evidence_columns
 from nk_defections.check.rules.references import check_references
 from nk_defections.findings import codes as C
-from nk_defections.model.package import CLAIMS, UNCLAIMED, load_package_descriptor
+from nk_defections.model.package import CLAIMS, load_package_descriptor
 
 from .conftest import ROOT
 
@@ -127,7 +127,7 @@ def model(rows: dict[str, list[dict[str, Any]]]) -> set[tuple[str, str, int, str
         return any(c["record_id"] == record_id and c["field"] == field for c in claims)
 
     for table in TABLES:
-        if table in UNCLAIMED or not any(r["_report"] for r in rows[table]):
+        if not PACKAGE.is_claimed(table) or not any(r["_report"] for r in rows[table]):
             continue
         needed = evidence_columns(PACKAGE, table)[0]
         for i, r in enumerate(rows[table]):

@@ -663,7 +663,7 @@ def template_rows() -> dict[str, list[dict[str, Any]]]:
     rows: dict[str, list[dict[str, Any]]] = {}
     for table in PACKAGE.resources:
         for record in document.get(table, []):
-            for child, row, _ in flatten(table, record):
+            for child, row, _ in flatten(PACKAGE, table, record):
                 rows.setdefault(child, []).append(row)
     return rows
 

@@ -31,10 +31,13 @@ CODES = sorted(p.name for p in CASES.iterdir() if p.is_dir())
 
 
 def set_pointer(document: Any, pointer: str, value: Any) -> None:
-    """Set the value at an RFC 6901 pointer (creating the last key)."""
+    """Set the value at an RFC 6901 pointer (creating the last key; ``-`` appends to an array)."""
     *parents, last = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
     for part in parents:
         document = document[int(part) if isinstance(document, list) else part]
+    if isinstance(document, list) and last == "-":
+        document.append(value)
+        return
     document[int(last) if isinstance(document, list) else last] = value
 
 

@@ -222,3 +222,58 @@ def test_readme_counts_match_the_data():
         for m in re.finditer(r"^\| (\w+) \| (\d+) \|", readme, re.MULTILINE)
     }
     assert stated == csv_row_counts(), "update the table of counts in README.md"
+
+
+def _with_toys(tmp_path, rows: str):
+    """A copy of the package with one more resource, ``toys``, that no code names."""
+    from .conftest import copy_package
+
+    package = copy_package(tmp_path / "package")
+    toy = json.loads((ROOT / "tests/fixtures/toy-resource.json").read_text(encoding="utf-8"))
+    descriptor = json.loads((package / "datapackage.json").read_text(encoding="utf-8"))
+    descriptor["resources"].append(toy)
+    (package / "datapackage.json").write_text(json.dumps(descriptor, indent=2), encoding="utf-8")
+    (package / "data/toys.csv").write_text("id,parent_id,owner_id\n" + rows, encoding="utf-8")
+    return package
+
+
+def test_a_resource_added_to_the_descriptor_is_validated_with_no_edit_to_the_code(tmp_path):
+    from nk_defections import validate_paths
+
+    package = _with_toys(tmp_path, "toy-00000001,,per-5pxzb61c\ntoy-00000002,toy-00000001,\n")
+    report = validate_package(package, frictionless=True)
+    assert report.checked["toys"] == 2
+    assert [i.code for i in report.issues] == [C.SOURCE_TEXT_SKIPPED]
+    # Its id pattern, vocabulary of references and keys come from the descriptor alone.
+    loaded = load_package_descriptor(package)
+    assert loaded.prefixes["toys"] == "toy"
+    assert loaded.reference_targets("toys", "owner_id") == ["people"]
+    assert not loaded.is_claimed("toys") and loaded.children("toys") == {}
+    # Contributions to it, as CSV and as JSON, are read and checked like any other table's.
+    (tmp_path / "toys.csv").write_text(
+        "id,parent_id,owner_id\ntoy-00000003,toy-zzzzzzzz,per-zzzzzzzz\n", encoding="utf-8"
+    )
+    (tmp_path / "more.json").write_text(
+        json.dumps({"toys": [{"id": "toy-00000004", "parent_id": "toy-00000003", "size": 1}]}),
+        encoding="utf-8",
+    )
+    found = validate_paths([tmp_path / "toys.csv", tmp_path / "more.json"], package=package)
+    assert sorted((i.code, i.field) for i in found.issues) == sorted(
+        [
+            (C.SCHEMA_ADDITIONAL_PROPERTIES, "size"),
+            (C.REF_UNKNOWN["people"], "owner_id"),
+            (C.REF_UNKNOWN_ROW, "parent_id"),
+        ]
+    )
+
+
+def test_a_descriptor_without_a_table_a_rule_reads_is_refused_with_the_rule(tmp_path):
+    from .conftest import copy_package
+
+    package = copy_package(tmp_path / "package")
+    descriptor = json.loads((package / "datapackage.json").read_text(encoding="utf-8"))
+    descriptor["resources"] = [r for r in descriptor["resources"] if r["name"] != "postings"]
+    (package / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    report = validate_package(package, frictionless=False)
+    assert [i.code for i in report.issues] == [C.PACKAGE_DESCRIPTOR]
+    assert "lacks the resource 'postings'" in report.issues[0].message

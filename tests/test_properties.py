@@ -28,7 +28,6 @@ from nk_defections.check.validate import validate_package
 from nk_defections.findings.issues import RULES, Severity
 from nk_defections.model.records import (
     cell_text,
-    child_properties,
     flatten,
     nest,
     typed_rows,
@@ -145,6 +144,7 @@ NOT_MUTATED = {
     "schema.additional-properties": "JSON only: a CSV header with an extra column is csv.unknown-column",
     "schema.other": "no generated schema keyword maps to it",
     "ref.unknown-claim": "nothing refers to a claim",
+    "ref.unknown-row": "a table the generated packages do not have: test_package (a toy resource)",
     "ref.id-exists": "contributions only",
     "date.bounds-mismatch": "releases only (a release's stored bounds against its dates)",
     "package.descriptor": "test_rules (descriptor cases)",
@@ -212,7 +212,7 @@ def test_nested_records_and_flat_rows_round_trip(pkg: GeneratedPackage):
     typed = pkg.typed()
     nested = nest(PACKAGE, typed)
     # Every child found its parent: only top-level tables (and claims on sources) stay at top level.
-    children = {child for table in TABLES for prop, (child, _) in child_properties(table).items()}
+    children = {child for table in TABLES for prop, (child, _) in PACKAGE.children(table).items()}
     for table, records in nested.items():
         assert table not in children or all(
             PACKAGE.prefixes["sources"] == r.get("record_id", "")[:3] for r in records
@@ -220,7 +220,7 @@ def test_nested_records_and_flat_rows_round_trip(pkg: GeneratedPackage):
     back: dict[str, list[dict]] = {t: [] for t in TABLES}
     for table, records in nested.items():
         for record in records:
-            for child, row, _pointer in flatten(table, record):
+            for child, row, _pointer in flatten(PACKAGE, table, record):
                 back[child].append(row)
     for table in TABLES:
         assert _by_id(back[table]) == _by_id(typed[table]), table
@@ -849,7 +849,7 @@ def flawed(draw: st.DrawFn, contribution: GeneratedContribution) -> GeneratedCon
         for c in PACKAGE.field_names(t)
         if c != "id"
         and (t, c) not in {("claims", "record_id")}
-        and c not in {k for _, k in child_properties(t).values()}
+        and c not in {k for _, k in PACKAGE.children(t).values()}
     ]
     for table, i, column in draw(st.lists(st.sampled_from(cells), max_size=3)) if cells else []:
         tables[table][i][column] = draw(near_cells(table, column)) or None

@@ -196,7 +196,7 @@ def test_json_records_flatten_back_to_the_csv_rows(release):
         for record in json.loads(
             (release.folder / f"json/{table}.json").read_text(encoding="utf-8")
         ):
-            for child, row, _ in flatten(table, record):
+            for child, row, _ in flatten(bundle.package, table, record):
                 flat[child].append({k: cell_text(v) for k, v in row.items()})
     for table in TABLES:
         released = pl.read_csv(

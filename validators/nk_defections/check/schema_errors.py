@@ -12,7 +12,6 @@ from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue, escape_pointer
 from nk_defections.model.dates import date_error
 from nk_defections.model.package import Package
-from nk_defections.model.records import child_properties
 
 _KEYWORD_CODES = {
     "required": C.SCHEMA_REQUIRED,
@@ -34,7 +33,7 @@ def table_at(package: Package, table: str, path: list[Any]) -> tuple[str, str | 
     i = 0
     while i < len(path):
         part = path[i]
-        nested = child_properties(table)
+        nested = package.children(table)
         if (
             isinstance(part, str)
             and part in nested

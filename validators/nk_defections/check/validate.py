@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from nk_defections.check.rules import Context, iter_issues
+from nk_defections.check.rules import Context, iter_issues, require_tables
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue, Report
 from nk_defections.model.package import Package, PackageError, load_package_descriptor
@@ -304,6 +304,7 @@ def validate_package(
     try:
         package = load_package_descriptor(root)
         package.prefixes  # noqa: B018 - fails early on a descriptor without id patterns
+        require_tables(package)
     except PackageError as exc:
         return Report([Issue(C.PACKAGE_DESCRIPTOR, str(exc), file="datapackage.json")])
     issues = list(check_interrupted_merge(package))

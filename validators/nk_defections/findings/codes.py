@@ -148,6 +148,27 @@ REF_UNKNOWN = {
         # No column refers to a claim (record_id may name any row but a claim): no code for it.
     ]
 }
+#: A table added to the descriptor has no code of its own until one is registered above: a
+#: dangling reference into it is reported under this one, naming the table.
+REF_UNKNOWN_ROW = register(
+    "ref.unknown-row", E, "A reference to a row of another table that does not exist."
+)
+
+
+def ref_unknown(table: str) -> tuple[str, str]:
+    """The code of a dangling reference into *table*, and the words that name what is missing.
+
+    Examples
+    --------
+    >>> ref_unknown("people"), ref_unknown("toys")
+    (('ref.unknown-person', 'person'), ('ref.unknown-row', 'row of toys'))
+    """
+    code = REF_UNKNOWN.get(table)
+    if code is None:
+        return REF_UNKNOWN_ROW, f"row of {table}"
+    return code, code.split("-", 1)[1].replace("-", " ")
+
+
 REF_ID_EXISTS = register(
     "ref.id-exists", E, "A contributed id is already in the package: ids are minted once."
 )

@@ -11,19 +11,15 @@ from typing import Any
 
 from nk_defections.model.resources import package_root
 
-#: Nested children of a JSON record: property -> (child table, parent key column).
-CHILDREN: dict[str, dict[str, tuple[str, str]]] = {
-    "people": {"names": ("person_names", "person_id")},
-    "events": {
-        "participants": ("event_participants", "event_id"),
-        "links": ("event_links", "event_id"),
-        "motives": ("motives", "event_id"),
-    },
-}
-#: Tables whose rows carry no claims of their own.
-UNCLAIMED = frozenset({"sources", "claims"})
+#: The provenance table: its rows cite a source for a row (``field`` = ``*``) or one of its values,
+#: and its ``record_id`` may name a row of any table its id pattern admits.
 CLAIMS = "claims"
 CLAIM_KEY = "record_id"
+#: The custom resource property that nests a child table's rows in its parent's JSON records:
+#: ``{"property": "names", "parentKey": "person_id"}`` nests person_names under ``names`` in
+#: the records of the table(s) ``person_id`` refers to, but those listed under ``except``
+#: (a claim may be about a source, but a source's record carries no claims).
+NESTED = "nested"
 
 _ID_PATTERN = re.compile(r"^([a-z]{3})-\[0-9a-hjkmnp-tv-z\]\{8\}$")
 
@@ -121,6 +117,50 @@ class Package:
                 out.append((f["name"], True))
         return out
 
+    @cached_property
+    def _nesting(self) -> dict[str, tuple[str, str, tuple[str, ...]]]:
+        """Child table -> (property, parent key, parent tables), from the resources' ``nested``."""
+        out = {}
+        for table, resource in self.resources.items():
+            nested = resource.get(NESTED)
+            if nested is not None:
+                key = nested["parentKey"]
+                parents = [
+                    t
+                    for t in self.reference_targets(table, key)
+                    if t not in nested.get("except", ())
+                ]
+                out[table] = (nested["property"], key, tuple(parents))
+        return out
+
+    def children(self, table: str) -> dict[str, tuple[str, str]]:
+        """Nested array properties of a record of *table*: property -> (child table, parent key).
+
+        Examples
+        --------
+        >>> load_package_descriptor().children("people")
+        {'names': ('person_names', 'person_id'), 'claims': ('claims', 'record_id')}
+        """
+        return {
+            prop: (child, key)
+            for child, (prop, key, parents) in self._nesting.items()
+            if table in parents
+        }
+
+    def parent_key(self, table: str) -> str | None:
+        """The column a nested row of *table* omits (its parent's id), or None for a top-level table."""
+        nesting = self._nesting.get(table)
+        return nesting[1] if nesting else None
+
+    def nested_in(self, table: str) -> list[tuple[str, str]]:
+        """Where rows of *table* nest: (parent table, property) pairs, none for a top-level table."""
+        prop, _key, parents = self._nesting.get(table, ("", "", ()))
+        return [(parent, prop) for parent in parents]
+
+    def is_claimed(self, table: str) -> bool:
+        """Whether records of *table* carry claims of their own (and each row needs one)."""
+        return table in self._nesting.get(CLAIMS, ("", "", ()))[2]
+
     def country_columns(self, table: str) -> list[str]:
         """Columns of *table* holding ISO 3166-1 alpha-3 codes."""
         return [
@@ -190,8 +230,6 @@ FIELD_TYPES = frozenset(
 def _check_structure(path: Path, descriptor: dict[str, Any]) -> None:
     """Refuse a descriptor the validator cannot apply: resources without a name or a Table Schema of
     named, typed fields, or without a table the rules work on."""
-    from nk_defections.findings.codes import REF_UNKNOWN
-
     names = []
     for i, resource in enumerate(descriptor["resources"]):
         if not isinstance(resource, dict) or not isinstance(resource.get("name"), str):
@@ -213,13 +251,23 @@ def _check_structure(path: Path, descriptor: dict[str, Any]) -> None:
             raise PackageError(
                 f"{path}: resource {resource['name']!r} has no Table Schema of named, typed fields with an id"
             )
+        nested = resource.get(NESTED)
+        if nested is not None and not (
+            isinstance(nested, dict)
+            and isinstance(nested.get("property"), str)
+            and nested.get("parentKey") in [f["name"] for f in fields]
+            and isinstance(nested.get("except", []), list)
+        ):
+            raise PackageError(
+                f"{path}: resource {resource['name']!r}: {NESTED!r} is not "
+                '{"property": ..., "parentKey": <one of its fields>}'
+            )
         names.append(resource["name"])
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:
         raise PackageError(f"{path}: the descriptor names the resource {twice[0]!r} twice")
-    missing = [table for table in (*REF_UNKNOWN, CLAIMS) if table not in names]
-    if missing:
-        raise PackageError(f"{path}: the descriptor lacks the resource {missing[0]!r}")
+    if CLAIMS not in names:
+        raise PackageError(f"{path}: the descriptor lacks the resource {CLAIMS!r}")
 
 
 def load_package_descriptor(root: Path | str | None = None) -> Package:

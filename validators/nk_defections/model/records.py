@@ -14,30 +14,25 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from nk_defections.findings.issues import escape_pointer
-from nk_defections.model.package import CHILDREN, CLAIM_KEY, CLAIMS, UNCLAIMED, Package
+from nk_defections.model.package import Package
 
 Row = dict[str, Any]
 
 
-def child_properties(table: str) -> dict[str, tuple[str, str]]:
-    """Nested array properties of a record of *table*: property -> (child table, parent key)."""
-    props = dict(CHILDREN.get(table, {}))
-    if table not in UNCLAIMED:
-        props["claims"] = (CLAIMS, CLAIM_KEY)
-    return props
-
-
-def flatten(table: str, record: Row, pointer: str = "") -> Iterator[tuple[str, Row, str]]:
+def flatten(
+    package: Package, table: str, record: Row, pointer: str = ""
+) -> Iterator[tuple[str, Row, str]]:
     """Yield ``(table, row, pointer)`` for a nested record and, recursively, its children.
 
     Examples
     --------
     >>> rec = {"id": "per-aaaaaaaa", "name": "X", "names": [{"id": "nam-aaaaaaaa", "name": "X"}]}
-    >>> [(t, r) for t, r, _ in flatten("people", rec)]  # doctest: +NORMALIZE_WHITESPACE
+    >>> from nk_defections.model.package import load_package_descriptor
+    >>> [(t, r) for t, r, _ in flatten(load_package_descriptor(), "people", rec)]  # doctest: +NORMALIZE_WHITESPACE
     [('people', {'id': 'per-aaaaaaaa', 'name': 'X'}),
      ('person_names', {'id': 'nam-aaaaaaaa', 'name': 'X', 'person_id': 'per-aaaaaaaa'})]
     """
-    nested = child_properties(table)
+    nested = package.children(table)
     row = {k: v for k, v in record.items() if k not in nested}
     yield table, row, pointer
     for prop, (child, key) in nested.items():
@@ -48,7 +43,7 @@ def flatten(table: str, record: Row, pointer: str = "") -> Iterator[tuple[str, R
         for i, item in enumerate(items):
             if isinstance(item, dict):
                 child_record = {**item, key: record.get("id")}
-                yield from flatten(child, child_record, f"{base}/{i}")
+                yield from flatten(package, child, child_record, f"{base}/{i}")
 
 
 def nest(package: Package, rows: dict[str, list[Row]]) -> dict[str, list[Row]]:
@@ -57,34 +52,27 @@ def nest(package: Package, rows: dict[str, list[Row]]) -> dict[str, list[Row]]:
     Children whose parent is absent stay at top level with their parent key, as in a
     contribution that adds a name to a person already in the package. Order is kept.
     """
-    parent_of: dict[str, tuple[str, str, str]] = {}  # child table -> (parent table, prop, key)
-    for table in package.resources:
-        for prop, (child, key) in child_properties(table).items():
-            if child != CLAIMS:
-                parent_of[child] = (table, prop, key)
     prefix_table = package.table_of_prefix
     # Copy rows so that the caller's dicts are untouched.
     records = {t: [dict(r) for r in rows.get(t, [])] for t in package.resources}
     by_id = {t: {r.get("id"): r for r in records[t]} for t in package.resources}
     out: dict[str, list[Row]] = {t: [] for t in package.resources}
     for table in package.resources:
+        key = package.parent_key(table)
+        homes = dict(package.nested_in(table))  # parent table -> property
         for row in records[table]:
-            home = None
-            if table == CLAIMS:
-                target = prefix_table.get(str(row.get(CLAIM_KEY, ""))[:3])
-                if target and target not in UNCLAIMED:
-                    home = by_id[target].get(row[CLAIM_KEY]), "claims", CLAIM_KEY
-            elif table in parent_of:
-                parent_table, prop, key = parent_of[table]
-                home = by_id[parent_table].get(row.get(key)), prop, key
-            if home and home[0] is not None:
-                parent, prop, key = home
-                # Nest the row itself (already our copy), not a copy of it: claims about a
-                # child (a participant's role) are attached after the child is nested.
-                del row[key]
-                parent.setdefault(prop, []).append(row)
-            else:
+            parent = None
+            if key is not None:
+                target = prefix_table.get(str(row.get(key, ""))[:3])
+                if target in homes:
+                    parent = by_id[target].get(row[key])
+            if parent is None:
                 out[table].append(row)
+                continue
+            # Nest the row itself (already our copy), not a copy of it: claims about a child
+            # (a participant's role) reach it whether they are nested before or after it.
+            del row[key]
+            parent.setdefault(homes[target], []).append(row)
     return {t: v for t, v in out.items() if v}
 
 

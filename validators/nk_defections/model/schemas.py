@@ -16,7 +16,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from nk_defections.model.package import CHILDREN, CLAIM_KEY, CLAIMS, UNCLAIMED, Package
+from nk_defections.model.package import CLAIMS, Package
 
 BASE = "urn:nk-defections:schema:"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -107,7 +107,7 @@ def _property(package: Package, field: dict[str, Any]) -> dict[str, Any]:
     return prop
 
 
-def _object(package: Package, table: str, *, omit: str | None, nested: bool) -> dict[str, Any]:
+def _object(package: Package, table: str, *, omit: str | None) -> dict[str, Any]:
     props: dict[str, Any] = {}
     required = []
     for field in package.fields(table):
@@ -116,33 +116,25 @@ def _object(package: Package, table: str, *, omit: str | None, nested: bool) -> 
         props[field["name"]] = _property(package, field)
         if field.get("constraints", {}).get("required"):
             required.append(field["name"])
-    if nested:
-        for prop, (child, _key) in CHILDREN.get(table, {}).items():
+    for prop, (child, _key) in package.children(table).items():
+        if child == CLAIMS:
+            props[prop] = {
+                "description": "Claims about this record (without record_id): which source states it.",
+                "type": "array",
+                "items": {"$ref": f"{BASE}common#/$defs/claim"},
+            }
+        else:
             props[prop] = {
                 "description": f"Rows of {child} that belong to this record (without their parent key).",
                 "type": "array",
                 "items": {"$ref": f"{BASE}{child}#/$defs/nested"},
             }
-    if table not in UNCLAIMED:
-        props["claims"] = {
-            "description": "Claims about this record (without record_id): which source states it.",
-            "type": "array",
-            "items": {"$ref": f"{BASE}common#/$defs/claim"},
-        }
     return {
         "type": "object",
         "additionalProperties": False,
         "required": required,
         "properties": props,
     }
-
-
-def _parent_key(table: str) -> str | None:
-    for children in CHILDREN.values():
-        for child, key in children.values():
-            if child == table:
-                return key
-    return CLAIM_KEY if table == CLAIMS else None
 
 
 def build_schemas(package: Package) -> dict[str, dict[str, Any]]:
@@ -169,11 +161,11 @@ def build_schemas(package: Package) -> dict[str, dict[str, Any]]:
             "$id": f"{BASE}{table}",
             "title": resource.get("title", table),
             "description": resource.get("description", ""),
-            **_object(package, table, omit=None, nested=True),
+            **_object(package, table, omit=None),
         }
-        key = _parent_key(table)
+        key = package.parent_key(table)
         if key:
-            schema["$defs"] = {"nested": _object(package, table, omit=key, nested=True)}
+            schema["$defs"] = {"nested": _object(package, table, omit=key)}
         out[table] = schema
     out["contribution"] = {
         "$schema": DIALECT,

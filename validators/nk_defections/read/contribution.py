@@ -27,7 +27,6 @@ import polars as pl
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue, Report, escape_pointer
 from nk_defections.model.package import Package, PackageError, load_package_descriptor
-from nk_defections.model.records import child_properties
 from nk_defections.progress import step
 from nk_defections.read.csv import decode, empty_frame, read_csv
 
@@ -345,7 +344,7 @@ class _Columns:
             "_pointer": pl.String,
         }
         #: (property, child table, parent key) of every nested array.
-        self.nested = [(prop, child, key) for prop, (child, key) in child_properties(table).items()]
+        self.nested = [(prop, child, key) for prop, (child, key) in package.children(table).items()]
         self.frames: list[pl.DataFrame] = []
         self._reset()
 
@@ -701,7 +700,7 @@ class _Reader:
                 "$defs",
             }
             arrays = {}
-            for prop, (child, _key) in child_properties(table).items():
+            for prop, (child, _key) in self.package.children(table).items():
                 sub = schema.get("properties", {}).get(prop, {})
                 if (
                     plain
@@ -1050,7 +1049,7 @@ def check_contribution(
     >>> check_contribution([path]).report.is_valid()
     True
     """
-    from nk_defections.check.rules import Context, all_rules, iter_issues
+    from nk_defections.check.rules import Context, all_rules, iter_issues, require_tables
     from nk_defections.check.validate import check_source_texts, read_package_frames
 
     paths = [Path(p) for p in paths]
@@ -1058,6 +1057,7 @@ def check_contribution(
     try:
         pkg = load_package_descriptor(package)
         pkg.prefixes  # noqa: B018 - fails early on a descriptor without id patterns
+        require_tables(pkg)
     except PackageError as exc:
         issue = Issue(C.PACKAGE_DESCRIPTOR, str(exc), file="datapackage.json")
         return CheckedContribution(Report([issue]), None, {}, Contribution({}))

@@ -32,7 +32,7 @@ from typing import Any
 import polars as pl
 
 from nk_defections.findings.issues import Report
-from nk_defections.model.package import CHILDREN, CLAIMS, Package
+from nk_defections.model.package import CLAIMS, Package
 from nk_defections.model.records import nest, typed_rows
 from nk_defections.read.bundle import Bundle, bound_names, open_bundle
 from nk_defections.read.load import polars_schema, typed_frame
@@ -93,8 +93,7 @@ def sha256_hash(data: bytes) -> str:
 
 def json_tables(package: Package) -> list[str]:
     """Tables written as JSON files: those whose records are not nested in another's."""
-    children = {child for nested in CHILDREN.values() for child, _ in nested.values()} | {CLAIMS}
-    return [t for t in package.resources if t not in children]
+    return [t for t in package.resources if not package.nested_in(t)]
 
 
 def build_release(
@@ -331,9 +330,10 @@ def write_contents(bundle: Bundle, folder: Path) -> list[str]:
 
 
 def _json_description(package: Package, table: str) -> str:
-    nested = [f"{prop} ({child})" for prop, (child, _) in CHILDREN.get(table, {}).items()]
-    with_claims = table not in ("sources", CLAIMS)
-    parts = nested + (["claims"] if with_claims else [])
+    parts = [
+        prop if child == CLAIMS else f"{prop} ({child})"
+        for prop, (child, _) in package.children(table).items()
+    ]
     inside = f", each with its {', '.join(parts)} nested" if parts else ""
     return f"Records of {table} as JSON{inside}; see schemas/{table}.schema.json in the project."
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import polars as pl
 
-from nk_defections.model.package import CHILDREN, CLAIMS, Package
+from nk_defections.model.package import CLAIMS, Package
 from nk_defections.read.bundle import source_view
 
 
@@ -21,13 +21,17 @@ def _first_sentence(text: str) -> str:
     return head + dot.strip()
 
 
-def _json_place(table: str) -> str:
+def _json_place(package: Package, table: str) -> str:
+    homes = package.nested_in(table)
     if table == CLAIMS:
-        return "nested under `claims` in the records of every other table but sources"
-    for parent, nested in CHILDREN.items():
-        for prop, (child, _key) in nested.items():
-            if child == table:
-                return f"nested under `{prop}` in `json/{parent}.json`"
+        unclaimed = [t for t in package.resources if t != CLAIMS and not package.is_claimed(t)]
+        return "nested under `claims` in the records of every other table but " + ", ".join(
+            unclaimed
+        )
+    if homes:
+        return " and ".join(
+            f"nested under `{prop}` in `json/{parent}.json`" for parent, prop in homes
+        )
     return f"`json/{table}.json`"
 
 
@@ -56,7 +60,7 @@ def _table_section(package: Package, resource: dict[str, Any], frame: pl.DataFra
     primary = [primary] if isinstance(primary, str) else primary
     lines += [
         f"- **Rows:** {frame.height}",
-        f"- **Files:** `{resource['path']}`, `parquet/{table}.parquet`; JSON: {_json_place(table)}",
+        f"- **Files:** `{resource['path']}`, `parquet/{table}.parquet`; JSON: {_json_place(package, table)}",
         f"- **Primary key:** {', '.join(f'`{k}`' for k in primary)}",
     ]
     keys = package.foreign_keys(table)

@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 
 from nk_defections.findings.issues import Issue
-from nk_defections.model.package import Package
+from nk_defections.model.package import Package, PackageError
 from nk_defections.progress import step
 
 #: The engine for the rules' whole-table selects and filters: there polars' "auto" (which may
@@ -61,7 +61,48 @@ class Context:
             return self.cache[key]
 
 
-Rule = Callable[[Context], Iterator[Issue]]
+CheckFunction = Callable[[Context], Iterator[Issue]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule as registered: the function that checks, the codes it may emit, and the tables it
+    names (beyond those it finds in the descriptor), which a package must have for it to run."""
+
+    check: CheckFunction
+    codes: tuple[str, ...]
+    tables: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """The check's name: ``check_`` and its code's words (``check_group_size``)."""
+        return self.check.__name__
+
+    def __call__(self, context: Context) -> Iterator[Issue]:
+        """Run the check; a finding of a code it did not declare is a bug of ours."""
+        for issue in self.check(context):
+            if issue.code not in self.codes:
+                raise RuntimeError(f"{self.name} emitted {issue.code!r}, not one of its codes")
+            yield issue
+
+
+def rule(*codes: str, tables: tuple[str, ...] = ()) -> Callable[[CheckFunction], Rule]:
+    """Register a check with the codes it emits and the tables it names (zavod-style).
+
+    Examples
+    --------
+    >>> from nk_defections.findings import codes as C
+    >>> @rule(C.RECORD_GROUP_SIZE, tables=("people",))
+    ... def check_nothing(ctx):
+    ...     return iter(())
+    >>> check_nothing.name, check_nothing.codes
+    ('check_nothing', ('record.group-size',))
+    """
+
+    def register(check: CheckFunction) -> Rule:
+        return Rule(check, codes, tables)
+
+    return register
 
 
 def emit(
@@ -149,6 +190,23 @@ def all_rules() -> list[Rule]:
     ]
 
 
+def require_tables(package: Package) -> None:
+    """Refuse a descriptor that lacks a table a rule names (the rules say which they need).
+
+    Raises
+    ------
+    PackageError
+        Naming the first missing table and the rule that reads it.
+    """
+    for registered in all_rules():
+        for table in registered.tables:
+            if table not in package.resources:
+                raise PackageError(
+                    f"{package.root / 'datapackage.json'}: the descriptor lacks the resource "
+                    f"{table!r} (the rule {registered.name} reads it)"
+                )
+
+
 def iter_issues(context: Context) -> Iterator[Issue]:
     """Run every rule over *context*; the findings come in rule order, whatever ran first.
 
@@ -163,7 +221,7 @@ def iter_issues(context: Context) -> Iterator[Issue]:
         futures = [pool.submit(lambda rule=rule: list(rule(context))) for rule in rules]
         try:
             for rule, future in zip(rules, futures, strict=True):
-                step(f"checking {rule.__name__.removeprefix('check_').replace('_', ' ')}")
+                step(f"checking {rule.name.removeprefix('check_').replace('_', ' ')}")
                 yield from future.result()
         finally:
             for future in futures:

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from nk_defections.check.rules import Context, emit
+from nk_defections.check.rules import Context, emit, rule
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue
-from nk_defections.model.package import CLAIM_KEY, CLAIMS, UNCLAIMED, Package
+from nk_defections.model.package import CLAIM_KEY, CLAIMS, Package
 
 #: Columns (besides every date and number) whose values need a claim of their own.
 CLAIMED_COLUMNS = frozenset({"title", "rank", "status", "end_reason", "role", "motive"})
@@ -97,10 +97,11 @@ def _unclaimed(ctx: Context, table: str, field: str, *also: pl.Expr) -> pl.DataF
     return frame.filter(pl.col("_report") & pl.col("id").is_not_null() & ~claimed, *also)
 
 
+@rule(C.CLAIM_MISSING_ROW, tables=(CLAIMS,))
 def check_row_claims(ctx: Context) -> Iterator[Issue]:
     """Every row but a source or a claim has a claim with field '*'."""
     for table in ctx.reported_tables():
-        if table in UNCLAIMED:
+        if not ctx.package.is_claimed(table):
             continue
         missing = _unclaimed(ctx, table, "*")
         yield from emit(
@@ -111,10 +112,11 @@ def check_row_claims(ctx: Context) -> Iterator[Issue]:
         )
 
 
+@rule(C.CLAIM_MISSING_FIELD, tables=(CLAIMS,))
 def check_field_claims(ctx: Context) -> Iterator[Issue]:
     """Every date, number, title, rank, status, end_reason, role and motive has its own claim."""
     for table in ctx.reported_tables():
-        if table in UNCLAIMED:
+        if not ctx.package.is_claimed(table):
             continue
         for column in sorted(evidence_columns(ctx.package, table)[0]):
             missing = _unclaimed(ctx, table, column, pl.col(column).is_not_null())
@@ -126,6 +128,13 @@ def check_field_claims(ctx: Context) -> Iterator[Issue]:
             )
 
 
+@rule(
+    C.CLAIM_PARAGRAPH,
+    C.CLAIM_UNKNOWN_FIELD,
+    C.CLAIM_MISSING_TEXT,
+    C.CLAIM_EMPTY_FIELD,
+    tables=(CLAIMS, "sources"),
+)
 def check_claim_soundness(ctx: Context) -> Iterator[Issue]:
     """Claims name a real field, carry original_text for dates and numbers, and cite an existing paragraph."""
     package = ctx.package

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import polars as pl
 
-from nk_defections.check.rules import ENGINE, Context, emit
+from nk_defections.check.rules import Context, ENGINE, emit, rule
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue
 from nk_defections.model.dates import bounds_exprs, derived_exprs
@@ -81,6 +81,7 @@ def _parsed(ctx: Context, interval: bool) -> pl.DataFrame:
     return ctx.cached(f"parsed-dates:{interval}", compute)
 
 
+@rule(C.DATE_ORDER, tables=tuple(dict.fromkeys(table for table, _, _ in PAIRS)))
 def check_order(ctx: Context) -> Iterator[Issue]:
     """Within a row: birth before death, start before end, attested within, disclosed after."""
     for table, early, late in PAIRS:
@@ -94,6 +95,7 @@ def check_order(ctx: Context) -> Iterator[Issue]:
         )
 
 
+@rule(C.DATE_ORDER, tables=("postings", "people"))
 def check_posting_in_life(ctx: Context) -> Iterator[Issue]:
     """A posting lies within its holder's life."""
     people = (
@@ -125,6 +127,7 @@ def check_posting_in_life(ctx: Context) -> Iterator[Issue]:
         )
 
 
+@rule(C.DATE_BOUNDS)
 def check_derived_bounds(ctx: Context) -> Iterator[Issue]:
     """In a release, ``<field>_min``/``_max`` equal the bounds computed from the EDTF value."""
     for table in ctx.package.resources:

@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from nk_defections.check.rules import Check, Context, emit_checks
+from nk_defections.check.rules import Check, Context, emit_checks, rule
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue
 from nk_defections.model.countries import alpha3_codes
@@ -30,6 +30,15 @@ NFC_SUSPECT = (
     "\\u3131-\\u318e\\u4e00-\\u9fff\\uac00-\\ud7a3]"
 )
 
+#: The codes of the text checks, which also run in check_fields (on a closed column's refusals).
+TEXT_CODES = (
+    C.RECORD_CONTROL_CHARACTER,
+    C.RECORD_BIDI,
+    C.RECORD_FORMULA,
+    C.RECORD_NOT_NFC,
+    C.RECORD_WHITESPACE,
+)
+
 
 def _suggest(value: str, allowed: list[str]) -> str:
     return _suggestion(value, tuple(allowed))
@@ -44,6 +53,20 @@ def _suggestion(value: str, allowed: tuple[str, ...]) -> str:
     return f"; allowed: {', '.join(allowed)}" if len(allowed) <= 8 else ""
 
 
+@rule(
+    C.SCHEMA_REQUIRED,
+    C.SCHEMA_TYPE,
+    C.SCHEMA_ENUM,
+    C.SCHEMA_PATTERN,
+    C.SCHEMA_MIN_LENGTH,
+    C.SCHEMA_MAX_LENGTH,
+    C.SCHEMA_MINIMUM,
+    C.SCHEMA_MAXIMUM,
+    C.SCHEMA_FORMAT,
+    C.DATE_INVALID,
+    C.COUNTRY_UNKNOWN,
+    *TEXT_CODES,  # on the values a closed column's pattern or vocabulary refuses
+)
 def check_fields(ctx: Context) -> Iterator[Issue]:
     """Every Table Schema constraint of every field, on CSV rows.
 
@@ -339,6 +362,7 @@ def _column_checks(
     return checks
 
 
+@rule(*TEXT_CODES)
 def check_text(ctx: Context) -> Iterator[Issue]:
     """Control and bidi characters, formula prefixes, NFC and stray spaces in every text cell.
 

@@ -6,11 +6,12 @@ from collections.abc import Iterator
 
 import polars as pl
 
-from nk_defections.check.rules import Context, emit
+from nk_defections.check.rules import Context, emit, rule
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue
 
 
+@rule(C.RECORD_END_REASON, tables=("postings",))
 def check_end_reason_without_end(ctx: Context) -> Iterator[Issue]:
     """end_reason requires status ended."""
     frame = ctx.frame("postings")
@@ -23,6 +24,7 @@ def check_end_reason_without_end(ctx: Context) -> Iterator[Issue]:
     )
 
 
+@rule(C.RECORD_CURRENT_ENDED, tables=("postings",))
 def check_current_with_end_date(ctx: Context) -> Iterator[Issue]:
     """A current posting has no end date."""
     frame = ctx.frame("postings")
@@ -35,6 +37,7 @@ def check_current_with_end_date(ctx: Context) -> Iterator[Issue]:
     )
 
 
+@rule(C.RECORD_GROUP_SIZE, tables=("people",))
 def check_group_size(ctx: Context) -> Iterator[Issue]:
     """Group sizes belong to groups, and their minimum does not exceed their maximum."""
     frame = ctx.frame("people").with_columns(
@@ -60,13 +63,18 @@ def check_group_size(ctx: Context) -> Iterator[Issue]:
     )
 
 
+#: (table, column, the column it must differ from): a row that would point at itself.
+SELF_REFERENCES = [
+    ("event_links", "related_event_id", "event_id"),
+    ("relationships", "related_person_id", "person_id"),
+    ("organizations", "parent_id", "id"),
+]
+
+
+@rule(C.RECORD_SELF_REFERENCE, tables=tuple(table for table, _, _ in SELF_REFERENCES))
 def check_self_reference(ctx: Context) -> Iterator[Issue]:
     """A link, relationship or parent does not point at its own row."""
-    for table, column, other in [
-        ("event_links", "related_event_id", "event_id"),
-        ("relationships", "related_person_id", "person_id"),
-        ("organizations", "parent_id", "id"),
-    ]:
+    for table, column, other in SELF_REFERENCES:
         bad = ctx.frame(table).filter(pl.col(column) == pl.col(other))
         yield from emit(
             bad,

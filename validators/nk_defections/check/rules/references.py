@@ -6,13 +6,14 @@ from collections.abc import Iterator
 
 import polars as pl
 
-from nk_defections.check.rules import Context, emit
+from nk_defections.check.rules import Context, emit, rule
 from nk_defections.check.rules.claims import claim_rows, named
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue
 from nk_defections.model.package import CLAIM_KEY, CLAIMS
 
 
+@rule(*C.REF_UNKNOWN.values(), C.REF_UNKNOWN_ROW)
 def check_references(ctx: Context) -> Iterator[Issue]:
     """Foreign keys and prefix-typed references (participant_id, stated_by, record_id…) resolve."""
     package = ctx.package
@@ -55,10 +56,10 @@ def check_references(ctx: Context) -> Iterator[Issue]:
                     .collect()
                 )
             for target in targets:
-                label = C.REF_UNKNOWN[target].split("-", 1)[1].replace("-", " ")
+                code, label = C.ref_unknown(target)
                 yield from emit(
                     dangling.filter(starts[target]),
-                    C.REF_UNKNOWN[target],
+                    code,
                     column,
                     lambda r, c=column, lab=label: (
                         f"{c} {r[c]!r} names no {lab} in the package or the contribution"

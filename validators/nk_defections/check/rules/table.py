@@ -6,11 +6,12 @@ from collections.abc import Iterator
 
 import polars as pl
 
-from nk_defections.check.rules import ENGINE, Context, emit
+from nk_defections.check.rules import Context, ENGINE, emit, rule
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue
 
 
+@rule(C.TABLE_DUPLICATE_ID, C.REF_ID_EXISTS)
 def check_duplicate_id(ctx: Context) -> Iterator[Issue]:
     """An id occurs once: a repeat is reported at every later occurrence.
 

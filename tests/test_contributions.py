@@ -26,6 +26,7 @@ from nk_defections.read.contribution import (
     pointer_lines,
     read_contribution,
 )
+from nk_defections.report.json import render as render_json
 
 from .conftest import ROOT
 
@@ -203,7 +204,7 @@ def test_lone_surrogate_escapes_are_refused_and_never_crash_the_report(here: Pat
     text = text.replace('"kind"', '"\\udc00kind": 1, "kind"')
     report = check(here, {"c.json": text})
     assert {(i.code, i.pointer) for i in report.errors} >= {("file.encoding", "/people/0/name")}
-    assert "file.encoding" in report.to_json()
+    assert "file.encoding" in render_json(report)
 
 
 # -- encodings and binary files --------------------------------------------------------------
@@ -792,7 +793,7 @@ def test_reading_arbitrary_bytes_never_raises(
     folder = tmp_path_factory.mktemp("bytes")
     (folder / kind).write_bytes(data)
     contribution = read_contribution(PACKAGE, [folder / kind])
-    Report(contribution.issues).to_json()
+    render_json(Report(contribution.issues))
 
 
 @given(value=json_values, table=st.sampled_from(["people", "events", "claims", "sources"]))
@@ -806,7 +807,7 @@ def test_reading_arbitrary_json_never_raises(
         encoding="utf-8",
     )
     contribution = read_contribution(PACKAGE, [folder / "c.json", folder / "c.jsonl"])
-    Report(contribution.issues).to_json()
+    render_json(Report(contribution.issues))
 
 
 @settings(max_examples=10)
@@ -818,4 +819,4 @@ def test_validating_arbitrary_records_never_raises(
     (folder / "c.json").write_text(
         json.dumps({"people": [value], "claims": [value]}), encoding="utf-8"
     )
-    validate_paths([folder / "c.json"], package=ROOT).to_json()
+    render_json(validate_paths([folder / "c.json"], package=ROOT))

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from nk_defections.findings import codes  # noqa: F401 - registers every code
 from nk_defections.cli import cli
+from nk_defections.findings import codes  # noqa: F401 - registers every code
 from nk_defections.findings.issues import RULES
 
 from .conftest import ROOT, copy_package

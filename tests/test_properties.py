@@ -38,6 +38,7 @@ from nk_defections.read import csv
 from nk_defections.read.contribution import validate_paths
 from nk_defections.read.csv import read_csv
 from nk_defections.release.build import build_release
+from nk_defections.report.json import render as render_json
 from nk_defections.write.canonical import format_package
 from nk_defections.write.merge import add_contribution
 
@@ -389,7 +390,7 @@ def test_validate_never_raises_on_a_table_of_arbitrary_bytes(
         path.write_bytes(raw)
         report = validate_package(tmp / "pkg", frictionless=False)
         assert all(i.code in RULES for i in report.issues)
-        report.to_json()
+        render_json(report)
 
 
 def _quoted(text: str) -> str:
@@ -973,7 +974,7 @@ def test_validate_paths_never_raises_on_an_arbitrary_contribution_file(
             files = [path]
         report = validate_paths(files, package=tmp / "pkg")
         assert all(i.code in RULES for i in report.issues)
-        report.to_json()
+        render_json(report)
 
 
 # -- fmt and build ---------------------------------------------------------------------------------------

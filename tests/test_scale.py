@@ -19,12 +19,13 @@ from click.testing import CliRunner
 
 from nk_defections.check.rules.fields import NFC_SUSPECT
 from nk_defections.cli import cli
-from nk_defections.findings.issues import iter_text
 from nk_defections.model.package import load_package_descriptor
 from nk_defections.model.schemas import schemas_for
-from nk_defections.progress import Bar, listening, step
+from nk_defections.progress import listening, step
 from nk_defections.read.contribution import _sanitized, check_contribution, parse_json
 from nk_defections.read.csv import read_csv
+from nk_defections.report.progress import Bar
+from nk_defections.report.text import iter_lines as iter_text
 
 from .conftest import ROOT
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from nk_defections.findings.issues import Report, iter_text
+from nk_defections.findings.issues import Report
+from nk_defections.report import REPORTERS, write_report
 
 EXIT_VALID, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -33,7 +34,8 @@ def _progress() -> Iterator[None]:
     if not sys.stderr.isatty():
         yield
         return
-    from nk_defections.progress import Bar, listening
+    from nk_defections.progress import listening
+    from nk_defections.report.progress import Bar
 
     bar = Bar(sys.stderr)
     try:
@@ -43,31 +45,21 @@ def _progress() -> Iterator[None]:
         bar.close()
 
 
-def _report(report: Report, output_format: str, strict: bool) -> None:
-    if output_format == "json":
-        click.echo(report.to_json(strict=strict))
-        return
-    if output_format == "github":
-        for issue in report.issues:
-            kind = {"error": "error", "warning": "warning"}.get(str(issue.severity), "notice")
-            where = f"file={issue.file}" if issue.file else ""
-            if issue.row is not None:
-                where += f",line={issue.row}"
-            message = f"{issue.message} ({issue.pointer or issue.field or ''})".replace(
-                "%", "%25"
-            ).replace("\n", "%0A")
-            click.echo(f"::{kind} {where},title={issue.code}::{message}")
-        return
-    for line in iter_text(report):
-        click.echo(line)
-    counts = report.counts()
-    verdict = "valid" if report.is_valid(strict=strict) else "invalid"
-    checked = sum(report.checked.values())
-    click.echo(
-        f"{verdict}: {counts['error']} errors, {counts['warning']} warnings, {counts['info']} notes; "
-        f"{checked} rows in {len(report.checked)} tables checked",
-        err=True,
+def _report(
+    report: Report, output_format: str, strict: bool, extra: dict[str, object] | None = None
+) -> None:
+    write_report(
+        report,
+        output_format,
+        sys.stdout,
+        sys.stderr,
+        strict=strict,
+        extra=extra,
     )
+
+
+#: The --format option of every command that reports findings.
+FORMAT = click.Choice(list(REPORTERS))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -94,7 +86,7 @@ def cli() -> None:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json", "github"]),
+    type=FORMAT,
     default="text",
     show_default=True,
 )
@@ -155,29 +147,17 @@ def new_id(
 
     Name your draft CONTRIBUTION files too, and their ids are avoided as well.
     """
-    from nk_defections.check.validate import read_package_frames
-    from nk_defections.model.ids import mint
-    from nk_defections.model.package import load_package_descriptor
-    from nk_defections.read.contribution import read_contribution
+    from nk_defections.write.ids import UnknownResource, new_ids
 
-    package = load_package_descriptor(package_dir)
-    if resource not in package.resources:
-        raise click.BadParameter(
-            f"{resource!r} is not a resource; one of: {', '.join(package.resources)}",
-            param_hint="RESOURCE",
+    try:
+        found = new_ids(resource, count, package=package_dir, drafts=contribution)
+    except UnknownResource as exc:
+        raise click.BadParameter(str(exc), param_hint="RESOURCE") from exc
+    for issue in found.unread:
+        click.echo(
+            f"warning: {issue.location()}: {issue.message}; ids in it were not avoided", err=True
         )
-    frames, _ = read_package_frames(package)
-    taken = set(frames[resource]["id"].drop_nulls().to_list())
-    if contribution:
-        draft = read_contribution(package, contribution)
-        taken |= draft.ids()
-        for issue in draft.issues:
-            if issue.code.startswith(("file.", "json.syntax", "csv.")):
-                click.echo(
-                    f"warning: {issue.location()}: {issue.message}; ids in it were not avoided",
-                    err=True,
-                )
-    for identifier in mint(package.prefixes[resource], count, taken=taken):
+    for identifier in found.ids:
         click.echo(identifier)
 
 
@@ -203,7 +183,7 @@ def new_id(
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json", "github"]),
+    type=FORMAT,
     default="text",
     show_default=True,
 )
@@ -220,8 +200,6 @@ def add(
     Any error refuses the whole contribution and leaves data/ byte for byte as it was.
     Exit 0 added (or, with --dry-run, would be), 1 refused, 2 usage error or unreadable input.
     """
-    import json
-
     from nk_defections.findings import codes as C
     from nk_defections.write.canonical import ReadOnlyPackage
     from nk_defections.write.journal import JournalError
@@ -238,13 +216,12 @@ def add(
     if result.recovered:
         click.echo(f"note: an interrupted merge was found and {result.recovered} first", err=True)
     if output_format == "json":
-        data = json.loads(result.report.to_json(strict=strict))
-        data.update(
-            added={t: len(ids) for t, ids in result.added.items()},
-            dry_run=dry_run,
-            merged=bool(result.written) and not dry_run,
-        )
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        extra = {
+            "added": {t: len(ids) for t, ids in result.added.items()},
+            "dry_run": dry_run,
+            "merged": bool(result.written) and not dry_run,
+        }
+        _report(result.report, output_format, strict, extra)
     else:
         if result.report.issues:
             _report(result.report, output_format, strict)
@@ -274,6 +251,7 @@ def fmt(check: bool, package_dir: Path | None) -> None:
 
     Exit 0 canonical (or now rewritten), 1 when --check finds a file to change or a table cannot be read.
     """
+    from nk_defections.report.text import iter_lines
     from nk_defections.write.canonical import ReadOnlyPackage, format_package
     from nk_defections.write.journal import JournalError
 
@@ -285,7 +263,7 @@ def fmt(check: bool, package_dir: Path | None) -> None:
     if result.recovered:
         click.echo(f"note: an interrupted merge was found and {result.recovered} first", err=True)
     if result.issues:
-        for line in iter_text(Report(result.issues)):
+        for line in iter_lines(Report(result.issues)):
             click.echo(line)
         click.echo("cannot put unreadable tables in order: nothing was rewritten", err=True)
         sys.exit(EXIT_INVALID)
@@ -383,17 +361,15 @@ def main() -> None:
     """Entry point: run the CLI; a fault in our own code is one line and exit 3, never a traceback."""
     from nk_defections.model.package import PackageError
 
-    # jsonschema imports rfc3987_syntax when it is installed (this package does not need it,
-    # but another may have brought it), which compiles some forty grammars: ~2.5 s of CPU on
-    # every start, for the `iri` formats that no schema or profile here uses.
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
     try:
         cli.main(standalone_mode=True)
     except PackageError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
-    except (KeyboardInterrupt, BrokenPipeError):
+    except KeyboardInterrupt:
         sys.exit(130)
+    except BrokenPipeError:
+        _reader_gone()
     except SystemExit:
         raise
     except Exception as exc:  # noqa: BLE001 - the one place a bug becomes a message
@@ -404,36 +380,27 @@ def main() -> None:
         sys.exit(EXIT_INTERNAL)
 
 
-def run() -> None:
-    """The ``nk-defections`` command: :func:`main`, then the process ends at once.
-
-    Once the output is written, nothing is left to do but free memory: the interpreter's
-    ordinary exit frees every object and frame one by one (at a million rows, some 60 ms of
-    a 1.5 s run), where the end of the process returns it to the system whole. The exit
-    handlers still run and the output is flushed; only that teardown is skipped.
-    """
-    import atexit
-    import gc
+def _reader_gone() -> None:
+    # The reader of the output went away (a pipe to `head`): as the Python documentation's
+    # recipe says, point stdout at devnull so that the flush at exit does not fail again.
     import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(130)
+
+
+def run() -> None:
+    """The ``nk-defections`` command: :func:`main`, with its output flushed before the exit."""
+    import gc
 
     # The objects of the modules loaded so far live as long as the process: the collector
     # need not look at them again.
     gc.freeze()
     try:
         main()
-        code: object = 0
-    except SystemExit as exc:
-        code = exc.code
-    if code is not None and not isinstance(code, int):
-        print(code, file=sys.stderr)
-        code = 1
-    atexit._run_exitfuncs()
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:  # the reader went away, as for a pipe to `head`
-        code = 130
-    try:
-        sys.stderr.flush()
-    except (BrokenPipeError, ValueError):
-        pass
-    os._exit(code or 0)
+    finally:
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _reader_gone()

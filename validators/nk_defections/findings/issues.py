@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
@@ -135,33 +134,6 @@ class Report:
         """Count findings per severity."""
         counter = Counter(str(i.severity) for i in self.issues)
         return {str(s): counter.get(str(s), 0) for s in Severity}
-
-    def to_json(self, *, strict: bool = False) -> str:
-        """Render as ``{"valid", "counts", "checked", "issues"}``."""
-        return json.dumps(
-            {
-                "valid": self.is_valid(strict=strict),
-                "counts": self.counts(),
-                "checked": self.checked,
-                "issues": [i.to_dict() for i in self.issues],
-            },
-            ensure_ascii=False,
-            indent=2,
-        )
-
-
-def iter_text(report: Report, *, limit_per_code: int | None = 20) -> Iterator[str]:
-    """Yield the text lines of a report, capping each code at *limit_per_code* lines."""
-    shown: Counter[str] = Counter()
-    hidden: Counter[str] = Counter()
-    for issue in report.issues:
-        if limit_per_code is not None and shown[issue.code] >= limit_per_code:
-            hidden[issue.code] += 1
-            continue
-        shown[issue.code] += 1
-        yield f"{issue.location()} [{issue.code}] {issue.severity}: {issue.message}"
-    for code, n in sorted(hidden.items()):
-        yield f"... and {n} more [{code}] (use --format json for all)"
 
 
 def escape_pointer(parts: Iterable[object]) -> str:

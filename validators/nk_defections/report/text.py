@@ -1,0 +1,43 @@
+"""The text report: one line per finding (capped per code), and a verdict on stderr."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from typing import Any, TextIO
+
+from nk_defections.findings.issues import Report
+
+
+def iter_lines(report: Report, *, limit_per_code: int | None = 20) -> Iterator[str]:
+    """Yield the text lines of a report, capping each code at *limit_per_code* lines."""
+    shown: Counter[str] = Counter()
+    hidden: Counter[str] = Counter()
+    for issue in report.issues:
+        if limit_per_code is not None and shown[issue.code] >= limit_per_code:
+            hidden[issue.code] += 1
+            continue
+        shown[issue.code] += 1
+        yield f"{issue.location()} [{issue.code}] {issue.severity}: {issue.message}"
+    for code, n in sorted(hidden.items()):
+        yield f"... and {n} more [{code}] (use --format json for all)"
+
+
+def write(
+    report: Report,
+    out: TextIO,
+    err: TextIO,
+    *,
+    strict: bool = False,
+    extra: Mapping[str, Any] | None = None,
+) -> None:
+    """Write a line per finding to *out*, then the verdict and the counts to *err*."""
+    for line in iter_lines(report):
+        out.write(line + "\n")
+    counts = report.counts()
+    verdict = "valid" if report.is_valid(strict=strict) else "invalid"
+    checked = sum(report.checked.values())
+    err.write(
+        f"{verdict}: {counts['error']} errors, {counts['warning']} warnings, {counts['info']} notes; "
+        f"{checked} rows in {len(report.checked)} tables checked\n"
+    )

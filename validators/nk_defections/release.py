@@ -4,9 +4,11 @@
 
     datapackage.json      the tables as resources (with bytes and sha256), the other files
                           under ``release_files`` (with bytes and sha256 too)
-    data/<table>.csv      the project's columns plus <date>_min / <date>_max after every date
-    json/<table>.json     nested records (DESIGN.md §2): one file per top-level table
-    parquet/<table>.parquet  typed: vocabularies as Enum, bounds as Date, integers, floats
+    data/<table>.csv      the project's columns plus <date>_min / <date>_max / <date>_kind
+                          after every date
+    json/<table>.json     nested records (DESIGN.md §2): one file per top-level table, with
+                          the same derived date fields
+    parquet/<table>.parquet  typed: vocabularies and kinds as Enum, bounds as Date, integers, floats
     CODEBOOK.md           every table and field, with types, vocabularies and counts
     figures/timeline.svg, figures/timeline.png
     SHA256SUMS            every other file, ``sha256sum -c`` ready
@@ -24,18 +26,19 @@ import os
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from .bundle import Bundle, bound_names, open_bundle
+from .bundle import Bundle, bound_names, kind_name, open_bundle
+from .dates import DATE_KINDS
 from .issues import Report
 from .load import polars_schema, typed_frame
 from .package import CHILDREN, CLAIMS, Package
-from .records import nest, typed_rows
+from .records import nest, typed_value
 
 #: Every zip entry gets this timestamp and mode, so that the zip depends on content alone.
 ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
@@ -167,15 +170,27 @@ def write_release(bundle: Bundle, out: Path) -> Release:
 def _release_csv(
     package: Package, table: str, strings: pl.DataFrame, typed: pl.DataFrame
 ) -> pl.DataFrame:
-    """The project's cells as they are, plus the bounds as ISO dates (the typed frame's order)."""
+    """The project's cells as they are, plus the bounds as ISO dates and the kinds (the typed
+    frame's order)."""
     columns = [
-        strings[name] if name in strings.columns else typed[name].dt.strftime("%Y-%m-%d")
-        for name in polars_schema(package, table)
+        strings[name]
+        if name in strings.columns
+        else typed[name].dt.strftime("%Y-%m-%d")
+        if dtype == pl.Date()
+        else typed[name].cast(pl.String)
+        for name, dtype in polars_schema(package, table).items()
     ]
     return pl.DataFrame(columns)
 
 
-def _bound_fields(field: dict[str, Any]) -> list[dict[str, Any]]:
+def derived_fields(field: dict[str, Any]) -> list[dict[str, Any]]:
+    """The fields a release adds after a date field: its bounds and its kind.
+
+    Examples
+    --------
+    >>> [f["name"] for f in derived_fields({"name": "end_date", "type": "string"})]
+    ['end_date_min', 'end_date_max', 'end_date_kind']
+    """
     low, high = bound_names(field["name"])
     return [
         {
@@ -188,17 +203,32 @@ def _bound_fields(field: dict[str, Any]) -> list[dict[str, Any]]:
             "type": "date",
             "description": f"Latest day `{field['name']}` can mean, derived from it; empty when open at the end.",
         },
+        {
+            "name": kind_name(field["name"]),
+            "type": "string",
+            "description": f"What `{low}` and `{high}` mean, derived from `{field['name']}`: one day, "
+            "month or year; one day in a range; a span; open at the start or end; with a suffix "
+            "for a qualified value (see the codebook, Dates).",
+            "constraints": {"enum": list(DATE_KINDS)},
+        },
     ]
 
 
-def _release_resource(package: Package, table: str, data: bytes) -> dict[str, Any]:
-    resource = dict(package.resources[table])
+def release_fields(package: Package, table: str) -> list[dict[str, Any]]:
+    """The fields of *table* in a release: the declared ones, with :func:`derived_fields` after
+    each date."""
     dates = dict(package.date_columns(table))
     fields = []
     for field in package.fields(table):
         fields.append(field)
         if field["name"] in dates:
-            fields += _bound_fields(field)
+            fields += derived_fields(field)
+    return fields
+
+
+def _release_resource(package: Package, table: str, data: bytes) -> dict[str, Any]:
+    resource = dict(package.resources[table])
+    fields = release_fields(package, table)
     resource["schema"] = {**resource["schema"], "fields": fields}
     resource["path"] = f"data/{table}.csv"
     resource["bytes"] = len(data)
@@ -252,18 +282,17 @@ def write_contents(bundle: Bundle, folder: Path) -> list[str]:
     typed = {t: typed_frame(package, t, strings[t]) for t in package.resources}
     resources, extras = [], []
 
+    released = {t: _release_csv(package, t, strings[t], typed[t]) for t in package.resources}
     for table in package.resources:
         data = put(
             f"data/{table}.csv",
-            _release_csv(package, table, strings[table], typed[table])
+            released[table]
             .write_csv(line_terminator="\n", null_value="", quote_style="necessary")
             .encode("utf-8"),
         )
         resources.append(_release_resource(package, table, data))
 
-    rows = {
-        t: list(typed_rows(package, t, strings[t].iter_rows(named=True))) for t in package.resources
-    }
+    rows = {t: list(_json_rows(package, t, released[t])) for t in package.resources}
     nested = nest(package, rows)
     for table in [*json_tables(package), *(t for t in nested if t not in json_tables(package))]:
         data = put(f"json/{table}.json", render_json(nested.get(table, [])))
@@ -330,12 +359,24 @@ def write_contents(bundle: Bundle, folder: Path) -> list[str]:
     return sorted(written)
 
 
+def _json_rows(package: Package, table: str, released: pl.DataFrame) -> Iterator[dict[str, Any]]:
+    """Typed JSON rows of the release CSV of *table*, derived date fields included (empty ones
+    left out, as every empty value is)."""
+    fields = release_fields(package, table)
+    for row in released.iter_rows(named=True):
+        typed = ((f["name"], typed_value(f, row[f["name"]])) for f in fields)
+        yield {name: value for name, value in typed if value is not None}
+
+
 def _json_description(package: Package, table: str) -> str:
     nested = [f"{prop} ({child})" for prop, (child, _) in CHILDREN.get(table, {}).items()]
     with_claims = table not in ("sources", CLAIMS)
     parts = nested + (["claims"] if with_claims else [])
     inside = f", each with its {', '.join(parts)} nested" if parts else ""
-    return f"Records of {table} as JSON{inside}; see schemas/{table}.schema.json in the project."
+    return (
+        f"Records of {table} as JSON{inside}; see schemas/{table}.schema.json in the project. "
+        "After every date, its derived <date>_min, <date>_max and <date>_kind, as in the CSV."
+    )
 
 
 def render_sha256sums(files: Mapping[str, bytes]) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import polars as pl
 
 from .. import codes as C
-from ..dates import bounds_exprs, derived_exprs
+from ..dates import bounds_exprs, derived_exprs, kind_expr
 from ..issues import Issue
 from . import ENGINE, Context, emit
 
@@ -126,13 +126,12 @@ def check_posting_in_life(ctx: Context) -> Iterator[Issue]:
 
 
 def check_derived_bounds(ctx: Context) -> Iterator[Issue]:
-    """In a release, ``<field>_min``/``_max`` equal the bounds computed from the EDTF value."""
+    """In a release, ``<field>_min``/``_max``/``_kind`` equal those computed from the EDTF value."""
     for table in ctx.package.resources:
         frame = ctx.frame(table)
         for column, interval in ctx.package.date_columns(table):
-            for end, expr in zip(
-                ("min", "max"), bounds_exprs(column, interval=interval), strict=True
-            ):
+            exprs = (*bounds_exprs(column, interval=interval), kind_expr(column, interval=interval))
+            for end, expr in zip(("min", "max", "kind"), exprs, strict=True):
                 derived = f"{column}_{end}"
                 if derived not in frame.columns:
                     continue

@@ -58,6 +58,7 @@ def test_layout(release):
         "SHA256SUMS",
         "figures/timeline.svg",
         "figures/timeline.png",
+        "sqlite/nk-defections.db",
     }
     expected |= {f"data/{t}.csv" for t in TABLES} | {f"parquet/{t}.parquet" for t in TABLES}
     expected |= {f"json/{t}.json" for t in json_tables(open_bundle(ROOT).package)}

@@ -1,4 +1,5 @@
-"""The release: CSV, JSON and Parquet per table, a checksummed descriptor, a codebook, a figure, a zip.
+"""The release: CSV, JSON and Parquet per table, a SQLite database, a checksummed descriptor, a
+codebook, a figure, a zip.
 
 ``dist/nk-defections-<version>/`` holds::
 
@@ -9,6 +10,8 @@
     json/<table>.json     nested records (DESIGN.md §2): one file per top-level table, with
                           the same derived date fields
     parquet/<table>.parquet  typed: vocabularies and kinds as Enum, bounds as Date, integers, floats
+    sqlite/nk-defections.db  every table in SQLite, with keys, indexes, full-text search and
+                          views (:mod:`nk_defections.database`)
     CODEBOOK.md           every table and field, with types, vocabularies and counts
     figures/timeline.svg, figures/timeline.png
     SHA256SUMS            every other file, ``sha256sum -c`` ready
@@ -50,6 +53,10 @@ PARQUET_OPTIONS: dict[str, Any] = {
     "statistics": True,
 }
 RELEASE_FILES = "release_files"
+#: What the timeline figure shows (its description in the release descriptor, its caption online).
+FIGURE_DESCRIPTION = (
+    "Every person's postings and the events they took part in, at the precision the sources give."
+)
 
 
 class ReleaseRefused(Exception):
@@ -267,6 +274,12 @@ def write_contents(bundle: Bundle, folder: Path) -> list[str]:
         raise MissingDependency(
             f"the release figure needs matplotlib: pip install 'nk-defections[release]' ({exc})"
         ) from exc
+    try:
+        import sqlite_utils  # noqa: F401 - imported by the database; checked here to fail early
+    except ImportError as exc:
+        raise MissingDependency(
+            f"the release database needs sqlite-utils: pip install 'nk-defections[release]' ({exc})"
+        ) from exc
 
     package = bundle.package
     written: dict[str, bytes] = {}
@@ -322,6 +335,8 @@ def write_contents(bundle: Bundle, folder: Path) -> list[str]:
             )
         )
 
+    extras.append(_database_file(package, typed, folder, written))
+
     figure = draw_timeline(typed, bundle.version)
     for path, mediatype in (
         ("figures/timeline.svg", "image/svg+xml"),
@@ -333,7 +348,7 @@ def write_contents(bundle: Bundle, folder: Path) -> list[str]:
                 path,
                 data,
                 mediatype,
-                "Every person's postings and the events they took part in, at the precision the sources give.",
+                FIGURE_DESCRIPTION,
             )
         )
 
@@ -357,6 +372,28 @@ def write_contents(bundle: Bundle, folder: Path) -> list[str]:
     )
     put("SHA256SUMS", render_sha256sums(written).encode("utf-8"))
     return sorted(written)
+
+
+def _database_file(
+    package: Package, typed: Mapping[str, pl.DataFrame], folder: Path, written: dict[str, bytes]
+) -> dict[str, Any]:
+    """Build the SQLite database into *folder* (see :mod:`nk_defections.database`); its entry."""
+    from .database import DATABASE_PATH, build_database, views
+
+    target = folder / DATABASE_PATH
+    build_database(
+        package, {t: release_fields(package, t) for t in package.resources}, typed, target
+    )
+    data = written.setdefault(DATABASE_PATH, target.read_bytes())
+    names = ", ".join(view.name for view in views(package))
+    return _extra_file(
+        DATABASE_PATH,
+        data,
+        "application/vnd.sqlite3",
+        "Every table in SQLite, typed, with its keys, indexes on references and full-text search "
+        f"over names, titles and summaries; the views {names}. Open it in Datasette "
+        "(nk-defections serve) or any SQLite client.",
+    )
 
 
 def _json_rows(package: Package, table: str, released: pl.DataFrame) -> Iterator[dict[str, Any]]:

@@ -276,3 +276,22 @@ def test_a_defection_without_a_linked_posting_finds_the_post_by_its_end_reason(
     assert rows == expected_views.defections(typed)
     fallback = [r for r in rows if r["posting_id"] == linked]
     assert [r["posting_evidence"] for r in fallback] == ["end_reason"]
+
+
+def test_the_readme_sqlite_example_runs(release):
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = next(
+        b.split("```", 1)[0] for b in text.split("```sql\n")[1:] if b.startswith("-- sqlite3 ")
+    )
+    path = block.splitlines()[0].removeprefix("-- sqlite3 ")
+    assert path == f"dist/{release.folder.name}/{DATABASE_PATH}"
+    connection = sqlite3.connect(release.folder / DATABASE_PATH)
+    code = re.sub(r"--[^\n]*", "", block)
+    statements = [s for s in code.split(";") if s.strip()]
+    assert len(statements) == len(VIEWS)
+    for statement, view in zip(statements, VIEWS.values(), strict=True):
+        assert f"FROM {view.name}" in statement
+        rows = connection.execute(statement).fetchall()
+        assert len(rows) == connection.execute(f"SELECT count(*) FROM {view.name}").fetchone()[0]
+        assert rows and all(any(v is not None for v in row) for row in rows)
+    connection.close()

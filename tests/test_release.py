@@ -484,3 +484,48 @@ def test_a_release_kind_that_disagrees_with_its_date_is_reported(release, tmp_pa
     assert {(i.code, i.row, i.field) for i in report.errors} == {
         (codes.DATE_BOUNDS, row + 2, "end_date_kind")
     }
+
+
+def test_a_release_built_before_the_kinds_loads_with_them_derived(release, tmp_path: Path):
+    import shutil
+
+    folder = tmp_path / "older"
+    shutil.copytree(release.folder, folder)
+    descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    for resource in descriptor["resources"]:
+        kinds = [f["name"] for f in resource["schema"]["fields"] if f["name"].endswith("_kind")]
+        kinds = [k for k in kinds if f"{k.removesuffix('_kind')}_max" in str(resource["schema"])]
+        if not kinds:
+            continue
+        resource["schema"]["fields"] = [
+            f for f in resource["schema"]["fields"] if f["name"] not in kinds
+        ]
+        path = folder / resource["path"]
+        older = pl.read_csv(path, infer_schema=False).drop(kinds)
+        data = older.write_csv(line_terminator="\n").encode("utf-8")
+        path.write_bytes(data)
+        resource["bytes"], resource["hash"] = (
+            len(data),
+            "sha256:" + hashlib.sha256(data).hexdigest(),
+        )
+    (folder / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    assert "date_kind" not in pl.read_csv(folder / "data" / "events.csv").columns
+    for table in TABLES:
+        assert_frame_equal(load_table(table, path=folder), load_table(table, path=ROOT))
+
+
+def test_codebook_explains_every_kind_and_how_to_filter_on_an_open_bound(release):
+    from nk_defections.dates import QUALIFIER_MEANINGS, SHAPES
+
+    text = (release.folder / "CODEBOOK.md").read_text(encoding="utf-8")
+    dates = text.split("\n## Dates\n", 1)[1].split("\n## ", 1)[0]
+    for kind, meaning in SHAPES.items():
+        assert f"| `{kind}` | {meaning} |" in dates
+    for suffix in QUALIFIER_MEANINGS:
+        assert f"`_{suffix}`" in dates
+    assert "(date_min IS NULL OR date_min <= 'B')" in dates  # an open start may fall in a period
+    assert "(date_max IS NULL" in dates
+    # the kinds found in the data are counted under each date field
+    events = load_table("events", path=ROOT)
+    for kind, count in events["date_kind"].value_counts().iter_rows():
+        assert f"| `{kind}` | {count} |" in text

@@ -295,3 +295,36 @@ def test_the_readme_sqlite_example_runs(release):
         assert len(rows) == connection.execute(f"SELECT count(*) FROM {view.name}").fetchone()[0]
         assert rows and all(any(v is not None for v in row) for row in rows)
     connection.close()
+
+
+def test_build_names_a_field_a_view_needs_that_the_descriptor_renamed(
+    package_copy: Path, tmp_path: Path
+):
+    from click.testing import CliRunner
+
+    from nk_defections.cli import cli
+
+    path = package_copy / "datapackage.json"
+    descriptor = json.loads(path.read_text(encoding="utf-8"))
+    postings = next(r for r in descriptor["resources"] if r["name"] == "postings")
+    next(f for f in postings["schema"]["fields"] if f["name"] == "rank")["name"] = "grade"
+    path.write_text(json.dumps(descriptor), encoding="utf-8")
+    csv = package_copy / "data" / "postings.csv"
+    lines = csv.read_text(encoding="utf-8").split("\n", 1)
+    csv.write_text(lines[0].replace(",rank,", ",grade,") + "\n" + lines[1], encoding="utf-8")
+    claims = package_copy / "data" / "claims.csv"
+    frame = pl.read_csv(claims, infer_schema=False)
+    renamed = pl.col("record_id").str.starts_with("pst-") & (pl.col("field") == "rank")
+    frame = frame.with_columns(
+        pl.when(renamed).then(pl.lit("grade")).otherwise("field").alias("field")
+    )
+    claims.write_text(frame.write_csv(line_terminator="\n"), encoding="utf-8")
+    out = tmp_path / "dist"
+    result = CliRunner().invoke(
+        cli, ["build", "--package", str(package_copy), "--out", str(out), "--no-frictionless"]
+    )
+    assert result.exit_code == 1, result.output
+    assert "the view defections does not fit datapackage.json: no such column: s.rank" in (
+        result.output
+    )
+    assert "internal error" not in result.output and not any(out.glob("nk-defections-*"))

@@ -328,6 +328,7 @@ def build(
     """
     from .changes import VersionNotBumped
     from .changes import iter_text as diff_text
+    from .database import DatabaseError
     from .release import MissingDependency, ReleaseRefused, build_release
 
     try:
@@ -343,7 +344,7 @@ def build(
             click.echo(line)
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INVALID)
-    except MissingDependency as exc:
+    except (MissingDependency, DatabaseError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INVALID)
     click.echo(str(release.folder))

@@ -22,6 +22,7 @@ on the polars version).
 from __future__ import annotations
 
 import graphlib
+import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -479,6 +480,12 @@ def build_database(
         for table, columns in FULL_TEXT.items():
             db[table].enable_fts(list(columns), fts_version="FTS5", create_triggers=False)
         for view in planned:
-            db.create_view(view.name, view.sql)
+            try:
+                db.create_view(view.name, view.sql)
+                db.execute(f'SELECT * FROM "{view.name}" LIMIT 0')
+            except sqlite3.OperationalError as exc:
+                raise DatabaseError(
+                    f"the view {view.name} does not fit datapackage.json: {exc}"
+                ) from exc
     finally:
         db.close()

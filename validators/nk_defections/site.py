@@ -300,6 +300,8 @@ def datasette_arguments(site: Site, metadata_file: Path, port: int) -> list[str]
 def check_port(port: int) -> None:
     """Raise :class:`SiteError` unless *port* of 127.0.0.1 is free to listen on."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # as the server will: a port some earlier connection is still closing is free
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((HOST, port))
         except OSError as exc:

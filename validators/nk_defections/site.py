@@ -213,7 +213,7 @@ def _release_problem(bundle: Bundle, folder: Path) -> str | None:
     if DATABASE_PATH not in entries or not (folder / DATABASE_PATH).is_file():
         return f"the release in {folder} has no database"
     if diff_packages(release, bundle).required_bump() != Bump.NONE:
-        return f"the release in {folder} is older than the package's data"
+        return f"the release in {folder} does not hold the package's current data"
     return None
 
 

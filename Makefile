@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 VERSION = $(shell sed -n 's/^  "version": "\([^"]*\)".*/\1/p' datapackage.json)
 
-.PHONY: release figure validate test test-deep mutation flip-rules generate clean
+.PHONY: release figure serve validate test test-deep mutation flip-rules generate clean
 
 # datapackage.json holds the version: reinstall when it changes, so that the installed metadata agrees.
 $(STAMP): pyproject.toml datapackage.json
@@ -22,6 +22,11 @@ release: $(STAMP)
 ## figure: refresh the README's figure (docs/timeline.png) from the release just built
 figure: release
 	cp dist/nk-defections-$(VERSION)/figures/timeline.png docs/timeline.png
+
+## serve: browse the data in Datasette on 127.0.0.1 (PORT=8001 unless given): the release in
+##        dist/ when it holds the current data, else a database built from the package
+serve: $(STAMP)
+	$(BIN)/nk-defections serve $(if $(PORT),--port $(PORT))
 
 validate: $(STAMP)
 	$(BIN)/nk-defections validate
@@ -49,4 +54,4 @@ generate: $(STAMP)
 	$(BIN)/python -m nk_defections.generate
 
 clean:
-	rm -rf $(VENV) dist build .pytest_cache .hypothesis
+	rm -rf $(VENV) dist build .pytest_cache .hypothesis test-output

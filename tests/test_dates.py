@@ -19,12 +19,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nk_defections.model.dates import (
+    DATE_KINDS,
     DATE_PATTERN,
     PERIOD_PATTERN,
     Bounds,
     DateError,
     bounds_exprs,
+    date_kind,
     is_valid,
+    kind_expr,
     parse_bounds,
     valid_expr,
 )
@@ -493,6 +496,85 @@ def test_polars_agrees_with_parse_bounds(interval: bool, values: list[str | None
             assert Bounds(lo, hi) == parse_bounds(value, interval=interval), value
         else:
             assert (lo, hi) == (None, None), value
+
+
+def _kind_by_hand(text: str) -> str:
+    """The kind read off the value's shape alone, another way than date_kind does."""
+    qualifiers = {c for c in text if c in "?~%"}
+    suffix = (
+        ""
+        if not qualifiers
+        else "_uncertain_approximate"
+        if "%" in qualifiers or len(qualifiers) == 2
+        else {"?": "_uncertain", "~": "_approximate"}[qualifiers.pop()]
+    )
+    if text.startswith("["):
+        return "open_start" if text[1] == "." else "open_end" if text[-2] == "." else "day_in_range"
+    if "/" in text:
+        start, end = text.split("/")
+        shape = "span_open_start" if start == ".." else "span_open_end" if end == ".." else "span"
+        return shape + suffix
+    return {4: "year", 7: "month", 10: "day"}[len(text.rstrip("?~%"))] + suffix
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("2024-07-16", "day"),
+        ("2023-11", "month"),
+        ("2019", "year"),
+        ("2016?", "year_uncertain"),
+        ("2016-05~", "month_approximate"),
+        ("2016-05-01%", "day_uncertain_approximate"),
+        ("[2013-01..2023-11]", "day_in_range"),
+        ("[..2024-07-16]", "open_start"),
+        ("[2020..]", "open_end"),
+        ("2020/2023-06", "span"),
+        ("2023?/2024~", "span_uncertain_approximate"),
+        ("2023~/2024~", "span_approximate"),
+        ("../2024-07-16", "span_open_start"),
+        ("2013?/..", "span_open_end_uncertain"),
+    ],
+)
+def test_kind_examples(text: str, kind: str) -> None:
+    assert date_kind(text, interval=True) == kind
+    assert _frame([text]).select(kind_expr("d", interval=True)).item() == kind
+
+
+def test_kind_of_an_invalid_value_raises() -> None:
+    with pytest.raises(DateError, match="not a calendar date"):
+        date_kind("2023-02-30")
+    with pytest.raises(DateError, match="only allowed in periods"):
+        date_kind("2020/2023")
+
+
+@LOCAL
+@given(st.booleans().flatmap(lambda b: st.tuples(st.just(b), edtf_strings(b))))
+def test_kind_of_every_valid_value(case: tuple[bool, str]) -> None:
+    interval, text = case
+    kind = date_kind(text, interval=interval)
+    assert kind in DATE_KINDS
+    assert kind == _kind_by_hand(text)
+    bounds = parse_bounds(text, interval=interval)
+    # an open kind is exactly a value with an empty bound, and says which one
+    assert ("open_start" in kind) == (bounds.min is None)
+    assert ("open_end" in kind) == (bounds.max is None)
+    if kind == "day":
+        assert bounds.min == bounds.max
+
+
+@LOCAL
+@given(
+    st.booleans(),
+    st.lists(st.one_of(edtf_strings(True), near_miss_strings(), st.none()), max_size=40),
+)
+def test_polars_kind_agrees_with_date_kind(interval: bool, values: list[str | None]) -> None:
+    kinds = _frame(values).select(kind_expr("d", interval=interval))["d_kind"].to_list()
+    for value, kind in zip(values, kinds, strict=True):
+        if value is None or not is_valid(value, interval=interval):
+            assert kind is None, value
+        else:
+            assert kind == date_kind(value, interval=interval), value
 
 
 @LOCAL

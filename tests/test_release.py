@@ -18,6 +18,7 @@ from polars.testing import assert_frame_equal
 import nk_defections
 from nk_defections import load_package, load_table
 from nk_defections.cli import cli
+from nk_defections.model.dates import date_kind
 from nk_defections.model.package import PackageError
 from nk_defections.model.records import cell_text, flatten
 from nk_defections.read.bundle import open_bundle
@@ -57,6 +58,7 @@ def test_layout(release):
         "SHA256SUMS",
         "figures/timeline.svg",
         "figures/timeline.png",
+        "sqlite/nk-defections.db",
     }
     expected |= {f"data/{t}.csv" for t in TABLES} | {f"parquet/{t}.parquet" for t in TABLES}
     expected |= {f"json/{t}.json" for t in json_tables(open_bundle(ROOT).package)}
@@ -121,7 +123,7 @@ def test_release_passes_frictionless(release):
     assert rows == {t: load_table(t, path=ROOT).height for t in TABLES}
 
 
-def test_csv_keeps_the_project_cells_and_puts_bounds_after_each_date(release):
+def test_csv_keeps_the_project_cells_and_puts_bounds_and_kind_after_each_date(release):
     bundle = open_bundle(ROOT)
     for table in TABLES:
         released = pl.read_csv(
@@ -132,14 +134,17 @@ def test_csv_keeps_the_project_cells_and_puts_bounds_after_each_date(release):
         expected = []
         dates = dict(bundle.package.date_columns(table))
         for name in project.columns:
-            expected += [name, f"{name}_min", f"{name}_max"] if name in dates else [name]
+            derived = [f"{name}_min", f"{name}_max", f"{name}_kind"]
+            expected += [name, *derived] if name in dates else [name]
         assert released.columns == expected
-        for name in dates:
+        for name, interval in dates.items():
             cells = (
                 released[f"{name}_min"].drop_nulls().to_list()
                 + released[f"{name}_max"].drop_nulls().to_list()
             )
             assert all(len(c) == 10 and c[4] == c[7] == "-" for c in cells), (table, name)
+            for value, kind in released.select(name, f"{name}_kind").rows():
+                assert kind == (None if value is None else date_kind(value, interval=interval))
 
 
 def test_release_csv_has_lf_line_ends_and_no_bom(release):
@@ -202,25 +207,40 @@ def test_json_records_flatten_back_to_the_csv_rows(release):
         released = pl.read_csv(
             release.folder / f"data/{table}.csv", infer_schema=False, null_values=[""]
         )
-        expected = [
-            {k: v for k, v in row.items() if v is not None}
-            for row in released.select(bundle.package.field_names(table)).to_dicts()
-        ]
+        # every column of the CSV, the derived date fields included
+        expected = [{k: v for k, v in row.items() if v is not None} for row in released.to_dicts()]
         assert sorted(flat[table], key=lambda r: r["id"]) == sorted(
             expected, key=lambda r: r["id"]
         ), table
 
 
-def test_json_records_follow_the_json_schemas(release):
+def _without_derived(package, table: str, record: dict) -> dict:
+    """A release JSON record without the derived date fields, its children's left out too."""
+    from nk_defections.release.build import release_fields
+
+    derived = {f["name"] for f in release_fields(package, table)} - set(package.field_names(table))
+    out = {k: v for k, v in record.items() if k not in derived}
+    for prop, (child, _key) in package.children(table).items():
+        if prop in out:
+            out[prop] = [_without_derived(package, child, item) for item in out[prop]]
+    return out
+
+
+def test_json_records_follow_the_json_schemas_but_for_the_derived_date_fields(release):
     from nk_defections.model.schemas import Schemas
 
-    schemas = Schemas(open_bundle(ROOT).package)
-    for table in json_tables(open_bundle(ROOT).package):
+    package = open_bundle(ROOT).package
+    schemas = Schemas(package)
+    stripped = 0
+    for table in json_tables(package):
         validator = schemas.validator(table)
         for record in json.loads(
             (release.folder / f"json/{table}.json").read_text(encoding="utf-8")
         ):
-            assert list(validator.iter_errors(record)) == [], record["id"]
+            project = _without_derived(package, table, record)
+            stripped += project != record
+            assert list(validator.iter_errors(project)) == [], record["id"]
+    assert stripped > 0  # the derived fields are there, and only they are left out
 
 
 # ---- the loader ---------------------------------------------------------------------------------
@@ -439,3 +459,72 @@ def test_a_release_bound_that_disagrees_with_its_date_is_reported(release, tmp_p
     assert {(i.code, i.row, i.field) for i in report.errors} == {
         (codes.DATE_BOUNDS, number, "date_min")
     }
+
+
+def test_a_release_kind_that_disagrees_with_its_date_is_reported(release, tmp_path: Path):
+    import shutil
+
+    from nk_defections.findings import codes
+    from nk_defections.check.validate import validate_package
+
+    folder = tmp_path / "copy"
+    shutil.copytree(release.folder, folder)
+    path = folder / "data" / "postings.csv"
+    frame = pl.read_csv(path, infer_schema=False)
+    row = frame["end_date_kind"].to_list().index("year")  # a kind of the vocabulary, but wrong
+    frame = frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == row)
+        .then(pl.lit("month"))
+        .otherwise(pl.col("end_date_kind"))
+        .alias("end_date_kind")
+    )
+    path.write_text(frame.write_csv(line_terminator="\n"), encoding="utf-8")
+    report = validate_package(folder, frictionless=False)
+    assert {(i.code, i.row, i.field) for i in report.errors} == {
+        (codes.DATE_BOUNDS, row + 2, "end_date_kind")
+    }
+
+
+def test_a_release_built_before_the_kinds_loads_with_them_derived(release, tmp_path: Path):
+    import shutil
+
+    folder = tmp_path / "older"
+    shutil.copytree(release.folder, folder)
+    descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    for resource in descriptor["resources"]:
+        kinds = [f["name"] for f in resource["schema"]["fields"] if f["name"].endswith("_kind")]
+        kinds = [k for k in kinds if f"{k.removesuffix('_kind')}_max" in str(resource["schema"])]
+        if not kinds:
+            continue
+        resource["schema"]["fields"] = [
+            f for f in resource["schema"]["fields"] if f["name"] not in kinds
+        ]
+        path = folder / resource["path"]
+        older = pl.read_csv(path, infer_schema=False).drop(kinds)
+        data = older.write_csv(line_terminator="\n").encode("utf-8")
+        path.write_bytes(data)
+        resource["bytes"], resource["hash"] = (
+            len(data),
+            "sha256:" + hashlib.sha256(data).hexdigest(),
+        )
+    (folder / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    assert "date_kind" not in pl.read_csv(folder / "data" / "events.csv").columns
+    for table in TABLES:
+        assert_frame_equal(load_table(table, path=folder), load_table(table, path=ROOT))
+
+
+def test_codebook_explains_every_kind_and_how_to_filter_on_an_open_bound(release):
+    from nk_defections.model.dates import QUALIFIER_MEANINGS, SHAPES
+
+    text = (release.folder / "CODEBOOK.md").read_text(encoding="utf-8")
+    dates = text.split("\n## Dates\n", 1)[1].split("\n## ", 1)[0]
+    for kind, meaning in SHAPES.items():
+        assert f"| `{kind}` | {meaning} |" in dates
+    for suffix in QUALIFIER_MEANINGS:
+        assert f"`_{suffix}`" in dates
+    assert "(date_min IS NULL OR date_min <= 'B')" in dates  # an open start may fall in a period
+    assert "(date_max IS NULL" in dates
+    # the kinds found in the data are counted under each date field
+    events = load_table("events", path=ROOT)
+    for kind, count in events["date_kind"].value_counts().iter_rows():
+        assert f"| `{kind}` | {count} |" in text

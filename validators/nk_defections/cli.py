@@ -307,6 +307,7 @@ def build(
     from nk_defections.release.build import MissingDependency, ReleaseRefused, build_release
     from nk_defections.release.changes import VersionNotBumped
     from nk_defections.release.changes import iter_text as diff_text
+    from nk_defections.release.database import DatabaseError
 
     try:
         release = build_release(
@@ -321,7 +322,7 @@ def build(
             click.echo(line)
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INVALID)
-    except MissingDependency as exc:
+    except (MissingDependency, DatabaseError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INVALID)
     click.echo(str(release.folder))
@@ -355,6 +356,50 @@ def diff(old: Path, new: Path, output_format: str) -> None:
     else:
         for line in iter_text(result):
             click.echo(line)
+
+
+@cli.command()
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8001,
+    show_default=True,
+    help="The port to listen on, on 127.0.0.1 (this machine only).",
+)
+@click.option(
+    "--package",
+    "package_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="The package (default: the nearest datapackage.json).",
+)
+@click.option(
+    "--dist",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("dist"),
+    show_default=True,
+    help="Where releases are built: the release of the package's version is served if it holds the current data.",
+)
+def serve(port: int, package_dir: Path | None, dist: Path) -> None:
+    """Browse the data in Datasette on 127.0.0.1: the release's SQLite database (built from the
+    package when there is no current release), with every description, facets, full-text search
+    and the first questions as canned queries. Ctrl-C stops it.
+
+    Exit 0 stopped, 1 the site cannot be served (the port is taken, Datasette is missing).
+    """
+    from nk_defections.release.database import DatabaseError, MissingDependency
+    from nk_defections.release.site import HOST, SiteError, check_port, open_site
+    from nk_defections.release.site import serve as serve_site
+
+    try:
+        check_port(port)  # before building anything
+        with open_site(package_dir, dist) as site:
+            click.echo(f"serving {site.database}: {site.origin}", err=True)
+            click.echo(f"at http://{HOST}:{port}/ (Ctrl-C stops it)", err=True)
+            serve_site(site, port=port)
+    except (SiteError, DatabaseError, MissingDependency) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_INVALID)
+    click.echo("stopped", err=True)
 
 
 def main() -> None:

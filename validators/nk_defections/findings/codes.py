@@ -81,7 +81,7 @@ DATE_INVALID = register(
 DATE_BOUNDS = register(
     "date.bounds-mismatch",
     E,
-    "A release's derived <field>_min/_max differs from the bounds of its EDTF value.",
+    "A release's derived <field>_min/_max/_kind differs from the bounds or kind of its EDTF value.",
 )
 DATE_ORDER = register(
     "date.order",

@@ -10,12 +10,15 @@ from dataclasses import dataclass
 import polars as pl
 
 __all__ = [
+    "DATE_KINDS",
     "DATE_PATTERN",
     "PERIOD_PATTERN",
     "Bounds",
     "DateError",
     "bounds_exprs",
+    "date_kind",
     "is_valid",
+    "kind_expr",
     "parse_bounds",
     "valid_expr",
 ]
@@ -444,3 +447,168 @@ def derived_exprs(
         derived.struct.field("max").alias(f"{prefix}max:{column}"),
         derived.struct.field("valid").alias(f"{prefix}valid:{column}"),
     )
+
+
+# ---- the kind of a value ----------------------------------------------------
+#
+# What the earliest and latest day mean depends on the form of the value: one day, month or
+# year; one day somewhere in a range; something that lasted. The kind says which, so that a
+# query cannot take the bounds of a span for those of a single day, or an open bound for a
+# missing one. A qualifier (?, ~, %) adds a suffix: the bounds do not widen for it, so a
+# qualified value's bounds are the stated ones, not certain ones.
+
+#: The form of a value: what its ``_min`` and ``_max`` mean.
+SHAPES: dict[str, str] = {
+    "day": "one day, stated (YYYY-MM-DD): _min and _max are that day",
+    "month": "one day within a stated month (YYYY-MM): _min and _max are its first and last day",
+    "year": "one day within a stated year (YYYY): _min and _max are 1 January and 31 December",
+    "day_in_range": "one day somewhere from _min to _max (a set [A..B])",
+    "open_start": "one day on or before _max; _min is empty, as nothing bounds it (a set [..B])",
+    "open_end": "one day on or after _min; _max is empty, as nothing bounds it (a set [A..])",
+    "span": "something that lasted, from a day in A to a day in B (an interval A/B): _min is "
+    "the earliest it can have begun, _max the latest it can have ended",
+    "span_open_start": "something that lasted until a day in B, begun no one says when "
+    "(an interval ../B): _min is empty",
+    "span_open_end": "something that lasted from a day in A, with no stated end (an interval "
+    "A/..): _max is empty",
+}
+#: The EDTF qualifiers and the suffix each adds to the kind (an interval: those of either end).
+QUALIFIERS: dict[str, str] = {"?": "uncertain", "~": "approximate", "%": "uncertain_approximate"}
+#: The meaning of each suffix.
+QUALIFIER_MEANINGS: dict[str, str] = {
+    "uncertain": "the source is not sure of it (EDTF ?)",
+    "approximate": "the source gives it as about that date (EDTF ~)",
+    "uncertain_approximate": "both uncertain and approximate (EDTF %, or ? and ~ on the two "
+    "ends of an interval)",
+}
+_QUALIFIABLE = ("day", "month", "year", "span", "span_open_start", "span_open_end")
+
+#: Every kind, in vocabulary order: each form, followed by its qualified variants.
+DATE_KINDS: tuple[str, ...] = tuple(
+    kind
+    for shape in SHAPES
+    for kind in (
+        shape,
+        *((f"{shape}_{suffix}" for suffix in QUALIFIERS.values()) if shape in _QUALIFIABLE else ()),
+    )
+)
+
+_PRECISION = {4: "year", 7: "month", 10: "day"}
+
+
+def _qualifier_suffix(marks: str) -> str:
+    """The kind suffix of the qualifier characters of a value ('' for none)."""
+    found = set(marks) & set(QUALIFIERS)
+    if not found:
+        return ""
+    mark = "%" if "%" in found or len(found) > 1 else found.pop()
+    return "_" + QUALIFIERS[mark]
+
+
+def date_kind(text: str, *, interval: bool = False) -> str:
+    """The kind of a date value: what its earliest and latest day mean (one of :data:`DATE_KINDS`).
+
+    Parameters
+    ----------
+    text : str
+        A value of the subset, as for :func:`parse_bounds`.
+    interval : bool, default False
+        Whether the interval forms are allowed.
+
+    Returns
+    -------
+    str
+        ``day``, ``month`` or ``year`` (one stated day, month or year), ``day_in_range``
+        (``[A..B]``), ``open_start`` (``[..B]``), ``open_end`` (``[A..]``), ``span`` (``A/B``),
+        ``span_open_start`` (``../B``) or ``span_open_end`` (``A/..``); a qualified value adds
+        ``_uncertain`` (``?``), ``_approximate`` (``~``) or ``_uncertain_approximate`` (``%``,
+        or ``?`` and ``~`` on the two ends of an interval).
+
+    Raises
+    ------
+    DateError
+        If the value is not valid (as :func:`parse_bounds` says).
+
+    Examples
+    --------
+    >>> date_kind("2023-11"), date_kind("[..2024-07-16]"), date_kind("2016~")
+    ('month', 'open_start', 'year_approximate')
+    >>> date_kind("2023?/2024~", interval=True)
+    'span_uncertain_approximate'
+    """
+    parse_bounds(text, interval=interval)
+    single = _RAW_SINGLE.fullmatch(text)
+    if single:
+        return _PRECISION[len(single["date"])] + _qualifier_suffix(single["qual"] or "")
+    in_set = _RAW_SET.fullmatch(text)
+    if in_set:
+        if in_set["lo"] is None:
+            return "open_start"
+        return "open_end" if in_set["hi"] is None else "day_in_range"
+    ends = _RAW_INTERVAL.fullmatch(text)
+    assert ends is not None  # parse_bounds accepted it, and it is no single date or set
+    shape = (
+        "span_open_start"
+        if ends["lo"] == ".."
+        else "span_open_end"
+        if ends["hi"] == ".."
+        else "span"
+    )
+    return shape + _qualifier_suffix(ends["lo"][-1] + ends["hi"][-1])
+
+
+def kind_expr(column: str, *, interval: bool = False) -> pl.Expr:
+    """Vectorised :func:`date_kind`: the kind of every value of a string column.
+
+    Parameters
+    ----------
+    column : str
+        Name of a ``pl.String`` column of date values.
+    interval : bool, default False
+        Whether the interval forms are allowed.
+
+    Returns
+    -------
+    pl.Expr
+        A ``pl.String`` expression named ``<column>_kind``: one of :data:`DATE_KINDS`, null
+        where the input is null or invalid, so that it agrees with :func:`date_kind` row by row.
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"d": ["2019", "[2013-01..2023-11]", "../2024-07-16", "2023-02-30"]})
+    >>> df.select(kind_expr("d", interval=True))["d_kind"].to_list()
+    ['year', 'day_in_range', 'span_open_start', None]
+    """
+    text = pl.col(column).cast(pl.String)
+    shape = (
+        pl.when(text.str.starts_with("[.."))
+        .then(pl.lit("open_start"))
+        .when(text.str.ends_with("..]"))
+        .then(pl.lit("open_end"))
+        .when(text.str.starts_with("["))
+        .then(pl.lit("day_in_range"))
+        .when(text.str.starts_with("../"))
+        .then(pl.lit("span_open_start"))
+        .when(text.str.ends_with("/.."))
+        .then(pl.lit("span_open_end"))
+        .when(text.str.contains("/", literal=True))
+        .then(pl.lit("span"))
+        .otherwise(
+            text.str.strip_chars_end("?~%")
+            .str.len_chars()
+            .replace_strict(_PRECISION, default=None, return_dtype=pl.String)
+        )
+    )
+    uncertain = text.str.contains("?", literal=True)
+    approximate = text.str.contains("~", literal=True)
+    suffix = (
+        pl.when(text.str.contains("%", literal=True) | (uncertain & approximate))
+        .then(pl.lit("_" + QUALIFIERS["%"]))
+        .when(uncertain)
+        .then(pl.lit("_" + QUALIFIERS["?"]))
+        .when(approximate)
+        .then(pl.lit("_" + QUALIFIERS["~"]))
+        .otherwise(pl.lit(""))
+    )
+    valid = derived_exprs(column, interval=interval)[2]
+    return pl.when(valid).then(shape + suffix).alias(f"{column}_kind")

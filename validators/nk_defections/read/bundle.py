@@ -1,7 +1,7 @@
 """A data package wherever it is stored: a checkout, a release folder, or a release zip.
 
-A release describes each table with two more fields after every date field, the derived
-``<field>_min`` and ``<field>_max``. :attr:`Bundle.package` gives the tables as the project
+A release describes each table with more fields after every date field, the derived
+``<field>_min``, ``<field>_max`` and ``<field>_kind``. :attr:`Bundle.package` gives the tables as the project
 declares them (those derived fields left out), so every reader sees one model, and
 :meth:`Bundle.stored_bounds` tells whether a table's file carries the bounds already.
 """
@@ -35,6 +35,17 @@ def bound_names(column: str) -> tuple[str, str]:
     return f"{column}_min", f"{column}_max"
 
 
+def kind_name(column: str) -> str:
+    """The derived kind field of a date field (see :func:`nk_defections.model.dates.date_kind`).
+
+    Examples
+    --------
+    >>> kind_name("birth_date")
+    'birth_date_kind'
+    """
+    return f"{column}_kind"
+
+
 def is_table(resource: dict[str, Any]) -> bool:
     """Tell whether a resource is one of the package's CSV tables (not a derived file)."""
     return resource.get("type", "table") == "table" and str(resource.get("path", "")).endswith(
@@ -52,6 +63,9 @@ def _source_resource(resource: dict[str, Any]) -> dict[str, Any]:
         kinds = [f.get("type") for f in fields[i + 1 : i + 3]]
         if following == [low, high] and kinds == ["date", "date"]:
             derived.update(following)
+            # A release carries the kind after the bounds (one built before the kind did not).
+            if i + 3 < len(fields) and fields[i + 3].get("name") == kind_name(field["name"]):
+                derived.add(kind_name(field["name"]))
     schema = {**resource["schema"], "fields": [f for f in fields if f["name"] not in derived]}
     return {**resource, "schema": schema}
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import polars as pl
 
-from nk_defections.model.dates import bounds_exprs
+from nk_defections.model.dates import DATE_KINDS, bounds_exprs, kind_expr
 from nk_defections.model.package import Package
 from nk_defections.read.bundle import Bundle, open_bundle
 
@@ -31,7 +31,8 @@ def polars_dtype(field: dict) -> pl.DataType:
 
 
 def polars_schema(package: Package, table: str) -> dict[str, pl.DataType]:
-    """The typed schema of *table*, with ``<date>_min``/``<date>_max`` as ``pl.Date`` after each date."""
+    """The typed schema of *table*: after each date, ``<date>_min``/``<date>_max`` as ``pl.Date``
+    and ``<date>_kind`` as ``pl.Enum`` of :data:`nk_defections.model.dates.DATE_KINDS`."""
     schema: dict[str, pl.DataType] = {}
     dates = dict(package.date_columns(table))
     for field in package.fields(table):
@@ -39,6 +40,7 @@ def polars_schema(package: Package, table: str) -> dict[str, pl.DataType]:
         if field["name"] in dates:
             schema[f"{field['name']}_min"] = pl.Date()
             schema[f"{field['name']}_max"] = pl.Date()
+            schema[f"{field['name']}_kind"] = pl.Enum(DATE_KINDS)
     return schema
 
 
@@ -64,7 +66,7 @@ def typed_frame(package: Package, table: str, frame: pl.DataFrame) -> pl.DataFra
     derived = [
         expr
         for column, interval in package.date_columns(table)
-        for expr in bounds_exprs(column, interval=interval)
+        for expr in (*bounds_exprs(column, interval=interval), kind_expr(column, interval=interval))
         if expr.meta.output_name() not in frame.columns
     ]
     frame = frame.with_columns(derived)
@@ -86,7 +88,8 @@ def load_table(name: str, *, path: Path | str | None = None) -> pl.DataFrame:
 
     Vocabularies are ``pl.Enum``, integers ``pl.Int64``, numbers ``pl.Float64``; every EDTF date
     column keeps its text and is followed by ``<column>_min`` and ``<column>_max`` (``pl.Date``,
-    null where open). Only the file of that table is read.
+    null where open) and ``<column>_kind`` (``pl.Enum``: what the bounds mean, see
+    :func:`nk_defections.model.dates.date_kind`). Only the file of that table is read.
 
     Parameters
     ----------

@@ -1,12 +1,17 @@
-"""The release: CSV, JSON and Parquet per table, a checksummed descriptor, a codebook, a figure, a zip.
+"""The release: CSV, JSON and Parquet per table, a SQLite database, a checksummed descriptor, a
+codebook, a figure, a zip.
 
 ``dist/nk-defections-<version>/`` holds::
 
     datapackage.json      the tables as resources (with bytes and sha256), the other files
                           under ``release_files`` (with bytes and sha256 too)
-    data/<table>.csv      the project's columns plus <date>_min / <date>_max after every date
-    json/<table>.json     nested records (DESIGN.md §2): one file per top-level table
-    parquet/<table>.parquet  typed: vocabularies as Enum, bounds as Date, integers, floats
+    data/<table>.csv      the project's columns plus <date>_min / <date>_max / <date>_kind
+                          after every date
+    json/<table>.json     nested records (DESIGN.md §2): one file per top-level table, with
+                          the same derived date fields
+    parquet/<table>.parquet  typed: vocabularies and kinds as Enum, bounds as Date, integers, floats
+    sqlite/nk-defections.db  every table in SQLite, with keys, indexes, full-text search and
+                          views (:mod:`nk_defections.release.database`)
     CODEBOOK.md           every table and field, with types, vocabularies and counts
     figures/timeline.svg, figures/timeline.png
     SHA256SUMS            every other file, ``sha256sum -c`` ready
@@ -24,7 +29,7 @@ import os
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,9 +37,10 @@ from typing import Any
 import polars as pl
 
 from nk_defections.findings.issues import Report
+from nk_defections.model.dates import DATE_KINDS
 from nk_defections.model.package import CLAIMS, Package
-from nk_defections.model.records import nest, typed_rows
-from nk_defections.read.bundle import Bundle, bound_names, open_bundle
+from nk_defections.model.records import nest, typed_rows, typed_value
+from nk_defections.read.bundle import Bundle, bound_names, kind_name, open_bundle
 from nk_defections.read.load import polars_schema, typed_frame
 
 #: Every zip entry gets this timestamp and mode, so that the zip depends on content alone.
@@ -47,6 +53,10 @@ PARQUET_OPTIONS: dict[str, Any] = {
     "statistics": True,
 }
 RELEASE_FILES = "release_files"
+#: What the timeline figure shows (its description in the release descriptor, its caption online).
+FIGURE_DESCRIPTION = (
+    "Every person's postings and the events they took part in, at the precision the sources give."
+)
 
 
 class ReleaseRefused(Exception):
@@ -166,15 +176,27 @@ def write_release(bundle: Bundle, out: Path) -> Release:
 def _release_csv(
     package: Package, table: str, strings: pl.DataFrame, typed: pl.DataFrame
 ) -> pl.DataFrame:
-    """The project's cells as they are, plus the bounds as ISO dates (the typed frame's order)."""
+    """The project's cells as they are, plus the bounds as ISO dates and the kinds (the typed
+    frame's order)."""
     columns = [
-        strings[name] if name in strings.columns else typed[name].dt.strftime("%Y-%m-%d")
-        for name in polars_schema(package, table)
+        strings[name]
+        if name in strings.columns
+        else typed[name].dt.strftime("%Y-%m-%d")
+        if dtype == pl.Date()
+        else typed[name].cast(pl.String)
+        for name, dtype in polars_schema(package, table).items()
     ]
     return pl.DataFrame(columns)
 
 
-def _bound_fields(field: dict[str, Any]) -> list[dict[str, Any]]:
+def derived_fields(field: dict[str, Any]) -> list[dict[str, Any]]:
+    """The fields a release adds after a date field: its bounds and its kind.
+
+    Examples
+    --------
+    >>> [f["name"] for f in derived_fields({"name": "end_date", "type": "string"})]
+    ['end_date_min', 'end_date_max', 'end_date_kind']
+    """
     low, high = bound_names(field["name"])
     return [
         {
@@ -187,17 +209,32 @@ def _bound_fields(field: dict[str, Any]) -> list[dict[str, Any]]:
             "type": "date",
             "description": f"Latest day `{field['name']}` can mean, derived from it; empty when open at the end.",
         },
+        {
+            "name": kind_name(field["name"]),
+            "type": "string",
+            "description": f"What `{low}` and `{high}` mean, derived from `{field['name']}`: one day, "
+            "month or year; one day in a range; a span; open at the start or end; with a suffix "
+            "for a qualified value (see the codebook, Dates).",
+            "constraints": {"enum": list(DATE_KINDS)},
+        },
     ]
 
 
-def _release_resource(package: Package, table: str, data: bytes) -> dict[str, Any]:
-    resource = dict(package.resources[table])
+def release_fields(package: Package, table: str) -> list[dict[str, Any]]:
+    """The fields of *table* in a release: the declared ones, with :func:`derived_fields` after
+    each date."""
     dates = dict(package.date_columns(table))
     fields = []
     for field in package.fields(table):
         fields.append(field)
         if field["name"] in dates:
-            fields += _bound_fields(field)
+            fields += derived_fields(field)
+    return fields
+
+
+def _release_resource(package: Package, table: str, data: bytes) -> dict[str, Any]:
+    resource = dict(package.resources[table])
+    fields = release_fields(package, table)
     resource["schema"] = {**resource["schema"], "fields": fields}
     resource["path"] = f"data/{table}.csv"
     resource["bytes"] = len(data)
@@ -236,6 +273,12 @@ def write_contents(bundle: Bundle, folder: Path) -> list[str]:
         raise MissingDependency(
             f"the release figure needs matplotlib: pip install 'nk-defections[release]' ({exc})"
         ) from exc
+    try:
+        import sqlite_utils  # noqa: F401 - imported by the database; checked here to fail early
+    except ImportError as exc:
+        raise MissingDependency(
+            f"the release database needs sqlite-utils: pip install 'nk-defections[release]' ({exc})"
+        ) from exc
 
     package = bundle.package
     written: dict[str, bytes] = {}
@@ -251,18 +294,17 @@ def write_contents(bundle: Bundle, folder: Path) -> list[str]:
     typed = {t: typed_frame(package, t, strings[t]) for t in package.resources}
     resources, extras = [], []
 
+    released = {t: _release_csv(package, t, strings[t], typed[t]) for t in package.resources}
     for table in package.resources:
         data = put(
             f"data/{table}.csv",
-            _release_csv(package, table, strings[table], typed[table])
+            released[table]
             .write_csv(line_terminator="\n", null_value="", quote_style="necessary")
             .encode("utf-8"),
         )
         resources.append(_release_resource(package, table, data))
 
-    rows = {
-        t: list(typed_rows(package, t, strings[t].iter_rows(named=True))) for t in package.resources
-    }
+    rows = {t: list(_json_rows(package, t, released[t])) for t in package.resources}
     nested = nest(package, rows)
     for table in [*json_tables(package), *(t for t in nested if t not in json_tables(package))]:
         data = put(f"json/{table}.json", render_json(nested.get(table, [])))
@@ -292,6 +334,8 @@ def write_contents(bundle: Bundle, folder: Path) -> list[str]:
             )
         )
 
+    extras.append(_database_file(package, typed, folder, written))
+
     figure = draw_timeline(typed, bundle.version)
     for path, mediatype in (
         ("figures/timeline.svg", "image/svg+xml"),
@@ -303,7 +347,7 @@ def write_contents(bundle: Bundle, folder: Path) -> list[str]:
                 path,
                 data,
                 mediatype,
-                "Every person's postings and the events they took part in, at the precision the sources give.",
+                FIGURE_DESCRIPTION,
             )
         )
 
@@ -329,13 +373,47 @@ def write_contents(bundle: Bundle, folder: Path) -> list[str]:
     return sorted(written)
 
 
+def _database_file(
+    package: Package, typed: Mapping[str, pl.DataFrame], folder: Path, written: dict[str, bytes]
+) -> dict[str, Any]:
+    """Build the SQLite database into *folder* (see :mod:`nk_defections.release.database`); its entry."""
+    from nk_defections.release.database import DATABASE_PATH, build_database, views
+
+    target = folder / DATABASE_PATH
+    build_database(
+        package, {t: release_fields(package, t) for t in package.resources}, typed, target
+    )
+    data = written.setdefault(DATABASE_PATH, target.read_bytes())
+    names = ", ".join(view.name for view in views(package))
+    return _extra_file(
+        DATABASE_PATH,
+        data,
+        "application/vnd.sqlite3",
+        "Every table in SQLite, typed, with its keys, indexes on references and full-text search "
+        f"over names, titles and summaries; the views {names}. Open it in Datasette "
+        "(nk-defections serve) or any SQLite client.",
+    )
+
+
+def _json_rows(package: Package, table: str, released: pl.DataFrame) -> Iterator[dict[str, Any]]:
+    """Typed JSON rows of the release CSV of *table*, derived date fields included (empty ones
+    left out, as every empty value is)."""
+    fields = release_fields(package, table)
+    for row in released.iter_rows(named=True):
+        typed = ((f["name"], typed_value(f, row[f["name"]])) for f in fields)
+        yield {name: value for name, value in typed if value is not None}
+
+
 def _json_description(package: Package, table: str) -> str:
     parts = [
         prop if child == CLAIMS else f"{prop} ({child})"
         for prop, (child, _) in package.children(table).items()
     ]
     inside = f", each with its {', '.join(parts)} nested" if parts else ""
-    return f"Records of {table} as JSON{inside}; see schemas/{table}.schema.json in the project."
+    return (
+        f"Records of {table} as JSON{inside}; see schemas/{table}.schema.json in the project. "
+        "After every date, its derived <date>_min, <date>_max and <date>_kind, as in the CSV."
+    )
 
 
 def render_sha256sums(files: Mapping[str, bytes]) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 import polars as pl
 
+from nk_defections.model.dates import QUALIFIER_MEANINGS, SHAPES
 from nk_defections.model.package import CLAIMS, Package
 from nk_defections.read.bundle import source_view
 
@@ -40,7 +41,7 @@ def _kind(package: Package, table: str, field: dict[str, Any]) -> str:
     name = field["name"]
     dates = dict(package.date_columns(table))
     if name not in package.field_names(table):
-        return "date (derived, ISO)"
+        return "date (derived, ISO)" if field["type"] == "date" else "string (derived: kind)"
     if name in dates:
         return "string (EDTF period)" if dates[name] else "string (EDTF date)"
     if name in package.country_columns(table):
@@ -87,6 +88,9 @@ def _table_section(package: Package, resource: dict[str, Any], frame: pl.DataFra
             if name in frame.columns
             else {}
         )
+        if name not in package.field_names(table):
+            # a derived kind: the kinds found here; all of them are under Dates, once
+            values = [value for value in values if counts.get(value)]
         lines += ["", f"`{name}` vocabulary:", "", "| value | rows |", "|---|---:|"]
         lines += [f"| `{value}` | {counts.get(value, 0)} |" for value in values]
         lines.append(f"| *(empty)* | {counts.get(None, 0)} |")
@@ -120,10 +124,10 @@ def render_codebook(descriptor: Mapping[str, Any], frames: Mapping[str, pl.DataF
         "",
         f"Generated from `datapackage.json` by `nk-defections build`. Data licence: {licenses}.",
         "Every table is a CSV (`data/`), a typed Parquet file (`parquet/`) and part of the JSON records",
-        "(`json/`, children nested in their parents). Every EDTF date field is followed by two",
-        "derived fields, `<field>_min` and `<field>_max`: the earliest and latest day the date can",
-        "mean, empty where it is open. Counts are of rows with a value (non-empty) and, for each",
-        "vocabulary, of rows with each value.",
+        "(`json/`, children nested in their parents) and a table of `sqlite/nk-defections.db`.",
+        "Every EDTF date field is followed by three derived fields, `<field>_min`, `<field>_max`",
+        "and `<field>_kind` (see [Dates](#dates)). Counts are of rows with a value (non-empty) and,",
+        "for each vocabulary, of rows with each value.",
         "",
         "| table | rows | what a row is |",
         "|---|---:|---|",
@@ -133,7 +137,46 @@ def render_codebook(descriptor: Mapping[str, Any], frames: Mapping[str, pl.DataF
         for name, resource in package.resources.items()
     ]
     lines.append("")
+    lines += _dates_section()
     for resource in descriptor["resources"]:
         if resource["name"] in package.resources:
             lines += _table_section(package, resource, frames[resource["name"]])
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _dates_section() -> list[str]:
+    """What the derived date fields mean, and how to filter on them when a bound is open."""
+    lines = [
+        "## Dates",
+        "",
+        "Every date is an EDTF value of honest precision (`2023-11`, `[..2024-07-16]`, `2013`,",
+        "`../2024-07-16`), followed by `<field>_min` and `<field>_max`, the earliest and latest day",
+        "it can mean (ISO dates), and `<field>_kind`, what those two days mean:",
+        "",
+        "| kind | what the value is, and what its bounds mean |",
+        "|---|---|",
+    ]
+    lines += [f"| `{kind}` | {_cell(meaning)} |" for kind, meaning in SHAPES.items()]
+    lines += [
+        "",
+        "A qualified value adds a suffix to its kind: "
+        + "; ".join(f"`_{suffix}`, {meaning}" for suffix, meaning in QUALIFIER_MEANINGS.items())
+        + ". Its bounds are those of the value as stated: they do not widen for the qualifier, so",
+        "`date_kind = 'year'` keeps the certain years and `date_kind LIKE 'year%'` the others too.",
+        "",
+        "An empty `_min` or `_max` is an **open** bound, not a missing one: the value is bounded on",
+        "that side by nothing the sources say (kinds `open_start`, `open_end`, `span_open_start`,",
+        "`span_open_end`). A comparison with an empty value is never true, in SQL as in polars, so",
+        "a filter on a bound silently drops the rows open on that side. Say what you mean by it:",
+        "",
+        "- **certainly within** A to B: `date_min >= 'A' AND date_max <= 'B'` (an open value never",
+        "  is, and is rightly dropped);",
+        "- **possibly within** A to B: `(date_min IS NULL OR date_min <= 'B') AND (date_max IS NULL",
+        "  OR date_max >= 'A')` (keeps the open values that may fall in it);",
+        "- **certainly before** D: `date_max < 'D'`; **certainly after** D: `date_min > 'D'`;",
+        "- **known to the day**: `date_kind = 'day'`; to the month at least: `date_kind IN ('day',",
+        "  'month')`; a single day rather than a span: `date_kind NOT LIKE 'span%'`;",
+        "- in polars: `pl.col('date_min').is_null() | (pl.col('date_min') <= B)` for an open start.",
+        "",
+    ]
+    return lines

@@ -10,10 +10,10 @@ from collections.abc import Iterator
 
 import polars as pl
 
-from nk_defections.check.rules import Context, ENGINE, emit, rule
+from nk_defections.check.rules import ENGINE, Context, emit, rule
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue
-from nk_defections.model.dates import bounds_exprs, derived_exprs
+from nk_defections.model.dates import bounds_exprs, derived_exprs, kind_expr
 
 #: (table, earlier column, later column) that must be in order within a row.
 PAIRS = [
@@ -129,13 +129,12 @@ def check_posting_in_life(ctx: Context) -> Iterator[Issue]:
 
 @rule(C.DATE_BOUNDS)
 def check_derived_bounds(ctx: Context) -> Iterator[Issue]:
-    """In a release, ``<field>_min``/``_max`` equal the bounds computed from the EDTF value."""
+    """In a release, ``<field>_min``/``_max``/``_kind`` equal those computed from the EDTF value."""
     for table in ctx.package.resources:
         frame = ctx.frame(table)
         for column, interval in ctx.package.date_columns(table):
-            for end, expr in zip(
-                ("min", "max"), bounds_exprs(column, interval=interval), strict=True
-            ):
+            exprs = (*bounds_exprs(column, interval=interval), kind_expr(column, interval=interval))
+            for end, expr in zip(("min", "max", "kind"), exprs, strict=True):
                 derived = f"{column}_{end}"
                 if derived not in frame.columns:
                     continue

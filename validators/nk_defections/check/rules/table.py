@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import polars as pl
 
-from nk_defections.check.rules import Context, ENGINE, emit, rule
+from nk_defections.check.rules import ENGINE, Context, emit, rule
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import polars as pl
 
+from .locate import check_name
 from .package import Package, PackageError, find_root, load_package_descriptor
 
 DESCRIPTOR = "datapackage.json"
@@ -172,8 +173,8 @@ def open_bundle(path: Path | str | None = None) -> Bundle:
     ----------
     path
         A folder holding ``datapackage.json`` (or the file itself), or a ``.zip`` release;
-        ``None`` finds the nearest package at or above the current directory, else the copy
-        installed with the Python package.
+        ``None`` finds the nearest nk-defections package at or above the current directory, else
+        the copy installed with the Python package (:func:`nk_defections.locate.locate_package`).
 
     Examples
     --------
@@ -205,6 +206,7 @@ def _open_zip(path: Path) -> Bundle:
             raise PackageError(f"{path}:{member}: not a readable JSON descriptor ({exc})") from exc
     if not isinstance(descriptor, dict) or not isinstance(descriptor.get("resources"), list):
         raise PackageError(f"{path}:{member}: the descriptor has no list of resources")
+    check_name(descriptor, path)
     for resource in descriptor["resources"]:
         if is_table(resource):
             _check_member(resource["path"])

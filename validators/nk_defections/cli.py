@@ -12,6 +12,11 @@ import click
 from .issues import Report, iter_text
 
 EXIT_VALID, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+#: Where --package points when it is not given (nk_defections.locate says how it is found).
+DEFAULT_PACKAGE = (
+    "default: the nearest nk-defections datapackage.json at or above the current directory, "
+    "else the installed copy"
+)
 
 
 def _source_texts(values: tuple[str, ...]) -> dict[str, Path]:
@@ -25,6 +30,15 @@ def _source_texts(values: tuple[str, ...]) -> dict[str, Path]:
             raise click.BadParameter(f"{file!r} is not a readable file", param_hint="--source-text")
         texts[source_id] = path
     return texts
+
+
+def _use(package_dir: Path | None, label: str = "package") -> Path:
+    """Find the package a command works on and say on stderr which one it is."""
+    from .locate import locate_package
+
+    located = locate_package(package_dir)
+    click.echo(located.describe(label), err=True)
+    return located.root
 
 
 @contextmanager
@@ -82,7 +96,7 @@ def cli() -> None:
     "--package",
     "package_dir",
     type=click.Path(path_type=Path, file_okay=False),
-    help="The package to check against (default: the nearest datapackage.json, else the installed copy).",
+    help=f"The package to check against ({DEFAULT_PACKAGE}).",
 )
 @click.option(
     "--source-text",
@@ -123,6 +137,7 @@ def validate(
     from .validate import validate_package, validate_paths
 
     texts = _source_texts(source_text)
+    package_dir = _use(package_dir)
     with _progress():
         if paths:
             report = validate_paths(paths, package=package_dir, source_texts=texts)
@@ -147,7 +162,12 @@ def validate(
     show_default=True,
     help="How many ids.",
 )
-@click.option("--package", "package_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "--package",
+    "package_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help=f"The package whose ids to avoid ({DEFAULT_PACKAGE}).",
+)
 def new_id(
     resource: str, contribution: tuple[Path, ...], count: int, package_dir: Path | None
 ) -> None:
@@ -160,7 +180,7 @@ def new_id(
     from .package import load_package_descriptor
     from .validate import read_package_frames
 
-    package = load_package_descriptor(package_dir)
+    package = load_package_descriptor(_use(package_dir))
     if resource not in package.resources:
         raise click.BadParameter(
             f"{resource!r} is not a resource; one of: {', '.join(package.resources)}",
@@ -187,7 +207,7 @@ def new_id(
     "--package",
     "package_dir",
     type=click.Path(path_type=Path, file_okay=False),
-    help="The package to merge into (default: the nearest datapackage.json).",
+    help=f"The package to merge into ({DEFAULT_PACKAGE}).",
 )
 @click.option(
     "--source-text",
@@ -228,6 +248,7 @@ def add(
     from .merge import add_contribution
 
     texts = _source_texts(source_text)
+    package_dir = _use(package_dir)
     try:
         result = add_contribution(
             paths, package=package_dir, source_texts=texts, dry_run=dry_run, strict=strict
@@ -268,7 +289,12 @@ def add(
     is_flag=True,
     help="Change nothing: print a diff of every file that is not canonical, and exit 1 if any is not.",
 )
-@click.option("--package", "package_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "--package",
+    "package_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help=f"The package to put in order ({DEFAULT_PACKAGE}).",
+)
 def fmt(check: bool, package_dir: Path | None) -> None:
     """Rewrite data/ in canonical form: columns in descriptor order, rows sorted by id, LF line ends.
 
@@ -277,6 +303,7 @@ def fmt(check: bool, package_dir: Path | None) -> None:
     from .canonical import ReadOnlyPackage, format_package
     from .journal import JournalError
 
+    package_dir = _use(package_dir)
     try:
         result = format_package(package_dir, check=check)
     except (ReadOnlyPackage, JournalError) as exc:
@@ -306,7 +333,7 @@ def fmt(check: bool, package_dir: Path | None) -> None:
     "--package",
     "package_dir",
     type=click.Path(path_type=Path, file_okay=False),
-    help="The package to release (default: the nearest datapackage.json).",
+    help=f"The package to release ({DEFAULT_PACKAGE}).",
 )
 @click.option(
     "--previous",
@@ -330,6 +357,9 @@ def build(
     from .changes import iter_text as diff_text
     from .release import MissingDependency, ReleaseRefused, build_release
 
+    package_dir = _use(package_dir)
+    if previous is not None:
+        previous = _use(previous, "previous")
     try:
         release = build_release(
             package_dir, out, previous=previous, frictionless=not no_frictionless
@@ -371,7 +401,7 @@ def diff(old: Path, new: Path, output_format: str) -> None:
     from .bundle import open_bundle
     from .changes import diff_packages, iter_text
 
-    result = diff_packages(open_bundle(old), open_bundle(new))
+    result = diff_packages(open_bundle(_use(old, "old")), open_bundle(_use(new, "new")))
     if output_format == "json":
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:

@@ -9,7 +9,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ._resources import package_root
 
 #: Nested children of a JSON record: property -> (child table, parent key column).
 CHILDREN: dict[str, dict[str, tuple[str, str]]] = {
@@ -229,7 +228,7 @@ def load_package_descriptor(root: Path | str | None = None) -> Package:
     ----------
     root
         A folder holding ``datapackage.json`` (or the file itself); ``None`` finds the nearest
-        package at or above the current directory, else the installed copy.
+        nk-defections package at or above the current directory, else the installed copy.
 
     Examples
     --------
@@ -252,12 +251,7 @@ def load_package_descriptor(root: Path | str | None = None) -> Package:
 
 
 def find_root(root: Path | str | None = None) -> Path:
-    """Resolve the package folder a command works on (DESIGN.md §3)."""
-    if root is not None:
-        root = Path(root)
-        return root.parent if root.name == "datapackage.json" else root
-    here = Path.cwd()
-    for folder in (here, *here.parents):
-        if (folder / "datapackage.json").is_file():
-            return folder
-    return package_root()
+    """Resolve the package folder a command works on (:func:`nk_defections.locate.locate_package`)."""
+    from .locate import locate_package
+
+    return locate_package(root).root

@@ -351,10 +351,12 @@ def build(
     """Validate, then write the release: CSV, JSON and Parquet per table, datapackage.json with bytes
     and sha256 per file, CODEBOOK.md, a timeline figure, SHA256SUMS and a zip; byte-identical on rebuild.
 
-    Exit 0 built, 1 the package has errors or the version was not bumped enough (nothing is written).
+    Exit 0 built, 1 the package has errors, the version was not bumped enough, or the output
+    folder holds a release of this version with other content (nothing is written).
     """
     from .changes import VersionNotBumped
     from .changes import iter_text as diff_text
+    from .integrity import ReleaseExists
     from .release import MissingDependency, ReleaseRefused, build_release
 
     package_dir = _use(package_dir)
@@ -373,7 +375,7 @@ def build(
             click.echo(line)
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INVALID)
-    except MissingDependency as exc:
+    except (MissingDependency, ReleaseExists) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INVALID)
     click.echo(str(release.folder))

@@ -9,11 +9,15 @@
     parquet/<table>.parquet  typed: vocabularies as Enum, bounds as Date, integers, floats
     CODEBOOK.md           every table and field, with types, vocabularies and counts
     figures/timeline.svg, figures/timeline.png
+    README.md             what the release holds, file by file, and how to check and load it
+    LICENSE, CITATION.cff, CHANGELOG.md   as they are in the project
     SHA256SUMS            every other file, ``sha256sum -c`` ready
 
 and ``dist/nk-defections-<version>.zip`` holds that folder. Building is deterministic (the same
 inputs give the same bytes, zip included) and atomic (everything is written into a temporary
-folder beside the target and renamed into place).
+folder beside the target and renamed into place). A release of the same version already in
+the output folder is left as it is when the build gives the same bytes, and refused otherwise:
+a version, once built, stands for one content.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ import polars as pl
 from .bundle import Bundle, bound_names, open_bundle
 from .issues import Report
 from .load import polars_schema, typed_frame
-from .package import CHILDREN, CLAIMS, Package
+from .package import CHILDREN, CLAIMS, Package, PackageError
 from .records import nest, typed_rows
 
 #: Every zip entry gets this timestamp and mode, so that the zip depends on content alone.
@@ -47,6 +51,25 @@ PARQUET_OPTIONS: dict[str, Any] = {
     "statistics": True,
 }
 RELEASE_FILES = "release_files"
+#: Files of the project a release carries as they are: (mediatype, format, what it is).
+PROJECT_FILES: dict[str, tuple[str, str, str]] = {
+    "LICENSE": ("text/plain", "txt", "The licence of the nk-defections code."),
+    "CITATION.cff": (
+        "application/yaml",
+        "cff",
+        "How to cite this release (Citation File Format).",
+    ),
+    "CHANGELOG.md": (
+        "text/markdown",
+        "md",
+        "What changed in the data, the schemas and the tools, release by release.",
+    ),
+}
+README = "README.md"
+README_DESCRIPTION = "What this release holds, file by file, and how to check and load it."
+#: What each per-table file of a release is (README.md says it once per folder).
+CSV_NOTE = "the project's columns, with `<date>_min` / `<date>_max` (ISO dates) after every date"
+PARQUET_NOTE = "typed: vocabularies as Enum, date bounds as Date, integers and numbers as declared"
 
 
 class ReleaseRefused(Exception):
@@ -146,7 +169,16 @@ def build_release(
 
 
 def write_release(bundle: Bundle, out: Path) -> Release:
-    """Write the release of *bundle* into *out*, without validating it first."""
+    """Write the release of *bundle* into *out*, without validating it first.
+
+    Raises
+    ------
+    nk_defections.integrity.ReleaseExists
+        If *out* already holds a release of this version (folder or zip) that differs from
+        what this build gives; nothing is written then.
+    """
+    from .integrity import ReleaseExists, release_difference
+
     name = release_name(bundle.version)
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=out))
@@ -155,10 +187,20 @@ def write_release(bundle: Bundle, out: Path) -> Release:
         files = write_contents(bundle, folder)
         write_zip(folder, staging / f"{name}.zip", files)
         target, archive = out / name, out / f"{name}.zip"
-        if target.exists():
-            target.rename(staging / "replaced")
-        (staging / name).rename(target)
-        os.replace(staging / f"{name}.zip", archive)
+        for built, existing in ((folder, target), (staging / f"{name}.zip", archive)):
+            difference = release_difference(built, existing) if existing.exists() else None
+            if difference:
+                raise ReleaseExists(
+                    f"{out} already holds a release {bundle.version} with other content "
+                    f"({existing.name}: {difference}). A version, once built, stands for one "
+                    f"content: bump the version in datapackage.json, or remove the old release "
+                    f"({target} and {archive}) to build {bundle.version} again"
+                )
+        # The same bytes are there already (a rebuild): they are left as they are.
+        if not target.exists():
+            folder.rename(target)
+        if not archive.exists():
+            os.replace(staging / f"{name}.zip", archive)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return Release(bundle.version, target, archive, tuple(files))
@@ -228,6 +270,7 @@ def render_json(records: list[dict[str, Any]]) -> bytes:
 def write_contents(bundle: Bundle, folder: Path) -> list[str]:
     """Write every file of the release into *folder*; return their paths, sorted."""
     from .codebook import render_codebook
+    from .readme import render_release_readme
 
     try:
         import matplotlib  # noqa: F401 - imported lazily by the figure; checked here to fail early
@@ -288,7 +331,7 @@ def write_contents(bundle: Bundle, folder: Path) -> list[str]:
                 path,
                 data,
                 "application/vnd.apache.parquet",
-                f"{table}, typed: vocabularies as Enum, date bounds as Date, integers and numbers as declared.",
+                f"{table}, {PARQUET_NOTE}.",
                 resource=table,
             )
         )
@@ -321,6 +364,13 @@ def write_contents(bundle: Bundle, folder: Path) -> list[str]:
             "Every table and field: type, vocabulary, description, counts.",
         )
     )
+    for path, (mediatype, file_format, description) in PROJECT_FILES.items():
+        data = put(path, _project_file(bundle, path))
+        extras.append(_extra_file(path, data, mediatype, description, format=file_format))
+    descriptor[RELEASE_FILES] = sorted(extras, key=lambda e: e["path"])
+    rows = {table: frame.height for table, frame in typed.items()}
+    readme = put(README, render_release_readme(descriptor, rows).encode("utf-8"))
+    extras.append(_extra_file(README, readme, "text/markdown", README_DESCRIPTION))
     descriptor[RELEASE_FILES] = sorted(extras, key=lambda e: e["path"])
     put(
         "datapackage.json",
@@ -328,6 +378,17 @@ def write_contents(bundle: Bundle, folder: Path) -> list[str]:
     )
     put("SHA256SUMS", render_sha256sums(written).encode("utf-8"))
     return sorted(written)
+
+
+def _project_file(bundle: Bundle, path: str) -> bytes:
+    """A file of the project that the release carries, read beside the descriptor."""
+    try:
+        return bundle.read_bytes(path)
+    except (OSError, PackageError) as exc:
+        raise PackageError(
+            f"{bundle.location} has no {path} beside datapackage.json, and a release carries "
+            f"{', '.join(PROJECT_FILES)}: build it from a checkout of the repository"
+        ) from exc
 
 
 def _json_description(package: Package, table: str) -> str:

@@ -13,7 +13,7 @@ from nk_defections import codes as C
 from nk_defections.dates import DATE_PATTERN, PERIOD_PATTERN
 from nk_defections.generate import render_rules_markdown
 from nk_defections.package import load_package_descriptor
-from nk_defections.schemas import BASE, Schemas, build_schemas, render
+from nk_defections.schemas import BASE, Schemas, build_schemas, render, schema_files
 from nk_defections.validate import check_profile, validate_package
 
 from .conftest import ROOT
@@ -79,7 +79,8 @@ def test_profile_check_reports_a_broken_descriptor():
 
 
 def test_committed_schemas_are_generated_from_the_descriptor():
-    generated = build_schemas(PACKAGE)
+    generated = schema_files(PACKAGE)
+    assert set(generated) == {*build_schemas(PACKAGE), "contribution.bundled"}
     on_disk = {
         p.name.removesuffix(".schema.json") for p in (ROOT / "schemas").glob("*.schema.json")
     }

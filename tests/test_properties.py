@@ -1009,8 +1009,12 @@ def _tree(root: Path) -> dict[str, bytes]:
 @RELEASES
 @given(packages())
 def test_build_is_deterministic(pkg: GeneratedPackage):
+    from nk_defections.release import PROJECT_FILES
+
     with folder() as tmp:
         pkg.write(tmp / "pkg")
+        for name in PROJECT_FILES:  # a release carries them: a checkout has them beside its data
+            shutil.copyfile(ROOT / name, tmp / "pkg" / name)
         first = build_release(tmp / "pkg", tmp / "one", frictionless=False)
         second = build_release(tmp / "pkg", tmp / "two", frictionless=False)
         assert first.files == second.files

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 import shutil
 import zipfile
 from importlib.metadata import version
@@ -478,8 +479,6 @@ def test_one_version_everywhere():
 def test_the_citation_and_the_changelog_follow_the_descriptors_version_and_date():
     """datapackage.json holds the version and the release date (``created``); CITATION.cff and
     the CHANGELOG's heading of that version say the same (`make generate` writes the former)."""
-    import re
-
     from nk_defections.generate import render_citation
 
     descriptor = open_bundle(ROOT).descriptor
@@ -649,3 +648,49 @@ def test_the_release_readme_describes_every_file_and_table(release, descriptor):
     for table in json_tables(open_bundle(ROOT).package):
         assert f"`{table}`" in text.split("| `json/<table>.json` |", 1)[1].split("\n", 1)[0]
     assert f"released {descriptor['created'][:10]}" in text
+
+
+# ---- the pre-commit hook and the install lines name real releases --------------------------------
+
+
+def test_the_pre_commit_hook_runs_the_validator_on_contributions():
+    import tomllib
+
+    import yaml
+
+    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "scripts"
+    ]
+    assert hook["language"] == "python" and hook["entry"].split()[0] in scripts
+    assert hook["entry"].split()[1:] == ["validate"]
+    assert hook["pass_filenames"] is True and hook["require_serial"] is True
+    files = re.compile(hook["files"])
+    for path in ("contributions/c.json", "contributions/a/b.jsonl", "contributions/people.csv"):
+        assert files.search(path), path
+    for path in ("data/people.csv", "contributions/notes.md", "README.md"):
+        assert not files.search(path), path
+    example = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    assert f"      - id: {hook['id']}\n" in example
+
+
+def test_the_examples_name_a_released_version_tag():
+    """`rev: vX.Y.Z` and `pip install git+…@vX.Y.Z` name tags the release steps make: released
+    versions (a CHANGELOG heading with a date), no later than the current one."""
+    declared = tuple(map(int, open_bundle(ROOT).version.split(".")))
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    named = []
+    for name in ("README.md", "CONTRIBUTING.md", ".pre-commit-hooks.yaml"):
+        text = (ROOT / name).read_text(encoding="utf-8")
+        named += re.findall(r"rev: ([^\s`]+)", text) + re.findall(
+            r"nk-defections@([^\s\"`]+)", text
+        )
+    assert named
+    for tag in named:
+        if tag == "vX.Y.Z":  # the release steps' own placeholder
+            continue
+        assert re.fullmatch(r"v[0-9]+\.[0-9]+\.[0-9]+", tag), tag
+        assert tuple(map(int, tag[1:].split("."))) <= declared, tag
+        assert re.search(
+            rf"^## \[{re.escape(tag[1:])}\] - [0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}$", changelog, re.M
+        ), tag

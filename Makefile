@@ -14,10 +14,12 @@ $(STAMP): pyproject.toml datapackage.json
 	$(BIN)/python -m pip install --quiet -e '.[test,release]'
 	touch $(STAMP)
 
-## release: validate everything, then build dist/nk-defections-<version>/ and its zip
+## release: validate everything, then build dist/nk-defections-<version>/, its zip, and the
+##          wheel dist/nk_defections-<version>-py3-none-any.whl
 ##          (PREVIOUS=path/to/previous-release.zip also checks that the version was bumped enough)
 release: $(STAMP)
 	$(BIN)/nk-defections build --out dist $(if $(PREVIOUS),--previous $(PREVIOUS))
+	$(BIN)/python -m pip wheel --no-deps --quiet -w dist .
 
 ## figure: refresh the README's figure (docs/timeline.png) from the release just built
 figure: release

@@ -44,10 +44,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def copy_package(target: Path) -> Path:
-    """Copy the shipped descriptor and data into *target* and return it."""
+    """Copy the shipped descriptor and data (and the files a release carries) into *target*."""
+    from nk_defections.release.build import PROJECT_FILES
+
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy2(ROOT / "datapackage.json", target / "datapackage.json")
     shutil.copytree(ROOT / "data", target / "data")
+    for name in PROJECT_FILES:
+        shutil.copy2(ROOT / name, target / name)
     return target
 
 

@@ -261,7 +261,7 @@ def test_diff_command_compares_folders_and_zips_as_text_and_json(tmp_path: Path)
     assert "~ per-02d95gqk  name: 'Tae Yongho' → 'Thae Yong-ho'" in text.output
     as_json = runner.invoke(cli, ["diff", str(ROOT), str(new_release.archive), "--format", "json"])
     assert as_json.exit_code == 0, as_json.output
-    data = json.loads(as_json.output)
+    data = json.loads(as_json.stdout)
     assert data["required_bump"] == "patch" and data["version_bump"] == "patch"
     assert data["tables"]["people"]["changed"] == [
         {"id": "per-02d95gqk", "fields": {"name": {"old": "Tae Yongho", "new": "Thae Yong-ho"}}}

@@ -14,7 +14,7 @@ from nk_defections.findings import codes as C
 from nk_defections.generate import render_rules_markdown
 from nk_defections.model.dates import DATE_PATTERN, PERIOD_PATTERN
 from nk_defections.model.package import load_package_descriptor
-from nk_defections.model.schemas import BASE, Schemas, build_schemas, render
+from nk_defections.model.schemas import BASE, Schemas, build_schemas, render, schema_files
 
 from .conftest import ROOT
 
@@ -79,7 +79,8 @@ def test_profile_check_reports_a_broken_descriptor():
 
 
 def test_committed_schemas_are_generated_from_the_descriptor():
-    generated = build_schemas(PACKAGE)
+    generated = schema_files(PACKAGE)
+    assert set(generated) == {*build_schemas(PACKAGE), "contribution.bundled"}
     on_disk = {
         p.name.removesuffix(".schema.json") for p in (ROOT / "schemas").glob("*.schema.json")
     }

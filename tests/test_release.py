@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
+import shutil
 import zipfile
 from importlib.metadata import version
 from pathlib import Path
@@ -17,12 +19,19 @@ from polars.testing import assert_frame_equal
 
 import nk_defections
 from nk_defections import load_package, load_table
+from nk_defections.check.integrity import ReleaseExists
 from nk_defections.cli import cli
 from nk_defections.model.dates import date_kind
 from nk_defections.model.package import PackageError
 from nk_defections.model.records import cell_text, flatten
 from nk_defections.read.bundle import open_bundle
-from nk_defections.release.build import RELEASE_FILES, ZIP_DATE_TIME, json_tables, write_release
+from nk_defections.release.build import (
+    PROJECT_FILES,
+    RELEASE_FILES,
+    ZIP_DATE_TIME,
+    json_tables,
+    write_release,
+)
 
 from .conftest import ROOT
 
@@ -55,10 +64,12 @@ def test_layout(release):
     expected = {
         "datapackage.json",
         "CODEBOOK.md",
+        "README.md",
         "SHA256SUMS",
         "figures/timeline.svg",
         "figures/timeline.png",
         "sqlite/nk-defections.db",
+        *PROJECT_FILES,
     }
     expected |= {f"data/{t}.csv" for t in TABLES} | {f"parquet/{t}.parquet" for t in TABLES}
     expected |= {f"json/{t}.json" for t in json_tables(open_bundle(ROOT).package)}
@@ -346,15 +357,85 @@ def test_docs_copy_of_the_figure_exists():
 # ---- atomic writes -------------------------------------------------------------------------------
 
 
-def test_rebuild_replaces_the_old_release_and_leaves_no_temporary_files(tmp_path: Path):
+def test_a_rebuild_of_the_same_content_leaves_the_release_as_it_is(release, tmp_path: Path):
     bundle = open_bundle(ROOT)
     first = write_release(bundle, tmp_path)
-    (first.folder / "stale.txt").write_text("from an older build", encoding="utf-8")
+    before = {p: p.stat().st_mtime_ns for p in [first.archive, *first.folder.rglob("*")]}
     second = write_release(bundle, tmp_path)
-    assert not (second.folder / "stale.txt").exists()
+    assert (second.folder, second.archive) == (first.folder, first.archive)
+    assert {p: p.stat().st_mtime_ns for p in before} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [first.folder.name, first.archive.name]
     )
+    # A folder or zip missing beside the other is written.
+    first.archive.unlink()
+    shutil.rmtree(first.folder / "figures")
+    with pytest.raises(ReleaseExists, match="figures/timeline.png is missing from it"):
+        write_release(bundle, tmp_path)
+    shutil.rmtree(first.folder)
+    third = write_release(bundle, tmp_path)
+    assert third.archive.read_bytes() == release.archive.read_bytes()
+    assert files_of(third.folder) == files_of(release.folder)
+
+
+@pytest.mark.parametrize(
+    ("change", "difference"),
+    [
+        ("stale", "nk-defections-0.1.0: it holds stale.txt, which this build does not"),
+        ("figure", "nk-defections-0.1.0: figures/timeline.png differs"),
+        ("zip", "nk-defections-0.1.0.zip: nk-defections-0.1.0.zip differs"),
+    ],
+)
+def test_a_release_of_the_same_version_with_other_content_is_never_replaced(
+    tmp_path: Path, change: str, difference: str
+):
+    bundle = open_bundle(ROOT)
+    first = write_release(bundle, tmp_path)
+    if change == "stale":
+        (first.folder / "stale.txt").write_text("from an older build", encoding="utf-8")
+    elif change == "figure":
+        (first.folder / "figures/timeline.png").write_bytes(b"an older figure")
+    else:
+        first.archive.write_bytes(b"an older zip")
+    before = files_of(tmp_path)
+    with pytest.raises(ReleaseExists) as refused:
+        write_release(bundle, tmp_path)
+    message = str(refused.value).replace(f"release {bundle.version}", "release 0.1.0")
+    assert difference.replace("0.1.0", bundle.version) in message
+    assert "bump the version in datapackage.json, or remove the old release" in message
+    assert files_of(tmp_path) == before  # nothing written, no temporary folder left
+
+
+def test_build_refuses_to_overwrite_another_release_of_its_version(
+    package_copy: Path, tmp_path: Path
+):
+    out = tmp_path / "dist"
+    args = ["build", "--package", str(package_copy), "--out", str(out), "--no-frictionless"]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    assert CliRunner().invoke(cli, args).exit_code == 0  # the same content again: fine
+    people = package_copy / "data" / "people.csv"
+    people.write_text(
+        people.read_text(encoding="utf-8").replace("Tae Yongho", "Thae Yong-ho"),
+        encoding="utf-8",
+    )
+    before = files_of(out)
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1, result.output
+    (message,) = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    version_ = open_bundle(ROOT).version
+    assert message.startswith(f"error: {out} already holds a release {version_} with other content")
+    assert f"(nk-defections-{version_}: data/people.csv, " in message
+    assert f"remove the old release ({out / f'nk-defections-{version_}'} and " in message
+    assert files_of(out) == before
+
+
+def test_a_release_needs_the_projects_licence_citation_and_changelog(
+    package_copy: Path, tmp_path: Path
+):
+    (package_copy / "CITATION.cff").unlink()
+    with pytest.raises(PackageError, match="has no CITATION.cff beside datapackage.json"):
+        write_release(open_bundle(package_copy), tmp_path / "dist")
+    assert not (tmp_path / "dist").exists() or not any((tmp_path / "dist").iterdir())
 
 
 def test_a_failed_build_leaves_the_previous_release_untouched(
@@ -415,6 +496,34 @@ def test_one_version_everywhere():
     assert all(f"### {part}" in section for part in ("Data", "Schema", "Tools"))
 
 
+def test_the_citation_and_the_changelog_follow_the_descriptors_version_and_date():
+    """datapackage.json holds the version and the release date (``created``); CITATION.cff and
+    the CHANGELOG's heading of that version say the same (`make generate` writes the former)."""
+    from nk_defections.generate import render_citation
+
+    descriptor = open_bundle(ROOT).descriptor
+    released = descriptor["created"][:10]
+    assert re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T00:00:00Z", descriptor["created"])
+    citation = (ROOT / "CITATION.cff").read_text(encoding="utf-8")
+    top_level = dict(re.findall(r"^([a-z-]+): (.*)$", citation, flags=re.MULTILINE))
+    assert top_level["version"] == f'"{descriptor["version"]}"'
+    assert top_level["date-released"] == released
+    assert render_citation(citation, descriptor) == citation, "run `make generate`"
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert f"\n## [{descriptor['version']}] - {released}\n" in changelog
+
+
+def test_the_citation_follows_a_new_version():
+    from nk_defections.generate import render_citation
+
+    citation = (ROOT / "CITATION.cff").read_text(encoding="utf-8")
+    bumped = render_citation(citation, {"version": "9.8.7", "created": "2031-02-03T00:00:00Z"})
+    assert 'version: "9.8.7"\n' in bumped and "date-released: 2031-02-03\n" in bumped
+    assert bumped.count("\n") == citation.count("\n")
+    with pytest.raises(ValueError, match="one top-level `version:` line"):
+        render_citation("title: x\n", {"version": "1.0.0", "created": "2031-02-03"})
+
+
 def _readme_block(language: str) -> str:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     return text.split(f"```{language}\n", 1)[1].split("```", 1)[0]
@@ -457,6 +566,16 @@ def test_a_release_bound_that_disagrees_with_its_date_is_reported(release, tmp_p
     path.write_text("\n".join(lines), encoding="utf-8")
     report = validate_package(folder, frictionless=False)
     assert {(i.code, i.row, i.field) for i in report.errors} == {
+        (codes.DATE_BOUNDS, number, "date_min"),
+        (codes.RELEASE_HASH_MISMATCH, None, "hash"),
+    }
+    # A release built so (its descriptor recording the file as it is) still has the bound wrong.
+    descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    (entry,) = [r for r in descriptor["resources"] if r["path"] == "data/events.csv"]
+    entry["hash"] = "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+    (folder / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    report = validate_package(folder, frictionless=False)
+    assert {(i.code, i.row, i.field) for i in report.errors} == {
         (codes.DATE_BOUNDS, number, "date_min")
     }
 
@@ -464,8 +583,8 @@ def test_a_release_bound_that_disagrees_with_its_date_is_reported(release, tmp_p
 def test_a_release_kind_that_disagrees_with_its_date_is_reported(release, tmp_path: Path):
     import shutil
 
-    from nk_defections.findings import codes
     from nk_defections.check.validate import validate_package
+    from nk_defections.findings import codes
 
     folder = tmp_path / "copy"
     shutil.copytree(release.folder, folder)
@@ -480,8 +599,10 @@ def test_a_release_kind_that_disagrees_with_its_date_is_reported(release, tmp_pa
     )
     path.write_text(frame.write_csv(line_terminator="\n"), encoding="utf-8")
     report = validate_package(folder, frictionless=False)
+    # The edit also changes the file the release descriptor fingerprints.
     assert {(i.code, i.row, i.field) for i in report.errors} == {
-        (codes.DATE_BOUNDS, row + 2, "end_date_kind")
+        (codes.DATE_BOUNDS, row + 2, "end_date_kind"),
+        (codes.RELEASE_HASH_MISMATCH, None, "hash"),
     }
 
 
@@ -528,3 +649,139 @@ def test_codebook_explains_every_kind_and_how_to_filter_on_an_open_bound(release
     events = load_table("events", path=ROOT)
     for kind, count in events["date_kind"].value_counts().iter_rows():
         assert f"| `{kind}` | {count} |" in text
+
+
+# ---- a release checked against its own descriptor -----------------------------------------------
+
+
+def _tampered(release, tmp_path: Path) -> Path:
+    folder = tmp_path / release.folder.name
+    shutil.copytree(release.folder, folder)
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("path", "old", "new", "fields"),
+    [
+        ("data/people.csv", b"Tae Yongho", b"Tae Yong-ho", {"bytes", "hash"}),
+        ("data/people.csv", b"Tae Yongho", b"Tae Yongha", {"hash"}),
+        ("json/people.json", b"Tae Yongho", b"Tae Yongha", {"hash"}),
+        ("CITATION.cff", b"version:", b"version: ", {"bytes", "hash"}),
+        ("figures/timeline.svg", b"<svg", b"<svg ", {"bytes", "hash"}),
+    ],
+)
+def test_a_release_file_changed_after_the_build_is_reported(
+    release, tmp_path: Path, path: str, old: bytes, new: bytes, fields: set[str]
+):
+    from nk_defections.findings import codes
+    from nk_defections.check.validate import validate_package
+
+    folder = _tampered(release, tmp_path)
+    target = folder / path
+    assert old in target.read_bytes()
+    target.write_bytes(target.read_bytes().replace(old, new, 1))
+    report = validate_package(folder, frictionless=False)
+    found = [i for i in report.errors if i.code == codes.RELEASE_HASH_MISMATCH]
+    assert [(i.file, i.field) for i in found] == [(path, "hash" if "hash" in fields else "bytes")]
+    differs = " and ".join(n for n, f in (("size", "bytes"), ("sha256", "hash")) if f in fields)
+    assert f"{path} is not the file the release was built with: its {differs} differ" in (
+        found[0].message
+    )
+
+
+def test_a_release_file_the_descriptor_lists_but_the_folder_lacks_is_reported(
+    release, tmp_path: Path
+):
+    from nk_defections.findings import codes
+    from nk_defections.check.validate import validate_package
+
+    folder = _tampered(release, tmp_path)
+    (folder / "CODEBOOK.md").unlink()
+    report = validate_package(folder, frictionless=False)
+    assert [(i.code, i.file) for i in report.errors] == [(codes.FILE_UNREADABLE, "CODEBOOK.md")]
+
+
+def test_validate_refuses_a_tampered_release_folder(release, tmp_path: Path):
+    folder = _tampered(release, tmp_path)
+    untouched = CliRunner().invoke(cli, ["validate", "--package", str(folder)])
+    assert untouched.exit_code == 0, untouched.output
+    people = folder / "data" / "people.csv"
+    people.write_bytes(people.read_bytes().replace(b"Tae Yongho", b"Tae Yongha"))
+    result = CliRunner().invoke(cli, ["validate", "--package", str(folder)])
+    assert result.exit_code == 1
+    assert result.stdout.startswith(
+        "data/people.csv hash [release.hash-mismatch] error: data/people.csv is not the file "
+    )
+
+
+# ---- what the zip carries for a reader -------------------------------------------------------------
+
+
+def test_the_release_carries_the_projects_licence_citation_and_changelog(release):
+    for name in PROJECT_FILES:
+        assert (release.folder / name).read_bytes() == (ROOT / name).read_bytes(), name
+
+
+def test_the_release_readme_describes_every_file_and_table(release, descriptor):
+    text = (release.folder / "README.md").read_text(encoding="utf-8")
+    assert text.startswith(f"# nk-defections {release.version}\n")
+    described = {e["path"]: e["description"] for e in descriptor[RELEASE_FILES]}
+    for path in files_of(release.folder):
+        folder = path.split("/")[0]
+        if folder in ("data", "parquet", "json"):
+            assert f"| `{folder}/<table>.{path.rsplit('.', 1)[1]}` |" in text, path
+        else:
+            assert f"`{path}`" in text, path
+            if path in described:
+                assert described[path] in text, path
+    for table, frame in load_package(ROOT).items():
+        assert f"| `{table}` | {frame.height} | " in text
+    for table in json_tables(open_bundle(ROOT).package):
+        assert f"`{table}`" in text.split("| `json/<table>.json` |", 1)[1].split("\n", 1)[0]
+    assert f"released {descriptor['created'][:10]}" in text
+
+
+# ---- the pre-commit hook and the install lines name real releases --------------------------------
+
+
+def test_the_pre_commit_hook_runs_the_validator_on_contributions():
+    import tomllib
+
+    import yaml
+
+    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "scripts"
+    ]
+    assert hook["language"] == "python" and hook["entry"].split()[0] in scripts
+    assert hook["entry"].split()[1:] == ["validate"]
+    assert hook["pass_filenames"] is True and hook["require_serial"] is True
+    files = re.compile(hook["files"])
+    for path in ("contributions/c.json", "contributions/a/b.jsonl", "contributions/people.csv"):
+        assert files.search(path), path
+    for path in ("data/people.csv", "contributions/notes.md", "README.md"):
+        assert not files.search(path), path
+    example = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    assert f"      - id: {hook['id']}\n" in example
+
+
+def test_the_examples_name_a_released_version_tag():
+    """`rev: vX.Y.Z` and `pip install git+…@vX.Y.Z` name tags the release steps make: released
+    versions (a CHANGELOG heading with a date), no later than the current one."""
+    declared = tuple(map(int, open_bundle(ROOT).version.split(".")))
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    named = []
+    for name in ("README.md", "CONTRIBUTING.md", ".pre-commit-hooks.yaml"):
+        text = (ROOT / name).read_text(encoding="utf-8")
+        named += re.findall(r"rev: ([^\s`]+)", text) + re.findall(
+            r"nk-defections@([^\s\"`]+)", text
+        )
+    assert named
+    for tag in named:
+        if tag == "vX.Y.Z":  # the release steps' own placeholder
+            continue
+        assert re.fullmatch(r"v[0-9]+\.[0-9]+\.[0-9]+", tag), tag
+        assert tuple(map(int, tag[1:].split("."))) <= declared, tag
+        assert re.search(
+            rf"^## \[{re.escape(tag[1:])}\] - [0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}$", changelog, re.M
+        ), tag

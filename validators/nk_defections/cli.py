@@ -13,6 +13,11 @@ from nk_defections.findings.issues import Report
 from nk_defections.report import REPORTERS, write_report
 
 EXIT_VALID, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+#: Where --package points when it is not given (nk_defections.model.locate says how it is found).
+DEFAULT_PACKAGE = (
+    "default: the nearest nk-defections datapackage.json at or above the current directory, "
+    "else the installed copy"
+)
 
 
 def _source_texts(values: tuple[str, ...]) -> dict[str, Path]:
@@ -26,6 +31,15 @@ def _source_texts(values: tuple[str, ...]) -> dict[str, Path]:
             raise click.BadParameter(f"{file!r} is not a readable file", param_hint="--source-text")
         texts[source_id] = path
     return texts
+
+
+def _use(package_dir: Path | None, label: str = "package") -> Path:
+    """Find the package a command works on and say on stderr which one it is."""
+    from nk_defections.model.locate import locate_package
+
+    located = locate_package(package_dir)
+    click.echo(located.describe(label), err=True)
+    return located.root
 
 
 @contextmanager
@@ -74,7 +88,7 @@ def cli() -> None:
     "--package",
     "package_dir",
     type=click.Path(path_type=Path, file_okay=False),
-    help="The package to check against (default: the nearest datapackage.json, else the installed copy).",
+    help=f"The package to check against ({DEFAULT_PACKAGE}).",
 )
 @click.option(
     "--source-text",
@@ -115,6 +129,7 @@ def validate(
     from nk_defections.findings import codes as C
 
     texts = _source_texts(source_text)
+    package_dir = _use(package_dir)
     with _progress():
         if paths:
             report = validate_paths(paths, package=package_dir, source_texts=texts)
@@ -139,7 +154,12 @@ def validate(
     show_default=True,
     help="How many ids.",
 )
-@click.option("--package", "package_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "--package",
+    "package_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help=f"The package whose ids to avoid ({DEFAULT_PACKAGE}).",
+)
 def new_id(
     resource: str, contribution: tuple[Path, ...], count: int, package_dir: Path | None
 ) -> None:
@@ -150,7 +170,7 @@ def new_id(
     from nk_defections.write.ids import UnknownResource, new_ids
 
     try:
-        found = new_ids(resource, count, package=package_dir, drafts=contribution)
+        found = new_ids(resource, count, package=_use(package_dir), drafts=contribution)
     except UnknownResource as exc:
         raise click.BadParameter(str(exc), param_hint="RESOURCE") from exc
     for issue in found.unread:
@@ -167,7 +187,7 @@ def new_id(
     "--package",
     "package_dir",
     type=click.Path(path_type=Path, file_okay=False),
-    help="The package to merge into (default: the nearest datapackage.json).",
+    help=f"The package to merge into ({DEFAULT_PACKAGE}).",
 )
 @click.option(
     "--source-text",
@@ -206,6 +226,7 @@ def add(
     from nk_defections.write.merge import add_contribution
 
     texts = _source_texts(source_text)
+    package_dir = _use(package_dir)
     try:
         result = add_contribution(
             paths, package=package_dir, source_texts=texts, dry_run=dry_run, strict=strict
@@ -245,7 +266,12 @@ def add(
     is_flag=True,
     help="Change nothing: print a diff of every file that is not canonical, and exit 1 if any is not.",
 )
-@click.option("--package", "package_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "--package",
+    "package_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help=f"The package to put in order ({DEFAULT_PACKAGE}).",
+)
 def fmt(check: bool, package_dir: Path | None) -> None:
     """Rewrite data/ in canonical form: columns in descriptor order, rows sorted by id, LF line ends.
 
@@ -255,6 +281,7 @@ def fmt(check: bool, package_dir: Path | None) -> None:
     from nk_defections.write.canonical import ReadOnlyPackage, format_package
     from nk_defections.write.journal import JournalError
 
+    package_dir = _use(package_dir)
     try:
         result = format_package(package_dir, check=check)
     except (ReadOnlyPackage, JournalError) as exc:
@@ -284,7 +311,7 @@ def fmt(check: bool, package_dir: Path | None) -> None:
     "--package",
     "package_dir",
     type=click.Path(path_type=Path, file_okay=False),
-    help="The package to release (default: the nearest datapackage.json).",
+    help=f"The package to release ({DEFAULT_PACKAGE}).",
 )
 @click.option(
     "--previous",
@@ -302,13 +329,18 @@ def build(
     """Validate, then write the release: CSV, JSON and Parquet per table, datapackage.json with bytes
     and sha256 per file, CODEBOOK.md, a timeline figure, SHA256SUMS and a zip; byte-identical on rebuild.
 
-    Exit 0 built, 1 the package has errors or the version was not bumped enough (nothing is written).
+    Exit 0 built, 1 the package has errors, the version was not bumped enough, or the output
+    folder holds a release of this version with other content (nothing is written).
     """
+    from nk_defections.check.integrity import ReleaseExists
     from nk_defections.release.build import MissingDependency, ReleaseRefused, build_release
     from nk_defections.release.changes import VersionNotBumped
     from nk_defections.release.changes import iter_text as diff_text
     from nk_defections.release.database import DatabaseError
 
+    package_dir = _use(package_dir)
+    if previous is not None:
+        previous = _use(previous, "previous")
     try:
         release = build_release(
             package_dir, out, previous=previous, frictionless=not no_frictionless
@@ -322,7 +354,7 @@ def build(
             click.echo(line)
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INVALID)
-    except (MissingDependency, DatabaseError) as exc:
+    except (MissingDependency, DatabaseError, ReleaseExists) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INVALID)
     click.echo(str(release.folder))
@@ -350,7 +382,7 @@ def diff(old: Path, new: Path, output_format: str) -> None:
     from nk_defections.read.bundle import open_bundle
     from nk_defections.release.changes import diff_packages, iter_text
 
-    result = diff_packages(open_bundle(old), open_bundle(new))
+    result = diff_packages(open_bundle(_use(old, "old")), open_bundle(_use(new, "new")))
     if output_format == "json":
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:

@@ -287,6 +287,9 @@ def validate_package(
 ) -> Report:
     """Validate a whole data package: descriptor, profile, tables, JSON Schemas and every rule.
 
+    A release is also checked against the ``bytes`` and ``hash`` its descriptor records for
+    every file.
+
     Parameters
     ----------
     root
@@ -307,10 +310,13 @@ def validate_package(
         require_tables(package)
     except PackageError as exc:
         return Report([Issue(C.PACKAGE_DESCRIPTOR, str(exc), file="datapackage.json")])
+    from nk_defections.check.integrity import check_release_files
+
     issues = list(check_interrupted_merge(package))
     issues += check_profile(package)
     frames, found = read_package_frames(package)
     issues += found
+    issues += check_release_files(package)
     issues += list(iter_issues(Context(package, frames)))
     issues += list(check_json_schemas(package, frames))
     if frictionless and not found:

@@ -231,3 +231,10 @@ PACKAGE_INTERRUPTED_MERGE = register(
 PACKAGE_FRICTIONLESS = register(
     "package.frictionless", E, "frictionless reports an error our own checks did not."
 )
+
+# A release against its own descriptor
+RELEASE_HASH_MISMATCH = register(
+    "release.hash-mismatch",
+    E,
+    "A file of a release differs from the bytes or sha256 its descriptor records: it changed after the build.",
+)

@@ -9,8 +9,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from nk_defections.model.resources import package_root
-
 #: The provenance table: its rows cite a source for a row (``field`` = ``*``) or one of its values,
 #: and its ``record_id`` may name a row of any table its id pattern admits.
 CLAIMS = "claims"
@@ -20,6 +18,8 @@ CLAIM_KEY = "record_id"
 #: the records of the table(s) ``person_id`` refers to, but those listed under ``except``
 #: (a claim may be about a source, but a source's record carries no claims).
 NESTED = "nested"
+#: The key of a release descriptor that lists its files other than the tables.
+RELEASE_FILES = "release_files"
 
 _ID_PATTERN = re.compile(r"^([a-z]{3})-\[0-9a-hjkmnp-tv-z\]\{8\}$")
 
@@ -277,7 +277,7 @@ def load_package_descriptor(root: Path | str | None = None) -> Package:
     ----------
     root
         A folder holding ``datapackage.json`` (or the file itself); ``None`` finds the nearest
-        package at or above the current directory, else the installed copy.
+        nk-defections package at or above the current directory, else the installed copy.
 
     Examples
     --------
@@ -300,12 +300,7 @@ def load_package_descriptor(root: Path | str | None = None) -> Package:
 
 
 def find_root(root: Path | str | None = None) -> Path:
-    """Resolve the package folder a command works on (DESIGN.md §3)."""
-    if root is not None:
-        root = Path(root)
-        return root.parent if root.name == "datapackage.json" else root
-    here = Path.cwd()
-    for folder in (here, *here.parents):
-        if (folder / "datapackage.json").is_file():
-            return folder
-    return package_root()
+    """Resolve the package folder a command works on (:func:`nk_defections.model.locate.locate_package`)."""
+    from nk_defections.model.locate import locate_package
+
+    return locate_package(root).root

@@ -7,10 +7,11 @@ is derived from it, and the committed ``schemas/`` files are checked against thi
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urldefrag
 
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
@@ -187,11 +188,69 @@ def build_schemas(package: Package) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _refs(schema: Any) -> Iterator[str]:
+    """Every ``$ref`` in *schema*, at any depth."""
+    if isinstance(schema, dict):
+        for key, value in schema.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value
+            else:
+                yield from _refs(value)
+    elif isinstance(schema, list):
+        for item in schema:
+            yield from _refs(item)
+
+
+def bundle_schema(schemas: dict[str, dict[str, Any]], root: str) -> dict[str, Any]:
+    """The schema *root* as one document: every schema it references, at any depth, embedded.
+
+    This is the bundling of JSON Schema 2020-12 (core, "Bundling"): each referenced schema
+    resource is embedded whole, with its own ``$id``, under the root's ``$defs`` (keyed by that
+    ``$id``), and no ``$ref`` is rewritten, so every reference resolves as before, without a
+    registry: check-jsonschema, editors and other validators take the file alone. (jsonschema-rs
+    0.61's ``bundle`` embeds only the part a reference points at, under the whole resource's
+    ``$id``, which breaks the other references into that resource.)
+
+    Examples
+    --------
+    >>> from nk_defections.model.package import load_package_descriptor
+    >>> bundled = bundle_schema(build_schemas(load_package_descriptor()), "contribution")
+    >>> bundled["$defs"]["urn:nk-defections:schema:common"]["$id"]
+    'urn:nk-defections:schema:common'
+    """
+    by_id = {schema["$id"]: schema for schema in schemas.values()}
+    top = schemas[root]
+    embedded: dict[str, dict[str, Any]] = {}
+    pending = [top]
+    while pending:
+        for ref in _refs(pending.pop()):
+            uri = urldefrag(ref).url
+            if uri and uri != top["$id"] and uri not in embedded:
+                embedded[uri] = by_id[uri]
+                pending.append(by_id[uri])
+    return {
+        **top,
+        "$comment": f"{root}.schema.json with every schema it references embedded under $defs, "
+        "each with its own $id: one file for editors and other tools. Generated; do not edit.",
+        "$defs": {**top.get("$defs", {}), **{uri: embedded[uri] for uri in sorted(embedded)}},
+    }
+
+
+#: The contribution schema as one file, for editors and tools (``<stem>.schema.json``).
+BUNDLED = "contribution.bundled"
+
+
+def schema_files(package: Package) -> dict[str, dict[str, Any]]:
+    """Every schema file of ``schemas/``, keyed by stem: the generated ones and the bundled one."""
+    schemas = build_schemas(package)
+    return {**schemas, BUNDLED: bundle_schema(schemas, "contribution")}
+
+
 def write_schemas(package: Package, folder: Path) -> list[Path]:
-    """Write every generated schema as ``<stem>.schema.json`` into *folder*."""
+    """Write every schema file of :func:`schema_files` as ``<stem>.schema.json`` into *folder*."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for stem, schema in build_schemas(package).items():
+    for stem, schema in schema_files(package).items():
         path = folder / f"{stem}.schema.json"
         path.write_text(render(schema), encoding="utf-8")
         written.append(path)

@@ -19,6 +19,7 @@ from typing import Any
 
 import polars as pl
 
+from nk_defections.model.locate import check_name
 from nk_defections.model.package import Package, PackageError, find_root, load_package_descriptor
 
 DESCRIPTOR = "datapackage.json"
@@ -84,15 +85,32 @@ def _check_member(path: str) -> str:
     return pure.as_posix()
 
 
+def hash_of(data: bytes, expected: str) -> str:
+    """The hash of *data* in the notation of the Data Package ``hash`` *expected*.
+
+    ``sha256:<hex>`` gives ``sha256:<hex>``; a bare hex digest is MD5, and gives one.
+
+    Examples
+    --------
+    >>> hash_of(b"", "sha256:…")[:15]
+    'sha256:e3b0c442'
+    """
+    algorithm, _, _ = expected.rpartition(":")
+    try:
+        digest = hashlib.new(algorithm or "md5", data).hexdigest()
+    except ValueError as exc:
+        raise PackageError(f"unknown hash algorithm {algorithm!r}") from exc
+    return f"{algorithm}:{digest}" if algorithm else digest
+
+
 def check_hash(data: bytes, expected: str, what: str) -> None:
     """Raise if *data* does not have the Data Package ``hash`` (``sha256:…``, or bare MD5)."""
-    algorithm, _, digest = expected.rpartition(":")
-    algorithm = algorithm or "md5"
     try:
-        actual = hashlib.new(algorithm, data).hexdigest()
-    except ValueError as exc:
-        raise PackageError(f"{what}: unknown hash algorithm {algorithm!r}") from exc
-    if actual != digest.lower():
+        actual = hash_of(data, expected)
+    except PackageError as exc:
+        raise PackageError(f"{what}: {exc}") from exc
+    if actual.lower() != expected.lower():
+        algorithm = expected.rpartition(":")[0] or "md5"
         raise PackageError(
             f"{what} does not match its {algorithm} hash in the descriptor: it has been altered"
         )
@@ -186,8 +204,8 @@ def open_bundle(path: Path | str | None = None) -> Bundle:
     ----------
     path
         A folder holding ``datapackage.json`` (or the file itself), or a ``.zip`` release;
-        ``None`` finds the nearest package at or above the current directory, else the copy
-        installed with the Python package.
+        ``None`` finds the nearest nk-defections package at or above the current directory, else
+        the copy installed with the Python package (:func:`nk_defections.model.locate.locate_package`).
 
     Examples
     --------
@@ -219,6 +237,7 @@ def _open_zip(path: Path) -> Bundle:
             raise PackageError(f"{path}:{member}: not a readable JSON descriptor ({exc})") from exc
     if not isinstance(descriptor, dict) or not isinstance(descriptor.get("resources"), list):
         raise PackageError(f"{path}:{member}: the descriptor has no list of resources")
+    check_name(descriptor, path)
     for resource in descriptor["resources"]:
         if is_table(resource):
             _check_member(resource["path"])

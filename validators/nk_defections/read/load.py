@@ -96,8 +96,9 @@ def load_table(name: str, *, path: Path | str | None = None) -> pl.DataFrame:
     name
         A resource name (``people``, ``postings``, ``events``…).
     path
-        A checkout, a release folder, or a release zip; ``None`` finds the nearest package at or
-        above the current directory, else the copy installed with the Python package.
+        A checkout, a release folder, or a release zip; ``None`` finds the nearest nk-defections
+        package at or above the current directory, else the copy installed with the Python
+        package (:func:`nk_defections.model.locate.locate_package`).
 
     Examples
     --------

@@ -14,11 +14,15 @@ codebook, a figure, a zip.
                           views (:mod:`nk_defections.release.database`)
     CODEBOOK.md           every table and field, with types, vocabularies and counts
     figures/timeline.svg, figures/timeline.png
+    README.md             what the release holds, file by file, and how to check and load it
+    LICENSE, CITATION.cff, CHANGELOG.md   as they are in the project
     SHA256SUMS            every other file, ``sha256sum -c`` ready
 
 and ``dist/nk-defections-<version>.zip`` holds that folder. Building is deterministic (the same
 inputs give the same bytes, zip included) and atomic (everything is written into a temporary
-folder beside the target and renamed into place).
+folder beside the target and renamed into place). A release of the same version already in
+the output folder is left as it is when the build gives the same bytes, and refused otherwise:
+a version, once built, stands for one content.
 """
 
 from __future__ import annotations
@@ -38,8 +42,8 @@ import polars as pl
 
 from nk_defections.findings.issues import Report
 from nk_defections.model.dates import DATE_KINDS
-from nk_defections.model.package import CLAIMS, Package
-from nk_defections.model.records import nest, typed_rows, typed_value
+from nk_defections.model.package import CLAIMS, RELEASE_FILES, Package, PackageError
+from nk_defections.model.records import nest, typed_value
 from nk_defections.read.bundle import Bundle, bound_names, kind_name, open_bundle
 from nk_defections.read.load import polars_schema, typed_frame
 
@@ -52,11 +56,29 @@ PARQUET_OPTIONS: dict[str, Any] = {
     "compression_level": 10,
     "statistics": True,
 }
-RELEASE_FILES = "release_files"
 #: What the timeline figure shows (its description in the release descriptor, its caption online).
 FIGURE_DESCRIPTION = (
     "Every person's postings and the events they took part in, at the precision the sources give."
 )
+#: Files of the project a release carries as they are: (mediatype, format, what it is).
+PROJECT_FILES: dict[str, tuple[str, str, str]] = {
+    "LICENSE": ("text/plain", "txt", "The licence of the nk-defections code."),
+    "CITATION.cff": (
+        "application/yaml",
+        "cff",
+        "How to cite this release (Citation File Format).",
+    ),
+    "CHANGELOG.md": (
+        "text/markdown",
+        "md",
+        "What changed in the data, the schemas and the tools, release by release.",
+    ),
+}
+README = "README.md"
+README_DESCRIPTION = "What this release holds, file by file, and how to check and load it."
+#: What each per-table file of a release is (README.md says it once per folder).
+CSV_NOTE = "the project's columns, with `<date>_min` / `<date>_max` (ISO dates) after every date"
+PARQUET_NOTE = "typed: vocabularies as Enum, date bounds as Date, integers and numbers as declared"
 
 
 class ReleaseRefused(Exception):
@@ -155,7 +177,16 @@ def build_release(
 
 
 def write_release(bundle: Bundle, out: Path) -> Release:
-    """Write the release of *bundle* into *out*, without validating it first."""
+    """Write the release of *bundle* into *out*, without validating it first.
+
+    Raises
+    ------
+    nk_defections.check.integrity.ReleaseExists
+        If *out* already holds a release of this version (folder or zip) that differs from
+        what this build gives; nothing is written then.
+    """
+    from nk_defections.check.integrity import ReleaseExists, release_difference
+
     name = release_name(bundle.version)
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=out))
@@ -164,10 +195,20 @@ def write_release(bundle: Bundle, out: Path) -> Release:
         files = write_contents(bundle, folder)
         write_zip(folder, staging / f"{name}.zip", files)
         target, archive = out / name, out / f"{name}.zip"
-        if target.exists():
-            target.rename(staging / "replaced")
-        (staging / name).rename(target)
-        os.replace(staging / f"{name}.zip", archive)
+        for built, existing in ((folder, target), (staging / f"{name}.zip", archive)):
+            difference = release_difference(built, existing) if existing.exists() else None
+            if difference:
+                raise ReleaseExists(
+                    f"{out} already holds a release {bundle.version} with other content "
+                    f"({existing.name}: {difference}). A version, once built, stands for one "
+                    f"content: bump the version in datapackage.json, or remove the old release "
+                    f"({target} and {archive}) to build {bundle.version} again"
+                )
+        # The same bytes are there already (a rebuild): they are left as they are.
+        if not target.exists():
+            folder.rename(target)
+        if not archive.exists():
+            os.replace(staging / f"{name}.zip", archive)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return Release(bundle.version, target, archive, tuple(files))
@@ -264,6 +305,7 @@ def render_json(records: list[dict[str, Any]]) -> bytes:
 def write_contents(bundle: Bundle, folder: Path) -> list[str]:
     """Write every file of the release into *folder*; return their paths, sorted."""
     from nk_defections.release.codebook import render_codebook
+    from nk_defections.release.readme import render_release_readme
 
     try:
         import matplotlib  # noqa: F401 - imported lazily by the figure; checked here to fail early
@@ -329,7 +371,7 @@ def write_contents(bundle: Bundle, folder: Path) -> list[str]:
                 path,
                 data,
                 "application/vnd.apache.parquet",
-                f"{table}, typed: vocabularies as Enum, date bounds as Date, integers and numbers as declared.",
+                f"{table}, {PARQUET_NOTE}.",
                 resource=table,
             )
         )
@@ -364,6 +406,13 @@ def write_contents(bundle: Bundle, folder: Path) -> list[str]:
             "Every table and field: type, vocabulary, description, counts.",
         )
     )
+    for path, (mediatype, file_format, description) in PROJECT_FILES.items():
+        data = put(path, _project_file(bundle, path))
+        extras.append(_extra_file(path, data, mediatype, description, format=file_format))
+    descriptor[RELEASE_FILES] = sorted(extras, key=lambda e: e["path"])
+    rows = {table: frame.height for table, frame in typed.items()}
+    readme = put(README, render_release_readme(descriptor, rows).encode("utf-8"))
+    extras.append(_extra_file(README, readme, "text/markdown", README_DESCRIPTION))
     descriptor[RELEASE_FILES] = sorted(extras, key=lambda e: e["path"])
     put(
         "datapackage.json",
@@ -402,6 +451,17 @@ def _json_rows(package: Package, table: str, released: pl.DataFrame) -> Iterator
     for row in released.iter_rows(named=True):
         typed = ((f["name"], typed_value(f, row[f["name"]])) for f in fields)
         yield {name: value for name, value in typed if value is not None}
+
+
+def _project_file(bundle: Bundle, path: str) -> bytes:
+    """A file of the project that the release carries, read beside the descriptor."""
+    try:
+        return bundle.read_bytes(path)
+    except (OSError, PackageError) as exc:
+        raise PackageError(
+            f"{bundle.location} has no {path} beside datapackage.json, and a release carries "
+            f"{', '.join(PROJECT_FILES)}: build it from a checkout of the repository"
+        ) from exc
 
 
 def _json_description(package: Package, table: str) -> str:

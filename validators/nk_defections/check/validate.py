@@ -16,6 +16,7 @@ import polars as pl
 from nk_defections.check.rules import Context, iter_issues
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue, Report
+from nk_defections.model.files import JOURNAL
 from nk_defections.model.package import Package, PackageError, load_package_descriptor
 from nk_defections.model.records import typed_rows
 from nk_defections.read.contribution import validate_paths  # noqa: F401 - re-exported: contributed files
@@ -150,8 +151,6 @@ def check_json_schemas(package: Package, frames: Mapping[str, pl.DataFrame]) -> 
 
 def check_interrupted_merge(package: Package) -> Iterator[Issue]:
     """A journal left by an ``add`` that was killed: some files may hold the new state, some the old."""
-    from nk_defections.write.journal import JOURNAL
-
     if (package.root / JOURNAL).exists():
         yield Issue(
             C.PACKAGE_INTERRUPTED_MERGE,

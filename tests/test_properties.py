@@ -774,7 +774,7 @@ def _table_schema_faults(table: str, row: dict[str, str | None]) -> set[str]:
     """Columns the column-wise Table Schema checks find at fault, the row written as CSV."""
     from nk_defections.check.rules import Context
     from nk_defections.check.rules.fields import check_fields
-    from nk_defections.read.csv import empty_frame
+    from nk_defections.model.frames import empty_frame
 
     with folder() as tmp:
         path = tmp / f"{table}.csv"

@@ -17,14 +17,11 @@ from nk_defections.check.rules import Context, iter_issues
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue, Report
 from nk_defections.model.files import JOURNAL
+from nk_defections.model.frames import empty_frame, marked
 from nk_defections.model.package import Package, PackageError, load_package_descriptor
 from nk_defections.model.records import typed_rows
 from nk_defections.read.contribution import validate_paths  # noqa: F401 - re-exported: contributed files
-from nk_defections.read.csv import empty_frame, read_csv
-
-
-def _mark(frame: pl.DataFrame, *, csv: bool, report: bool) -> pl.DataFrame:
-    return frame.with_columns(pl.lit(csv).alias("_csv"), pl.lit(report).alias("_report"))
+from nk_defections.read.csv import read_csv
 
 
 def read_package_frames(
@@ -37,7 +34,7 @@ def read_package_frames(
         display = resource["path"]
         frame, found = read_csv(package, table, package.path(table), display)
         issues += found
-        frames[table] = _mark(
+        frames[table] = marked(
             frame if frame is not None else empty_frame(package, table), csv=True, report=report
         )
     return frames, issues

@@ -26,10 +26,11 @@ import polars as pl
 
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue, Report, escape_pointer
+from nk_defections.model.frames import LOCATION_SCHEMA, empty_frame, marked
 from nk_defections.model.package import Package, PackageError, load_package_descriptor
 from nk_defections.model.records import child_properties
 from nk_defections.progress import step
-from nk_defections.read.csv import decode, empty_frame, read_csv
+from nk_defections.read.csv import decode, read_csv
 
 if TYPE_CHECKING:
     from nk_defections.model.schemas import Schemas
@@ -338,12 +339,7 @@ class _Columns:
     def __init__(self, package: Package, table: str) -> None:
         self.fields = package.fields(table)
         self.names = [f["name"] for f in self.fields]
-        self.schema = {
-            **{name: pl.String for name in self.names},
-            "_file": pl.String,
-            "_line": pl.Int64,
-            "_pointer": pl.String,
-        }
+        self.schema = {**{name: pl.String for name in self.names}, **LOCATION_SCHEMA}
         #: (property, child table, parent key) of every nested array.
         self.nested = [(prop, child, key) for prop, (child, key) in child_properties(table).items()]
         self.frames: list[pl.DataFrame] = []
@@ -849,12 +845,14 @@ class _Reader:
     def contribution(self) -> Contribution:
         frames = {}
         for table in self.package.resources:
-            parts = [_marked(f, csv=True) for f in self.csv_frames[table]]
+            parts = [marked(f, csv=True, report=True) for f in self.csv_frames[table]]
             gathered = self.columns[table].frame()
             if gathered is not None:
-                parts.append(_marked(gathered, csv=False))
+                parts.append(marked(gathered, csv=False, report=True))
             frames[table] = (
-                pl.concat(parts) if parts else _marked(empty_frame(self.package, table), csv=False)
+                pl.concat(parts)
+                if parts
+                else marked(empty_frame(self.package, table), csv=False, report=True)
             )
         contribution = Contribution(frames, lines=self.lines)
         contribution.issues = [contribution.located(issue) for issue in self.issues]
@@ -971,10 +969,6 @@ def _cell(field: dict[str, Any], value: Any) -> str | None:
     # A number keeps the text that reads back as the same JSON value (records.cell_text): 0.0
     # stays "0.0", as it would from a spreadsheet, so JSON and CSV contributions merge alike.
     return repr(value) if isinstance(value, float) else str(value)
-
-
-def _marked(frame: pl.DataFrame, *, csv: bool, report: bool = True) -> pl.DataFrame:
-    return frame.with_columns(pl.lit(csv).alias("_csv"), pl.lit(report).alias("_report"))
 
 
 def read_contribution(package: Package, paths: Iterable[Path | str]) -> Contribution:

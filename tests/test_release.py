@@ -19,7 +19,7 @@ import nk_defections
 from nk_defections import load_package, load_table
 from nk_defections.cli import cli
 from nk_defections.model.package import PackageError
-from nk_defections.model.records import cell_text, flatten
+from nk_defections.model.records import cell, flatten
 from nk_defections.read.bundle import open_bundle
 from nk_defections.release.build import RELEASE_FILES, ZIP_DATE_TIME, json_tables, write_release
 
@@ -197,7 +197,8 @@ def test_json_records_flatten_back_to_the_csv_rows(release):
             (release.folder / f"json/{table}.json").read_text(encoding="utf-8")
         ):
             for child, row, _ in flatten(table, record):
-                flat[child].append({k: cell_text(v) for k, v in row.items()})
+                fields = {f["name"]: f for f in bundle.package.fields(child)}
+                flat[child].append({k: cell(fields[k], v) for k, v in row.items()})
     for table in TABLES:
         released = pl.read_csv(
             release.folder / f"data/{table}.csv", infer_schema=False, null_values=[""]

@@ -120,15 +120,39 @@ def typed_value(field: dict[str, Any], cell: str | None) -> Any:
     return cell
 
 
-def cell_text(value: Any) -> str:
-    """Convert a JSON value to its CSV cell (empty for missing)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):  # not used by the model, but never write "True"
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)  # 0.0 stays "0.0", -0.0 "-0.0": typed_value reads back the same float
-    return str(value)
+def cell(field: dict[str, Any], value: Any) -> str | None:
+    """Convert a JSON value of *field* to its CSV cell: the inverse of :func:`typed_value`.
+
+    None where the value has no cell: missing, of the wrong type for the field, a boolean, an
+    object or an array (the JSON Schema check reports those). Only the exact types JSON parsing
+    makes have a cell; a subclass of them (the strict reader's markers of NaN, out-of-range
+    numbers and lone surrogates, :mod:`nk_defections.read.json`) has none. A float keeps the
+    text that reads back as the same value (0.0 stays "0.0", as from a spreadsheet, so that JSON
+    and CSV contributions merge alike), except that an integral float in an integer field is
+    the integer's text: 3.0 is an integer in JSON.
+
+    Examples
+    --------
+    >>> integer, number = {"name": "n", "type": "integer"}, {"name": "x", "type": "number"}
+    >>> cell(integer, 3.0), cell(number, 3.0), cell(number, -0.0), cell(number, 12)
+    ('3', '3.0', '-0.0', '12')
+    >>> cell({"name": "s", "type": "string"}, 12), cell(integer, True), cell(integer, None)
+    (None, None, None)
+    """
+    # Dispatched on the exact type, the commonest first: this runs once per cell of every JSON
+    # row read, and bool (an int) and the markers (str subclasses) fall through to None.
+    kind = type(value)
+    if kind is str:
+        return value if field["type"] == "string" else None
+    if kind is int:
+        return None if field["type"] == "string" else str(value)
+    if kind is float:
+        if field["type"] == "string":
+            return None
+        if field["type"] == "integer" and value.is_integer():
+            return str(int(value))
+        return repr(value)  # -0.0 stays "-0.0": typed_value reads back the same float
+    return None
 
 
 def typed_rows(

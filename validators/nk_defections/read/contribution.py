@@ -28,7 +28,7 @@ from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue, Report, escape_pointer
 from nk_defections.model.frames import LOCATION_SCHEMA, empty_frame, marked
 from nk_defections.model.package import Package, PackageError, load_package_descriptor
-from nk_defections.model.records import child_properties
+from nk_defections.model.records import cell, child_properties
 from nk_defections.progress import step
 from nk_defections.read.csv import decode, read_csv
 
@@ -748,7 +748,7 @@ class _Reader:
         columns = self.columns[table]
         nested = {prop for prop, _, _ in columns.nested}
         env: dict[str, Any] = {
-            "cell": _cell,
+            "cell": cell,
             "line_of": line_of,
             "str": str,
             "int": int,
@@ -953,22 +953,6 @@ def _kind(value: Any) -> str:
     if isinstance(value, str):
         return f"the string {_safe(value)[:30]!r}"
     return f"the number {value!r}"[:40]
-
-
-def _cell(field: dict[str, Any], value: Any) -> str | None:
-    """The CSV cell of a JSON value, or None where the value is missing or of the wrong type."""
-    if value is None or isinstance(value, (bool, dict, list, _Invalid)):
-        return None
-    kind = field["type"]
-    if kind == "string":
-        return value if isinstance(value, str) else None
-    if not isinstance(value, (int, float)):
-        return None
-    if isinstance(value, float) and value.is_integer() and kind == "integer":
-        return str(int(value))  # 3.0 is an integer in JSON; its cell is the integer's text
-    # A number keeps the text that reads back as the same JSON value (records.cell_text): 0.0
-    # stays "0.0", as it would from a spreadsheet, so JSON and CSV contributions merge alike.
-    return repr(value) if isinstance(value, float) else str(value)
 
 
 def read_contribution(package: Package, paths: Iterable[Path | str]) -> Contribution:

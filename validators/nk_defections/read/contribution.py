@@ -396,9 +396,8 @@ class _Reader:
         self.lines: dict[str, dict[str, int]] = {}
         #: The pointer -> line map of the envelope being read (JSON Lines rows carry their line).
         self._envelope_lines: dict[str, int] | None = None
-        #: Per table: its nested arrays that _explained may empty, and its jsonschema-rs validator.
+        #: Per table: its nested arrays that _explained may empty.
         self._arrays: dict[str, dict[str, str]] = {}
-        self._fast: dict[str, Any] = {}
         #: Per (table, parent key): the function that appends a record's rows (see _gatherer).
         self._gatherers: dict[tuple[str, str | None], Callable[..., None]] = {}
         #: CSV files being read ahead on other threads (see :func:`read_contribution`).
@@ -713,9 +712,7 @@ class _Reader:
         arrays = self._emptied_arrays(table) if isinstance(record, dict) else {}
         if not arrays:
             return None
-        if table not in self._fast:
-            self._fast[table] = _rs_validator(self.schemas, table)
-        fast = self._fast[table]
+        fast = self.schemas.fast_validator(table)
         if fast is None:
             return None
         dirty: dict[str, set[int]] = {}
@@ -857,22 +854,6 @@ class _Reader:
         contribution = Contribution(frames, lines=self.lines)
         contribution.issues = [contribution.located(issue) for issue in self.issues]
         return contribution
-
-
-def _rs_validator(schemas: Schemas, stem: str) -> Any:
-    """A jsonschema-rs validator of *stem* that checks formats as jsonschema does (None without it)."""
-    try:
-        import jsonschema_rs
-
-        from nk_defections.model.schemas import format_functions
-
-        registry = jsonschema_rs.Registry([(s["$id"], s) for s in schemas.schemas.values()])
-        formats = format_functions()
-        return jsonschema_rs.validator_for(
-            schemas.schemas[stem], registry=registry, formats=formats, validate_formats=True
-        )
-    except Exception:  # noqa: BLE001 - jsonschema alone is exact, only slower
-        return None
 
 
 def _is_utf8(data: bytes) -> bool:

@@ -500,7 +500,7 @@ def near_descriptors(draw: st.DrawFn) -> object:
 def test_the_profile_prefilter_agrees_with_jsonschema(descriptor: object, email: str):
     # validate asks jsonschema-rs whether the descriptor meets the Data Package profile, and
     # jsonschema to explain only when it does not: both must judge every descriptor alike.
-    from nk_defections.check.validate import _profile_prefilter, _profile_validator
+    from nk_defections.check.rules.package import _profile_prefilter, _profile_validator
 
     if isinstance(descriptor, dict):
         descriptor = {**descriptor, "contributors": [{"title": "x", "email": email}]}

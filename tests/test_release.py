@@ -102,7 +102,7 @@ def test_sha256sums_lists_every_other_file_sorted(release):
 
 
 def test_release_descriptor_passes_the_profile_check(release, descriptor):
-    from nk_defections.check.validate import check_profile
+    from nk_defections.check.rules.package import check_profile
     from nk_defections.model.package import Package
 
     assert list(check_profile(Package(release.folder, descriptor))) == []

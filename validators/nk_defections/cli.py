@@ -155,10 +155,10 @@ def new_id(
 
     Name your draft CONTRIBUTION files too, and their ids are avoided as well.
     """
-    from nk_defections.check.validate import read_package_frames
     from nk_defections.model.ids import mint
     from nk_defections.model.package import load_package_descriptor
     from nk_defections.read.contribution import read_contribution
+    from nk_defections.read.package import read_package_frames
 
     package = load_package_descriptor(package_dir)
     if resource not in package.resources:

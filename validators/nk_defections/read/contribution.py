@@ -1010,7 +1010,8 @@ def check_contribution(
     True
     """
     from nk_defections.check.rules import Context, all_rules, iter_issues
-    from nk_defections.check.validate import check_source_texts, read_package_frames
+    from nk_defections.check.rules.package import check_source_texts
+    from nk_defections.read.package import read_package_frames
 
     paths = [Path(p) for p in paths]
     step("reading the package", total=len(paths) + len(all_rules()) + 2)

@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
-from nk_defections.check.validate import validate_package
+from nk_defections.check.validate import validate_package, validate_paths
 from nk_defections.findings.issues import RULES, Severity
 from nk_defections.model.records import (
     cell,
@@ -36,7 +36,6 @@ from nk_defections.model.records import (
 )
 from nk_defections.model.schemas import schemas_for
 from nk_defections.read import csv
-from nk_defections.read.contribution import validate_paths
 from nk_defections.read.csv import read_csv
 from nk_defections.release.build import build_release
 from nk_defections.write.canonical import format_package

@@ -1,14 +1,22 @@
-"""Orchestration: read the package (and contributions), run the schema checks, then the rules."""
+"""Orchestration: read the package (and a contribution), run the schema checks, then the rules.
+
+A package is read into string frames and checked as a whole. A contribution is read into the
+same frames (:mod:`nk_defections.read.contribution`, each JSON record checked against its JSON
+Schema as it is read) and appended to the package's own rows: every cross-record rule then runs
+on the merged whole, so references may point into the package or into the same contribution,
+and an id the package already has is refused.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import replace
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import polars as pl
 
-from nk_defections.check.rules import Context, iter_issues
+from nk_defections.check.explain import RecordChecker
+from nk_defections.check.rules import Context, all_rules, iter_issues
 from nk_defections.check.rules.package import (
     check_frictionless,
     check_interrupted_merge,
@@ -17,10 +25,30 @@ from nk_defections.check.rules.package import (
 )
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue, Report
+from nk_defections.model.frames import FILE, LINE, REPORT
 from nk_defections.model.package import Package, PackageError, load_package_descriptor
 from nk_defections.model.records import typed_rows
-from nk_defections.read.contribution import validate_paths  # noqa: F401 - re-exported: contributed files
+from nk_defections.progress import step
+from nk_defections.read.contribution import Contribution, read_contribution
 from nk_defections.read.package import read_package_frames
+
+
+@dataclass
+class CheckedContribution:
+    """A contribution checked against a package: the report, and the rows a merge would write."""
+
+    report: Report
+    package: Package | None
+    base: dict[str, pl.DataFrame]
+    contribution: Contribution
+
+    def merged(self, table: str) -> pl.DataFrame:
+        """Return the package's rows of *table*, then the contributed ones (declared columns)."""
+        assert self.package is not None
+        names = self.package.field_names(table)
+        return pl.concat(
+            [self.base[table].select(names), self.contribution.frames[table].select(names)]
+        )
 
 
 def check_json_schemas(package: Package, frames: Mapping[str, pl.DataFrame]) -> Iterator[Issue]:
@@ -33,11 +61,10 @@ def check_json_schemas(package: Package, frames: Mapping[str, pl.DataFrame]) -> 
         validator = schemas.validator(table)
         names = package.field_names(table)
         rows = frame.select(names).iter_rows(named=True)
-        locations = frame.select("_file", "_line").iter_rows()
+        locations = frame.select(FILE, LINE).iter_rows()
         for record, (file, line) in zip(typed_rows(package, table, rows), locations, strict=True):
-            if schemas.is_valid(
-                table, record
-            ):  # jsonschema-rs: only invalid rows need jsonschema's errors
+            # jsonschema-rs decides: only invalid rows need jsonschema's errors.
+            if schemas.is_valid(table, record):
                 continue
             for issue in iter_schema_issues(
                 validator.iter_errors(record), package, table, file=file, row=line, base=[]
@@ -85,10 +112,117 @@ def validate_package(
     issues += list(check_json_schemas(package, frames))
     if frictionless and not found:
         covered = {(i.file, i.row) for i in issues}
-        lines = {
-            package.resources[t]["path"]: frame["_line"].to_list() for t, frame in frames.items()
-        }
+        lines = {package.resources[t]["path"]: frame[LINE].to_list() for t, frame in frames.items()}
         issues += list(check_frictionless(package, covered, lines))
     issues += list(check_source_texts(package, frames, source_texts or {}))
     checked = {table: frame.height for table, frame in frames.items()}
     return Report(issues, checked=checked)
+
+
+def check_contribution(
+    paths: Iterable[Path | str],
+    *,
+    package: Path | str | None = None,
+    source_texts: Mapping[str, Path | str] | None = None,
+) -> CheckedContribution:
+    """Check contributed files alone and against the package; keep the rows for a merge.
+
+    Parameters
+    ----------
+    paths
+        The contributed files (one contribution).
+    package
+        The package folder; ``None`` finds it as DESIGN.md §3 says.
+    source_texts
+        Source id -> a file with that source's text, for the evidence check.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "contribution.json"
+    >>> _ = path.write_text('{"people": []}')
+    >>> check_contribution([path]).report.is_valid()
+    True
+    """
+    paths = [Path(p) for p in paths]
+    step("reading the package", total=len(paths) + len(all_rules()) + 2)
+    try:
+        pkg = load_package_descriptor(package)
+        pkg.prefixes  # noqa: B018 - fails early on a descriptor without id patterns
+    except PackageError as exc:
+        issue = Issue(C.PACKAGE_DESCRIPTOR, str(exc), file="datapackage.json")
+        return CheckedContribution(Report([issue]), None, {}, Contribution({}))
+    base, issues = read_package_frames(pkg, report=False)
+    contribution = read_contribution(pkg, paths, on_record=RecordChecker(pkg))
+    issues += contribution.issues
+    frames = {
+        t: pl.concat([base[t], contribution.frames[t].select(base[t].columns)])
+        for t in pkg.resources
+    }
+    issues += iter_issues(Context(pkg, frames))
+    step("checking the evidence")
+    texts, found = _readable_texts(source_texts or {})
+    issues += found
+    issues += check_source_texts(pkg, _evidence_frames(frames, texts), texts)
+    issues = [contribution.located(issue) for issue in issues]
+    return CheckedContribution(
+        Report(issues, checked=contribution.counts()), pkg, base, contribution
+    )
+
+
+def _readable_texts(texts: Mapping[str, Path | str]) -> tuple[dict[str, Path], list[Issue]]:
+    readable, issues = {}, []
+    for source_id, path in texts.items():
+        path = Path(path)
+        if path.is_file():
+            readable[source_id] = path
+        else:
+            issues.append(
+                Issue(
+                    C.FILE_UNREADABLE,
+                    f"the text of {source_id}, {path}, is not a readable file",
+                    file=str(path),
+                )
+            )
+    return readable, issues
+
+
+def _evidence_frames(
+    frames: dict[str, pl.DataFrame], texts: Mapping[str, Path]
+) -> dict[str, pl.DataFrame]:
+    """Keep for the evidence check the sources the contribution adds, cites or has a text of."""
+    claims = frames["claims"]
+    cited = claims.filter(pl.col(REPORT))["source_id"].drop_nulls().unique()
+    sources = frames["sources"].filter(
+        pl.col(REPORT) | pl.col("id").is_in(cited.implode()) | pl.col("id").is_in(list(texts))
+    )
+    return {**frames, "sources": sources}
+
+
+def validate_paths(
+    paths: Iterable[Path | str],
+    *,
+    package: Path | str | None = None,
+    source_texts: Mapping[str, Path | str] | None = None,
+) -> Report:
+    """Validate contributed files alone and against the package.
+
+    Parameters
+    ----------
+    paths
+        Any mix of ``*.json`` envelopes, ``*.jsonl`` files and ``<resource>.csv`` files: one
+        contribution.
+    package
+        The package folder; ``None`` finds it as DESIGN.md §3 says.
+    source_texts
+        Source id -> a file with that source's text, for the evidence check.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "people.json"
+    >>> _ = path.write_text('[]')
+    >>> [issue.code for issue in validate_paths([path]).issues]
+    ['json.top-level']
+    """
+    return check_contribution(paths, package=package, source_texts=source_texts).report

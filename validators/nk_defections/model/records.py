@@ -28,7 +28,10 @@ def child_properties(table: str) -> dict[str, tuple[str, str]]:
 
 
 def flatten(table: str, record: Row, pointer: str = "") -> Iterator[tuple[str, Row, str]]:
-    """Yield ``(table, row, pointer)`` for a nested record and, recursively, its children.
+    """Yield ``(table, row, pointer)`` for a nested record and, depth first, its children.
+
+    A child's row is the nested record without its own nested arrays, with its parent key set
+    to its parent's id.
 
     Examples
     --------
@@ -37,18 +40,42 @@ def flatten(table: str, record: Row, pointer: str = "") -> Iterator[tuple[str, R
     [('people', {'id': 'per-aaaaaaaa', 'name': 'X'}),
      ('person_names', {'id': 'nam-aaaaaaaa', 'name': 'X', 'person_id': 'per-aaaaaaaa'})]
     """
-    nested = child_properties(table)
-    row = {k: v for k, v in record.items() if k not in nested}
-    yield table, row, pointer
-    for prop, (child, key) in nested.items():
-        items = record.get(prop)
-        if not isinstance(items, list):
+    # One generator walking a stack, not one per nested record: a JSON contribution's every row
+    # comes through here, and each level of ``yield from`` would pass every row of its subtree on.
+    nested_of: dict[str, tuple[frozenset[str], list[tuple[str, str, str, str]]]] = {}
+    stack: list[tuple[str, Row, str, str | None, Any]] = [(table, record, pointer, None, None)]
+    while stack:
+        table, record, pointer, key, parent_id = stack.pop()
+        if table not in nested_of:
+            props = child_properties(table)
+            # The nested array properties, and (property, its pointer step, child table, parent
+            # key) of each: found once per table of the record, not once per row.
+            nested_of[table] = (
+                frozenset(props),
+                [
+                    (prop, escape_pointer([prop]), child, child_key)
+                    for prop, (child, child_key) in props.items()
+                ],
+            )
+        arrays, nested = nested_of[table]
+        row = {k: v for k, v in record.items() if k not in arrays} if arrays else record.copy()
+        if key is not None:
+            row[key] = parent_id
+        yield table, row, pointer
+        if not nested:  # a claim, most rows: nothing below it
             continue
-        base = f"{pointer}{escape_pointer([prop])}"  # an index needs no escaping
-        for i, item in enumerate(items):
-            if isinstance(item, dict):
-                child_record = {**item, key: record.get("id")}
-                yield from flatten(child, child_record, f"{base}/{i}")
+        children = []
+        for prop, step, child, child_key in nested:
+            items = record.get(prop)
+            if isinstance(items, list):
+                base = f"{pointer}{step}/"  # an index needs no escaping
+                record_id = record.get("id")
+                children += [
+                    (child, item, f"{base}{i}", child_key, record_id)
+                    for i, item in enumerate(items)
+                    if isinstance(item, dict)
+                ]
+        stack += reversed(children)
 
 
 def nest(package: Package, rows: dict[str, list[Row]]) -> dict[str, list[Row]]:

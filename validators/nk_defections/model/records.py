@@ -42,23 +42,21 @@ def flatten(table: str, record: Row, pointer: str = "") -> Iterator[tuple[str, R
     """
     # One generator walking a stack, not one per nested record: a JSON contribution's every row
     # comes through here, and each level of ``yield from`` would pass every row of its subtree on.
-    nested_of: dict[str, tuple[frozenset[str], list[tuple[str, str, str, str]]]] = {}
+    nested_of: dict[str, list[tuple[str, str, str, str]]] = {}
     stack: list[tuple[str, Row, str, str | None, Any]] = [(table, record, pointer, None, None)]
     while stack:
         table, record, pointer, key, parent_id = stack.pop()
         if table not in nested_of:
-            props = child_properties(table)
-            # The nested array properties, and (property, its pointer step, child table, parent
-            # key) of each: found once per table of the record, not once per row.
-            nested_of[table] = (
-                frozenset(props),
-                [
-                    (prop, escape_pointer([prop]), child, child_key)
-                    for prop, (child, child_key) in props.items()
-                ],
-            )
-        arrays, nested = nested_of[table]
-        row = {k: v for k, v in record.items() if k not in arrays} if arrays else record.copy()
+            # (property, its pointer step, child table, parent key) of each nested array: found
+            # once per table of the record, not once per row.
+            nested_of[table] = [
+                (prop, escape_pointer([prop]), child, child_key)
+                for prop, (child, child_key) in child_properties(table).items()
+            ]
+        nested = nested_of[table]
+        row = record.copy()  # then without its nested arrays: faster than a filtered copy
+        for prop, _, _, _ in nested:
+            row.pop(prop, None)
         if key is not None:
             row[key] = parent_id
         yield table, row, pointer

@@ -131,7 +131,7 @@ def test_a_fault_in_our_own_code_is_one_line_and_exit_3(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr("nk_defections.read.contribution.check_contribution", broken)
+    monkeypatch.setattr("nk_defections.check.validate.check_contribution", broken)
     monkeypatch.setattr(sys, "argv", ["nk-defections", "validate", write(here, "c.json", "{}")])
     with pytest.raises(SystemExit) as exit_info:
         main()

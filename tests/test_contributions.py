@@ -14,18 +14,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nk_defections import validate_paths
+from nk_defections.check.explain import RecordChecker
 from nk_defections.check.schema_errors import _KEYWORD_CODES
+from nk_defections.check.validate import check_contribution
 from nk_defections.findings.issues import Report
 from nk_defections.model.package import load_package_descriptor
 from nk_defections.model.records import flatten
 from nk_defections.model.schemas import schemas_for
-from nk_defections.read.contribution import (
-    MAX_DEPTH,
-    check_contribution,
-    parse_json,
-    pointer_lines,
-    read_contribution,
-)
+from nk_defections.read.contribution import read_contribution
+from nk_defections.read.json import MAX_DEPTH, parse_json, pointer_lines
 from nk_defections.report.json import render as render_json
 
 from .conftest import ROOT
@@ -91,9 +88,9 @@ def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def read(folder: Path, files: dict[str, str | bytes | dict]) -> list[tuple]:
-    """Findings of the reader alone (fast): (code, file, row, pointer, field)."""
+    """Read with the JSON Schema check (fast); return (code, file, row, pointer, field)."""
     names = [write(folder, name, content) for name, content in files.items()]
-    issues = read_contribution(PACKAGE, names).issues
+    issues = read_contribution(PACKAGE, names, on_record=RecordChecker(PACKAGE)).issues
     return sorted((i.code, i.file, i.row, i.pointer, i.field) for i in issues)
 
 
@@ -792,7 +789,7 @@ def test_reading_arbitrary_bytes_never_raises(
 ) -> None:
     folder = tmp_path_factory.mktemp("bytes")
     (folder / kind).write_bytes(data)
-    contribution = read_contribution(PACKAGE, [folder / kind])
+    contribution = read_contribution(PACKAGE, [folder / kind], on_record=RecordChecker(PACKAGE))
     render_json(Report(contribution.issues))
 
 
@@ -806,7 +803,9 @@ def test_reading_arbitrary_json_never_raises(
         json.dumps({"resource": table, "record": value}) + "\n" + json.dumps(value),
         encoding="utf-8",
     )
-    contribution = read_contribution(PACKAGE, [folder / "c.json", folder / "c.jsonl"])
+    contribution = read_contribution(
+        PACKAGE, [folder / "c.json", folder / "c.jsonl"], on_record=RecordChecker(PACKAGE)
+    )
     render_json(Report(contribution.issues))
 
 

@@ -41,10 +41,16 @@ def set_pointer(document: Any, pointer: str, value: Any) -> None:
     document[int(last) if isinstance(document, list) else last] = value
 
 
-def run_case(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+def prepare_case(folder: Path, tmp_path: Path) -> tuple[Path, list[str]]:
+    """Prepare a case: return the folder to run it in and its ``validate`` arguments.
+
+    The arguments are all but ``--format``, which the caller chooses. A case that patches the
+    package gets a copy of it under *tmp_path* (built into a release first where the case says
+    so); the others validate their input against the shipped one.
+    """
     options_file = folder / "options.json"
     options = json.loads(options_file.read_text(encoding="utf-8")) if options_file.exists() else {}
-    args = ["validate", "--format", "json"]
+    args: list[str] = []
     if {"package_patch", "replace", "write"} & set(options):
         package = copy_package(tmp_path / "package")
         if options.get("release"):
@@ -64,19 +70,23 @@ def run_case(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> d
             text = (package / file).read_text(encoding="utf-8")
             assert old in text, (file, old)
             (package / file).write_text(text.replace(old, new, 1), encoding="utf-8")
-        monkeypatch.chdir(package)
         args += ["--package", "."]
         args.append("--frictionless" if options.get("frictionless") else "--no-frictionless")
-    else:
-        monkeypatch.chdir(folder)
-        args += ["--package", str(ROOT)]
-        for source_id, file in options.get("source_texts", {}).items():
-            args += ["--source-text", f"{source_id}={file}"]
-        inputs = folder / "input"
-        args += options.get("paths") or sorted(
-            p.relative_to(folder).as_posix() for p in inputs.iterdir()
-        )
-    result = CliRunner().invoke(cli, args)
+        return package, args
+    args += ["--package", str(ROOT)]
+    for source_id, file in options.get("source_texts", {}).items():
+        args += ["--source-text", f"{source_id}={file}"]
+    inputs = folder / "input"
+    args += options.get("paths") or sorted(
+        p.relative_to(folder).as_posix() for p in inputs.iterdir()
+    )
+    return folder, args
+
+
+def run_case(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    where, args = prepare_case(folder, tmp_path)
+    monkeypatch.chdir(where)
+    result = CliRunner().invoke(cli, ["validate", "--format", "json", *args])
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert "Traceback" not in result.output
     report = json.loads(result.stdout)

@@ -67,7 +67,7 @@ def test_add_merges_the_template_into_a_package_that_still_validates(
 
 
 def _frames(package: Path):
-    from nk_defections.check.validate import read_package_frames
+    from nk_defections.read.package import read_package_frames
 
     frames, issues = read_package_frames(load_package_descriptor(package))
     assert issues == []

@@ -9,7 +9,8 @@ import re
 import pytest
 from jsonschema import Draft202012Validator
 
-from nk_defections.check.validate import check_profile, validate_package
+from nk_defections.check.rules.package import check_profile
+from nk_defections.check.validate import validate_package
 from nk_defections.findings import codes as C
 from nk_defections.generate import render_rules_markdown
 from nk_defections.model.dates import DATE_PATTERN, PERIOD_PATTERN

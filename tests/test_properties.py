@@ -24,10 +24,10 @@ import pytest
 from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
-from nk_defections.check.validate import validate_package
+from nk_defections.check.validate import validate_package, validate_paths
 from nk_defections.findings.issues import RULES, Severity
 from nk_defections.model.records import (
-    cell_text,
+    cell,
     flatten,
     nest,
     typed_rows,
@@ -35,7 +35,6 @@ from nk_defections.model.records import (
 )
 from nk_defections.model.schemas import schemas_for
 from nk_defections.read import csv as csv_reader
-from nk_defections.read.contribution import validate_paths
 from nk_defections.read.csv import read_csv
 from nk_defections.release.build import build_release
 from nk_defections.report.json import render as render_json
@@ -241,16 +240,16 @@ def test_nested_records_of_a_valid_package_pass_their_json_schema(pkg: Generated
 
 @BUILDS
 @given(packages())
-def test_typed_value_and_cell_text_are_inverse_on_every_valid_cell(pkg: GeneratedPackage):
+def test_typed_value_and_cell_are_inverse_on_every_valid_cell(pkg: GeneratedPackage):
     for table in TABLES:
         for field in PACKAGE.fields(table):
             for row in pkg.rows(table):
-                cell = row[field["name"]]
-                value = typed_value(field, cell)
-                if cell is None:
+                text = row[field["name"]]
+                value = typed_value(field, text)
+                if text is None:
                     assert value is None
                     continue
-                assert cell_text(value) == cell, (table, field["name"])
+                assert cell(field, value) == text, (table, field["name"])
                 assert isinstance(
                     value, {"string": str, "integer": int, "number": (int, float)}[field["type"]]
                 )
@@ -259,7 +258,7 @@ def test_typed_value_and_cell_text_are_inverse_on_every_valid_cell(pkg: Generate
 @given(st.one_of(st.integers(), st.floats(allow_nan=False, allow_infinity=False)))
 def test_a_json_number_survives_a_trip_through_its_cell(value: int | float):
     field = {"name": "value", "type": "number"}
-    back = typed_value(field, cell_text(value))
+    back = typed_value(field, cell(field, value))
     assert back == value and type(back) is type(value)
     assert str(back) == str(value)  # -0.0 stays -0.0
 
@@ -502,7 +501,7 @@ def near_descriptors(draw: st.DrawFn) -> object:
 def test_the_profile_prefilter_agrees_with_jsonschema(descriptor: object, email: str):
     # validate asks jsonschema-rs whether the descriptor meets the Data Package profile, and
     # jsonschema to explain only when it does not: both must judge every descriptor alike.
-    from nk_defections.check.validate import _profile_prefilter, _profile_validator
+    from nk_defections.check.rules.package import _profile_prefilter, _profile_validator
 
     if isinstance(descriptor, dict):
         descriptor = {**descriptor, "contributors": [{"title": "x", "email": email}]}
@@ -776,7 +775,7 @@ def _table_schema_faults(table: str, row: dict[str, str | None]) -> set[str]:
     """Columns the column-wise Table Schema checks find at fault, the row written as CSV."""
     from nk_defections.check.rules import Context
     from nk_defections.check.rules.fields import check_fields
-    from nk_defections.read.csv import empty_frame
+    from nk_defections.model.frames import empty_frame
 
     with folder() as tmp:
         path = tmp / f"{table}.csv"
@@ -818,9 +817,9 @@ def test_a_cell_the_table_schema_rejects_is_not_a_json_number(cell: str):
 
 
 def test_a_large_integer_in_a_number_column_is_kept_exactly():
-    cell = "12345678901234567890"
-    assert typed_value({"name": "value", "type": "number"}, cell) == 12345678901234567890
-    assert cell_text(typed_value({"name": "value", "type": "number"}, cell)) == cell
+    field, text = {"name": "value", "type": "number"}, "12345678901234567890"
+    assert typed_value(field, text) == 12345678901234567890
+    assert cell(field, typed_value(field, text)) == text
 
 
 # -- contributions: validate PATH, add -------------------------------------------------------------------

@@ -23,7 +23,7 @@ from nk_defections.check.integrity import ReleaseExists
 from nk_defections.cli import cli
 from nk_defections.model.dates import date_kind
 from nk_defections.model.package import PackageError
-from nk_defections.model.records import cell_text, flatten
+from nk_defections.model.records import cell, flatten
 from nk_defections.read.bundle import open_bundle
 from nk_defections.release.build import (
     PROJECT_FILES,
@@ -115,7 +115,7 @@ def test_sha256sums_lists_every_other_file_sorted(release):
 
 
 def test_release_descriptor_passes_the_profile_check(release, descriptor):
-    from nk_defections.check.validate import check_profile
+    from nk_defections.check.rules.package import check_profile
     from nk_defections.model.package import Package
 
     assert list(check_profile(Package(release.folder, descriptor))) == []
@@ -213,7 +213,10 @@ def test_json_records_flatten_back_to_the_csv_rows(release):
             (release.folder / f"json/{table}.json").read_text(encoding="utf-8")
         ):
             for child, row, _ in flatten(bundle.package, table, record):
-                flat[child].append({k: cell_text(v) for k, v in row.items()})
+                from nk_defections.release.build import release_fields
+
+                fields = {f["name"]: f for f in release_fields(bundle.package, child)}
+                flat[child].append({k: cell(fields[k], v) for k, v in row.items()})
     for table in TABLES:
         released = pl.read_csv(
             release.folder / f"data/{table}.csv", infer_schema=False, null_values=[""]
@@ -673,8 +676,8 @@ def _tampered(release, tmp_path: Path) -> Path:
 def test_a_release_file_changed_after_the_build_is_reported(
     release, tmp_path: Path, path: str, old: bytes, new: bytes, fields: set[str]
 ):
-    from nk_defections.findings import codes
     from nk_defections.check.validate import validate_package
+    from nk_defections.findings import codes
 
     folder = _tampered(release, tmp_path)
     target = folder / path
@@ -692,8 +695,8 @@ def test_a_release_file_changed_after_the_build_is_reported(
 def test_a_release_file_the_descriptor_lists_but_the_folder_lacks_is_reported(
     release, tmp_path: Path
 ):
-    from nk_defections.findings import codes
     from nk_defections.check.validate import validate_package
+    from nk_defections.findings import codes
 
     folder = _tampered(release, tmp_path)
     (folder / "CODEBOOK.md").unlink()

@@ -16,11 +16,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nk_defections.check.rules.fields import closed
-from nk_defections.check.validate import validate_package
+from nk_defections.check.validate import validate_package, validate_paths
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Severity
 from nk_defections.progress import listening
-from nk_defections.read.contribution import validate_paths
 
 from .conftest import ROOT
 from .test_rules import (

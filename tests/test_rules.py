@@ -13,15 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from nk_defections.check.validate import (
-    check_frictionless,
-    paragraphs,
-    read_package_frames,
-    validate_package,
-)
+from nk_defections.check.rules.package import check_frictionless, paragraphs
+from nk_defections.check.validate import validate_package
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Severity
 from nk_defections.model.package import load_package_descriptor
+from nk_defections.read.package import read_package_frames
 
 RI = "per-zrsr3bfv"  # Ri Il Kyu
 RI_CHILDREN = "per-5pxzb61c"

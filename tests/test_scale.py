@@ -18,12 +18,13 @@ import pytest
 from click.testing import CliRunner
 
 from nk_defections.check.rules.fields import NFC_SUSPECT
+from nk_defections.check.validate import check_contribution
 from nk_defections.cli import cli
 from nk_defections.model.package import load_package_descriptor
 from nk_defections.model.schemas import schemas_for
 from nk_defections.progress import listening, step
-from nk_defections.read.contribution import _sanitized, check_contribution, parse_json
 from nk_defections.read.csv import read_csv
+from nk_defections.read.json import parse_json, sanitized
 from nk_defections.report.progress import Bar
 from nk_defections.report.text import iter_lines as iter_text
 
@@ -327,7 +328,7 @@ def test_the_fast_schema_check_agrees_on_the_parsed_markers() -> None:
         '{"id": "evt-00000001", "id": "evt-00000001", "event_type": "other", "title": "t", "date": "2024"}',
         '{"id": "evt-00000001", "event_type": "other", "title": "\\ud800", "date": "2024"}',
     ]:
-        value = _sanitized(parse_json(text)[0])
+        value = sanitized(parse_json(text)[0])
         # A marker (a str subclass) may send a valid record to jsonschema: never the other way round.
         assert not schemas.is_valid("events", value) or not list(
             schemas.validator("events").iter_errors(value)

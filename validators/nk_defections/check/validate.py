@@ -1,124 +1,54 @@
-"""Orchestration: read the package (and contributions), run the schema checks, then the rules."""
+"""Orchestration: read the package (and a contribution), run the schema checks, then the rules.
+
+A package is read into string frames and checked as a whole. A contribution is read into the
+same frames (:mod:`nk_defections.read.contribution`, each JSON record checked against its JSON
+Schema as it is read) and appended to the package's own rows: every cross-record rule then runs
+on the merged whole, so references may point into the package or into the same contribution,
+and an id the package already has is refused.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import replace
-from functools import cache, lru_cache
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
-from nk_defections.check.rules import Context, iter_issues, require_tables
+from nk_defections.check.explain import RecordChecker
+from nk_defections.check.rules import Context, all_rules, iter_issues, require_tables
+from nk_defections.check.rules.package import (
+    check_frictionless,
+    check_interrupted_merge,
+    check_profile,
+    check_source_texts,
+)
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue, Report
+from nk_defections.model.frames import FILE, LINE, REPORT
 from nk_defections.model.package import Package, PackageError, load_package_descriptor
 from nk_defections.model.records import typed_rows
-from nk_defections.read.contribution import validate_paths  # noqa: F401 - re-exported: contributed files
-from nk_defections.read.csv import empty_frame, read_csv
+from nk_defections.progress import step
+from nk_defections.read.contribution import Contribution, read_contribution
+from nk_defections.read.package import read_package_frames
 
 
-def _mark(frame: pl.DataFrame, *, csv: bool, report: bool) -> pl.DataFrame:
-    return frame.with_columns(pl.lit(csv).alias("_csv"), pl.lit(report).alias("_report"))
+@dataclass
+class CheckedContribution:
+    """A contribution checked against a package: the report, and the rows a merge would write."""
 
+    report: Report
+    package: Package | None
+    base: dict[str, pl.DataFrame]
+    contribution: Contribution
 
-def read_package_frames(
-    package: Package, *, report: bool = True
-) -> tuple[dict[str, pl.DataFrame], list[Issue]]:
-    """Read every resource of *package* into string frames with their CSV lines."""
-    frames: dict[str, pl.DataFrame] = {}
-    issues: list[Issue] = []
-    for table, resource in package.resources.items():
-        display = resource["path"]
-        frame, found = read_csv(package, table, package.path(table), display)
-        issues += found
-        frames[table] = _mark(
-            frame if frame is not None else empty_frame(package, table), csv=True, report=report
+    def merged(self, table: str) -> pl.DataFrame:
+        """Return the package's rows of *table*, then the contributed ones (declared columns)."""
+        assert self.package is not None
+        names = self.package.field_names(table)
+        return pl.concat(
+            [self.base[table].select(names), self.contribution.frames[table].select(names)]
         )
-    return frames, issues
-
-
-_SEMVER = re.compile(
-    r"(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?"
-)
-
-
-@cache
-def _profile() -> dict[str, Any]:
-    path = Path(__file__).parents[1] / "model" / "profiles" / "datapackage-2.0.json"
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-@cache
-def _profile_validator() -> Any:
-    from jsonschema import Draft7Validator
-
-    return Draft7Validator(_profile(), format_checker=Draft7Validator.FORMAT_CHECKER)
-
-
-@cache
-def _profile_prefilter() -> Any:
-    """jsonschema-rs with the profile, calling back jsonschema's own Draft 7 format checks (so
-    that both judge formats alike); None if it cannot be built (jsonschema alone is exact)."""
-    try:
-        import jsonschema_rs
-        from jsonschema import Draft7Validator
-
-        from nk_defections.model.schemas import format_functions
-
-        formats = format_functions(Draft7Validator.FORMAT_CHECKER)
-        return jsonschema_rs.Draft7Validator(_profile(), formats=formats, validate_formats=True)
-    except Exception:  # noqa: BLE001
-        return None
-
-
-def check_profile(package: Package) -> Iterator[Issue]:
-    """The descriptor against the (patched) Data Package 2.0 profile, and its version against semver."""
-    yield from _profile_issues(json.dumps(package.descriptor, sort_keys=True))
-
-
-@lru_cache(maxsize=16)
-def _profile_issues(descriptor_text: str) -> tuple[Issue, ...]:
-    # A descriptor is checked once per process.
-    descriptor = json.loads(descriptor_text)
-    issues = []
-    # Walking the profile's oneOf per field in pure Python is the slowest check on a small
-    # package: jsonschema-rs says first whether there is anything for jsonschema to explain.
-    prefilter = _profile_prefilter()
-    valid = prefilter is not None and prefilter.is_valid(descriptor)
-    for error in (
-        []
-        if valid
-        else sorted(
-            _profile_validator().iter_errors(descriptor), key=lambda e: list(e.absolute_path)
-        )
-    ):
-        pointer = "".join(f"/{p}" for p in error.absolute_path)
-        issues.append(
-            Issue(
-                C.PACKAGE_PROFILE,
-                error.message[:300],
-                file="datapackage.json",
-                pointer=pointer or "/",
-            )
-        )
-    # The profile types `version` as any string (frictionless accepts "banana"); releases need semver.
-    version = descriptor.get("version")
-    if not isinstance(version, str) or not _SEMVER.fullmatch(version):
-        issues.append(
-            Issue(
-                C.PACKAGE_PROFILE,
-                f"version {version!r} is not a semantic version (MAJOR.MINOR.PATCH)",
-                file="datapackage.json",
-                pointer="/version",
-                field="version",
-            )
-        )
-    return tuple(issues)
 
 
 def check_json_schemas(package: Package, frames: Mapping[str, pl.DataFrame]) -> Iterator[Issue]:
@@ -131,11 +61,10 @@ def check_json_schemas(package: Package, frames: Mapping[str, pl.DataFrame]) -> 
         validator = schemas.validator(table)
         names = package.field_names(table)
         rows = frame.select(names).iter_rows(named=True)
-        locations = frame.select("_file", "_line").iter_rows()
+        locations = frame.select(FILE, LINE).iter_rows()
         for record, (file, line) in zip(typed_rows(package, table, rows), locations, strict=True):
-            if schemas.is_valid(
-                table, record
-            ):  # jsonschema-rs: only invalid rows need jsonschema's errors
+            # jsonschema-rs decides: only invalid rows need jsonschema's errors.
+            if schemas.is_valid(table, record):
                 continue
             for issue in iter_schema_issues(
                 validator.iter_errors(record), package, table, file=file, row=line, base=[]
@@ -145,137 +74,6 @@ def check_json_schemas(package: Package, frames: Mapping[str, pl.DataFrame]) -> 
                     issue,
                     pointer=None,
                     record_id=record.get("id") if isinstance(record.get("id"), str) else None,
-                )
-
-
-def check_interrupted_merge(package: Package) -> Iterator[Issue]:
-    """A journal left by an ``add`` that was killed: some files may hold the new state, some the old."""
-    from nk_defections.write.journal import JOURNAL
-
-    if (package.root / JOURNAL).exists():
-        yield Issue(
-            C.PACKAGE_INTERRUPTED_MERGE,
-            f"an interrupted `nk-defections add` left {JOURNAL}: the data files may be half merged; "
-            "run `nk-defections fmt` (or the next `add`) to finish or undo it, then validate again",
-            file=JOURNAL,
-        )
-
-
-def check_frictionless(
-    package: Package,
-    covered: set[tuple[str | None, int | None]],
-    lines: Mapping[str, Sequence[int]] | None = None,
-) -> Iterator[Issue]:
-    """Run frictionless over the package; report what it finds at a row our checks passed.
-
-    frictionless numbers rows by record (the header is row 1); *lines* (file -> the physical
-    line of each data row, in order) turns its numbers into physical lines, which differ once a
-    cell holds a newline.
-    """
-    lines = lines or {}
-    from frictionless import FrictionlessException
-    from frictionless import Package as FrictionlessPackage
-
-    try:
-        fl = FrictionlessPackage(str(package.root / "datapackage.json"))
-        report = fl.validate(limit_errors=10**9)
-    except FrictionlessException as exc:
-        yield Issue(
-            C.PACKAGE_FRICTIONLESS,
-            f"frictionless cannot read the package: {exc}"[:300],
-            file="datapackage.json",
-        )
-        return
-    for task in report.tasks:
-        file = task.place if task.place else None
-        file = next((r["path"] for r in package.resources.values() if r["name"] == task.name), file)
-        starts = lines.get(file, ())
-        for error in task.errors:
-            row = getattr(error, "row_number", None)
-            if isinstance(row, int) and 2 <= row < len(starts) + 2:
-                row = starts[row - 2]
-            if (file, row) in covered:
-                continue
-            field = getattr(error, "field_name", None)
-            yield Issue(
-                C.PACKAGE_FRICTIONLESS,
-                f"frictionless {error.type}: {error.message}"[:300],
-                file=file,
-                row=row,
-                field=field,
-            )
-    for error in report.errors:
-        yield Issue(
-            C.PACKAGE_FRICTIONLESS,
-            f"frictionless {error.type}: {error.message}"[:300],
-            file="datapackage.json",
-        )
-
-
-def paragraphs(text: str) -> list[str]:
-    """The paragraphs of a source text: its non-empty lines, in order."""
-    return [line for line in text.splitlines() if line.strip()]
-
-
-def check_source_texts(
-    package: Package, frames: Mapping[str, pl.DataFrame], texts: Mapping[str, Path]
-) -> Iterator[Issue]:
-    """The evidence check: a source's text against its fingerprint, and every claim's words in it."""
-    sources = {r["id"]: r for r in frames["sources"].iter_rows(named=True)}
-    for source_id, path in texts.items():
-        if source_id not in sources:
-            yield Issue(
-                C.SOURCE_UNKNOWN,
-                f"--source-text names {source_id!r}, which is not a source of the package",
-                field="id",
-            )
-    for source_id, source in sources.items():
-        where = dict(file=source["_file"], row=source["_line"], record_id=source_id)
-        path = texts.get(source_id)
-        if path is None:
-            yield Issue(
-                C.SOURCE_TEXT_SKIPPED,
-                f"no text given for {source_id}: its sha256, paragraph count and original_text were not checked",
-                **where,
-            )
-            continue
-        data = Path(path).read_bytes()
-        digest = hashlib.sha256(data).hexdigest()
-        if digest != source["content_sha256"]:
-            yield Issue(
-                C.SOURCE_SHA256,
-                f"{Path(path).name} has sha256 {digest[:12]}…, the record says {str(source['content_sha256'])[:12]}…",
-                field="content_sha256",
-                **where,
-            )
-        paras = paragraphs(data.decode("utf-8", errors="replace"))
-        if str(len(paras)) != str(source["paragraphs"]):
-            yield Issue(
-                C.SOURCE_PARAGRAPHS,
-                f"{Path(path).name} has {len(paras)} paragraphs, the record says {source['paragraphs']}",
-                field="paragraphs",
-                **where,
-            )
-        claims = frames["claims"].filter(
-            (pl.col("source_id") == source_id)
-            & pl.col("original_text").is_not_null()
-            & pl.col("_report")
-        )
-        for claim in claims.iter_rows(named=True):
-            try:
-                number = int(claim["paragraph"])
-            except (TypeError, ValueError):
-                continue
-            if not 1 <= number <= len(paras) or claim["original_text"] not in paras[number - 1]:
-                pointer = f"{claim['_pointer']}/original_text" if claim["_pointer"] else None
-                yield Issue(
-                    C.SOURCE_TEXT_NOT_FOUND,
-                    f"{claim['original_text']!r} does not occur in paragraph {number} of {source_id}",
-                    file=claim["_file"],
-                    row=claim["_line"],
-                    pointer=pointer,
-                    field="original_text",
-                    record_id=claim["id"],
                 )
 
 
@@ -321,10 +119,118 @@ def validate_package(
     issues += list(check_json_schemas(package, frames))
     if frictionless and not found:
         covered = {(i.file, i.row) for i in issues}
-        lines = {
-            package.resources[t]["path"]: frame["_line"].to_list() for t, frame in frames.items()
-        }
+        lines = {package.resources[t]["path"]: frame[LINE].to_list() for t, frame in frames.items()}
         issues += list(check_frictionless(package, covered, lines))
     issues += list(check_source_texts(package, frames, source_texts or {}))
     checked = {table: frame.height for table, frame in frames.items()}
     return Report(issues, checked=checked)
+
+
+def check_contribution(
+    paths: Iterable[Path | str],
+    *,
+    package: Path | str | None = None,
+    source_texts: Mapping[str, Path | str] | None = None,
+) -> CheckedContribution:
+    """Check contributed files alone and against the package; keep the rows for a merge.
+
+    Parameters
+    ----------
+    paths
+        The contributed files (one contribution).
+    package
+        The package folder; ``None`` finds it as DESIGN.md §3 says.
+    source_texts
+        Source id -> a file with that source's text, for the evidence check.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "contribution.json"
+    >>> _ = path.write_text('{"people": []}')
+    >>> check_contribution([path]).report.is_valid()
+    True
+    """
+    paths = [Path(p) for p in paths]
+    step("reading the package", total=len(paths) + len(all_rules()) + 2)
+    try:
+        pkg = load_package_descriptor(package)
+        pkg.prefixes  # noqa: B018 - fails early on a descriptor without id patterns
+        require_tables(pkg)
+    except PackageError as exc:
+        issue = Issue(C.PACKAGE_DESCRIPTOR, str(exc), file="datapackage.json")
+        return CheckedContribution(Report([issue]), None, {}, Contribution({}))
+    base, issues = read_package_frames(pkg, report=False)
+    contribution = read_contribution(pkg, paths, on_record=RecordChecker(pkg))
+    issues += contribution.issues
+    frames = {
+        t: pl.concat([base[t], contribution.frames[t].select(base[t].columns)])
+        for t in pkg.resources
+    }
+    issues += iter_issues(Context(pkg, frames))
+    step("checking the evidence")
+    texts, found = _readable_texts(source_texts or {})
+    issues += found
+    issues += check_source_texts(pkg, _evidence_frames(frames, texts), texts)
+    issues = [contribution.located(issue) for issue in issues]
+    return CheckedContribution(
+        Report(issues, checked=contribution.counts()), pkg, base, contribution
+    )
+
+
+def _readable_texts(texts: Mapping[str, Path | str]) -> tuple[dict[str, Path], list[Issue]]:
+    readable, issues = {}, []
+    for source_id, path in texts.items():
+        path = Path(path)
+        if path.is_file():
+            readable[source_id] = path
+        else:
+            issues.append(
+                Issue(
+                    C.FILE_UNREADABLE,
+                    f"the text of {source_id}, {path}, is not a readable file",
+                    file=str(path),
+                )
+            )
+    return readable, issues
+
+
+def _evidence_frames(
+    frames: dict[str, pl.DataFrame], texts: Mapping[str, Path]
+) -> dict[str, pl.DataFrame]:
+    """Keep for the evidence check the sources the contribution adds, cites or has a text of."""
+    claims = frames["claims"]
+    cited = claims.filter(pl.col(REPORT))["source_id"].drop_nulls().unique()
+    sources = frames["sources"].filter(
+        pl.col(REPORT) | pl.col("id").is_in(cited.implode()) | pl.col("id").is_in(list(texts))
+    )
+    return {**frames, "sources": sources}
+
+
+def validate_paths(
+    paths: Iterable[Path | str],
+    *,
+    package: Path | str | None = None,
+    source_texts: Mapping[str, Path | str] | None = None,
+) -> Report:
+    """Validate contributed files alone and against the package.
+
+    Parameters
+    ----------
+    paths
+        Any mix of ``*.json`` envelopes, ``*.jsonl`` files and ``<resource>.csv`` files: one
+        contribution.
+    package
+        The package folder; ``None`` finds it as DESIGN.md §3 says.
+    source_texts
+        Source id -> a file with that source's text, for the evidence check.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "people.json"
+    >>> _ = path.write_text('[]')
+    >>> [issue.code for issue in validate_paths([path]).issues]
+    ['json.top-level']
+    """
+    return check_contribution(paths, package=package, source_texts=source_texts).report

@@ -133,19 +133,28 @@ class Package:
                 out[table] = (nested["property"], key, tuple(parents))
         return out
 
+    @cached_property
+    def _children(self) -> dict[str, dict[str, tuple[str, str]]]:
+        return {
+            table: {
+                prop: (child, key)
+                for child, (prop, key, parents) in self._nesting.items()
+                if table in parents
+            }
+            for table in self.resources
+        }
+
     def children(self, table: str) -> dict[str, tuple[str, str]]:
         """Nested array properties of a record of *table*: property -> (child table, parent key).
+
+        The mapping is the package's own (asked for once per record read): do not change it.
 
         Examples
         --------
         >>> load_package_descriptor().children("people")
         {'names': ('person_names', 'person_id'), 'claims': ('claims', 'record_id')}
         """
-        return {
-            prop: (child, key)
-            for child, (prop, key, parents) in self._nesting.items()
-            if table in parents
-        }
+        return self._children.get(table, {})
 
     def parent_key(self, table: str) -> str | None:
         """The column a nested row of *table* omits (its parent's id), or None for a top-level table."""

@@ -22,7 +22,10 @@ Row = dict[str, Any]
 def flatten(
     package: Package, table: str, record: Row, pointer: str = ""
 ) -> Iterator[tuple[str, Row, str]]:
-    """Yield ``(table, row, pointer)`` for a nested record and, recursively, its children.
+    """Yield ``(table, row, pointer)`` for a nested record and, depth first, its children.
+
+    A child's row is the nested record without its own nested arrays, with its parent key set
+    to its parent's id.
 
     Examples
     --------
@@ -32,18 +35,40 @@ def flatten(
     [('people', {'id': 'per-aaaaaaaa', 'name': 'X'}),
      ('person_names', {'id': 'nam-aaaaaaaa', 'name': 'X', 'person_id': 'per-aaaaaaaa'})]
     """
-    nested = package.children(table)
-    row = {k: v for k, v in record.items() if k not in nested}
-    yield table, row, pointer
-    for prop, (child, key) in nested.items():
-        items = record.get(prop)
-        if not isinstance(items, list):
+    # One generator walking a stack, not one per nested record: a JSON contribution's every row
+    # comes through here, and each level of ``yield from`` would pass every row of its subtree on.
+    nested_of: dict[str, list[tuple[str, str, str, str]]] = {}
+    stack: list[tuple[str, Row, str, str | None, Any]] = [(table, record, pointer, None, None)]
+    while stack:
+        table, record, pointer, key, parent_id = stack.pop()
+        if table not in nested_of:
+            # (property, its pointer step, child table, parent key) of each nested array: found
+            # once per table of the record, not once per row.
+            nested_of[table] = [
+                (prop, escape_pointer([prop]), child, child_key)
+                for prop, (child, child_key) in package.children(table).items()
+            ]
+        nested = nested_of[table]
+        row = record.copy()  # then without its nested arrays: faster than a filtered copy
+        for prop, _, _, _ in nested:
+            row.pop(prop, None)
+        if key is not None:
+            row[key] = parent_id
+        yield table, row, pointer
+        if not nested:  # a claim, most rows: nothing below it
             continue
-        base = f"{pointer}{escape_pointer([prop])}"  # an index needs no escaping
-        for i, item in enumerate(items):
-            if isinstance(item, dict):
-                child_record = {**item, key: record.get("id")}
-                yield from flatten(package, child, child_record, f"{base}/{i}")
+        children = []
+        for prop, step, child, child_key in nested:
+            items = record.get(prop)
+            if isinstance(items, list):
+                base = f"{pointer}{step}/"  # an index needs no escaping
+                record_id = record.get("id")
+                children += [
+                    (child, item, f"{base}{i}", child_key, record_id)
+                    for i, item in enumerate(items)
+                    if isinstance(item, dict)
+                ]
+        stack += reversed(children)
 
 
 def nest(package: Package, rows: dict[str, list[Row]]) -> dict[str, list[Row]]:
@@ -108,15 +133,44 @@ def typed_value(field: dict[str, Any], cell: str | None) -> Any:
     return cell
 
 
-def cell_text(value: Any) -> str:
-    """Convert a JSON value to its CSV cell (empty for missing)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):  # not used by the model, but never write "True"
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)  # 0.0 stays "0.0", -0.0 "-0.0": typed_value reads back the same float
-    return str(value)
+_NUMERIC = frozenset({"integer", "number"})
+
+
+def cell(field: dict[str, Any], value: Any) -> str | None:
+    """Convert a JSON value of *field* to its CSV cell: the inverse of :func:`typed_value`.
+
+    None where the value has no cell: missing, of the wrong type for the field, a boolean, an
+    object or an array (the JSON Schema check reports those). Only the exact types JSON parsing
+    makes have a cell; a subclass of them (the strict reader's markers of NaN, out-of-range
+    numbers and lone surrogates, :mod:`nk_defections.read.json`) has none. A float keeps the
+    text that reads back as the same value (0.0 stays "0.0", as from a spreadsheet, so that JSON
+    and CSV contributions merge alike), except that an integral float in an integer field is
+    the integer's text: 3.0 is an integer in JSON.
+
+    Examples
+    --------
+    >>> integer, number = {"name": "n", "type": "integer"}, {"name": "x", "type": "number"}
+    >>> cell(integer, 3.0), cell(number, 3.0), cell(number, -0.0), cell(number, 12)
+    ('3', '3.0', '-0.0', '12')
+    >>> cell({"name": "s", "type": "string"}, 12), cell(integer, True), cell(integer, None)
+    (None, None, None)
+    >>> cell({"name": "d_min", "type": "date"}, "2024-07-16"), cell(number, "12")
+    ('2024-07-16', None)
+    """
+    # Dispatched on the exact type, the commonest first: this runs once per cell of every JSON
+    # row read, and bool (an int) and the markers (str subclasses) fall through to None.
+    kind = type(value)
+    if kind is str:  # text, or the lexical form of a date (a release's derived bounds)
+        return None if field["type"] in _NUMERIC else value
+    if kind is int:
+        return None if field["type"] == "string" else str(value)
+    if kind is float:
+        if field["type"] == "string":
+            return None
+        if field["type"] == "integer" and value.is_integer():
+            return str(int(value))
+        return repr(value)  # -0.0 stays "-0.0": typed_value reads back the same float
+    return None
 
 
 def typed_rows(

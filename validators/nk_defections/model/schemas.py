@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urldefrag
@@ -324,6 +324,7 @@ class Schemas:
         )
         self._checker = format_checker()
         self._validators: dict[str, Draft202012Validator] = {}
+        #: Per schema: its jsonschema-rs validator, or None where jsonschema alone decides.
         self._fast: dict[str, Any] = {}
 
     def validator(self, stem: str, *, nested_child: bool = False) -> Draft202012Validator:
@@ -338,13 +339,23 @@ class Schemas:
             )
         return self._validators[key]
 
+    def fast_validator(self, stem: str) -> Any:
+        """Return the cached jsonschema-rs validator of a schema, or None without one.
+
+        It checks every format by the same Python functions :meth:`validator` uses, so it
+        accepts exactly what jsonschema accepts (the tests compare the two). None where
+        jsonschema-rs is missing or cannot take the schema: jsonschema alone is exact, only
+        slower.
+        """
+        if stem not in self._fast:
+            self._fast[stem] = self._build_fast(stem)
+        return self._fast[stem]
+
     def is_valid(self, stem: str, instance: Any) -> bool:
         """Whether *instance* is valid against the schema *stem*, decided fast.
 
-        jsonschema-rs decides, with every format checked by the same Python functions
-        :meth:`validator` uses, so it accepts exactly what jsonschema accepts (the tests compare
-        the two); a ``False`` is then explained by :meth:`validator`'s ``iter_errors``. Without
-        jsonschema-rs, jsonschema decides.
+        :meth:`fast_validator` decides; a ``False`` is then explained by :meth:`validator`'s
+        ``iter_errors``. Without it, jsonschema decides.
 
         Examples
         --------
@@ -353,28 +364,37 @@ class Schemas:
         >>> schemas.is_valid("people", {"id": "per-7k2m9qax"}), schemas.is_valid("people", {})
         (False, False)
         """
-        fast = self._fast.get(stem)
+        fast = self.fast_validator(stem)
         if fast is None:
-            fast = self._fast[stem] = self._fast_validator(stem)
-        if fast is False:
             return self.validator(stem).is_valid(instance)
         try:
             return bool(fast.is_valid(instance))
         except Exception:  # noqa: BLE001 - a value jsonschema-rs cannot take (a huge integer): let jsonschema decide
             return False
 
-    def _fast_validator(self, stem: str) -> Any:
+    def _build_fast(self, stem: str) -> Any:
         try:
             import jsonschema_rs
-        except (
-            ImportError
-        ):  # pragma: no cover - a dependency; jsonschema alone is exact, only slower
-            return False
-        registry = jsonschema_rs.Registry([(s["$id"], s) for s in self.schemas.values()])
-        formats = format_functions(self._checker)
-        return jsonschema_rs.validator_for(
-            self.schemas[stem], registry=registry, formats=formats, validate_formats=True
-        )
+
+            return jsonschema_rs.validator_for(
+                self.schemas[stem],
+                registry=self._rs_registry,
+                formats=self._rs_formats,
+                validate_formats=True,
+            )
+        except Exception:  # noqa: BLE001 - a dependency; jsonschema alone is exact, only slower
+            return None
+
+    @cached_property
+    def _rs_registry(self) -> Any:
+        import jsonschema_rs
+
+        return jsonschema_rs.Registry([(s["$id"], s) for s in self.schemas.values()])
+
+    @cached_property
+    def _rs_formats(self) -> dict[str, Callable[[Any], bool]]:
+        # One set of format functions for every schema: their remembered answers are shared.
+        return format_functions(self._checker)
 
 
 def _meta_valid(schema: dict[str, Any]) -> bool:

@@ -1,9 +1,8 @@
 """Reads CSV tables column-wise with polars, locating every row at its physical line.
 
 A table is held as a ``pl.DataFrame`` of strings, one column per declared field plus the
-location columns ``_file``, ``_line`` (physical CSV line, header = 1; or JSON Lines line) and
-``_pointer`` (RFC 6901 pointer of a JSON row). The field checks here implement the Table Schema
-constraints column-wise; :mod:`nk_defections.check.rules` then works on the same frames.
+location columns of :mod:`nk_defections.model.frames`. The field checks here implement the Table
+Schema constraints column-wise; :mod:`nk_defections.check.rules` then works on the same frames.
 """
 
 from __future__ import annotations
@@ -20,9 +19,8 @@ import polars as pl
 
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue
+from nk_defections.model.frames import FILE, LINE, POINTER
 from nk_defections.model.package import Package
-
-LOCATION = ("_file", "_line", "_pointer")
 
 
 @dataclass
@@ -31,13 +29,6 @@ class Table:
 
     name: str
     frame: pl.DataFrame
-
-
-def empty_frame(package: Package, table: str) -> pl.DataFrame:
-    """A frame with the table's columns and no rows."""
-    schema = {name: pl.String for name in package.field_names(table)}
-    schema.update({"_file": pl.String, "_line": pl.Int64, "_pointer": pl.String})
-    return pl.DataFrame(schema=schema)
 
 
 def decode(data: bytes, display: str) -> tuple[str | None, list[Issue]]:
@@ -309,9 +300,9 @@ def _located(
         frame.select(expected)
         .rechunk()
         .with_columns(
-            pl.lit(display).alias("_file"),
-            pl.Series("_line", lines[: frame.height], dtype=pl.Int64),
-            pl.lit(None, dtype=pl.String).alias("_pointer"),
+            pl.lit(display).alias(FILE),
+            pl.Series(LINE, lines[: frame.height], dtype=pl.Int64),
+            pl.lit(None, dtype=pl.String).alias(POINTER),
         )
     )
 

@@ -26,9 +26,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
-JOURNAL = ".nk-defections-journal.json"
-LOCK = ".nk-defections.lock"
-TEMP_SUFFIX = ".nk-new"
+from nk_defections.model.files import JOURNAL, LOCK, TEMP_SUFFIX
 
 #: Called with the name of each durable step just taken; lets tests kill a write in between.
 StepHook = Callable[[str], None]

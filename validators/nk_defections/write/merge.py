@@ -7,11 +7,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nk_defections.check.validate import check_contribution
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue, Report
 from nk_defections.model.package import PackageError, load_package_descriptor
 from nk_defections.model.resources import is_installed_copy
-from nk_defections.read.contribution import check_contribution
 from nk_defections.write.canonical import render_table, resource_paths, writable_root
 from nk_defections.write.journal import StepHook, locked, recover, replace_files
 

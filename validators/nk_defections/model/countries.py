@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from functools import cache
 
+#: The Table Schema pattern of a country column (its values are then checked against the list).
+COUNTRY_PATTERN = "[A-Z]{3}"
+
 
 @cache
 def alpha3_codes() -> frozenset[str]:

@@ -9,6 +9,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from nk_defections.model.countries import COUNTRY_PATTERN
+
 #: The provenance table: its rows cite a source for a row (``field`` = ``*``) or one of its values,
 #: and its ``record_id`` may name a row of any table its id pattern admits.
 CLAIMS = "claims"
@@ -175,7 +177,7 @@ class Package:
         return [
             f["name"]
             for f in self.fields(table)
-            if f.get("constraints", {}).get("pattern") == "[A-Z]{3}"
+            if f.get("constraints", {}).get("pattern") == COUNTRY_PATTERN
         ]
 
 

@@ -17,6 +17,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from nk_defections.model.countries import COUNTRY_PATTERN
 from nk_defections.model.package import CLAIMS, Package
 
 BASE = "urn:nk-defections:schema:"
@@ -58,7 +59,7 @@ def _common_defs(package: Package) -> dict[str, Any]:
     defs["country"] = {
         "description": "ISO 3166-1 alpha-3 country code, checked against pycountry.",
         "type": "string",
-        "pattern": anchored("[A-Z]{3}"),
+        "pattern": anchored(COUNTRY_PATTERN),
         "format": "iso3166-alpha3",
     }
     defs["claim"] = {"$ref": f"{BASE}{CLAIMS}#/$defs/nested"}
@@ -76,7 +77,7 @@ def _property(package: Package, field: dict[str, Any]) -> dict[str, Any]:
         return {"description": desc, "$ref": common + "edtf-date"}
     if pattern == PERIOD_PATTERN:
         return {"description": desc, "$ref": common + "edtf-period"}
-    if pattern == "[A-Z]{3}":
+    if pattern == COUNTRY_PATTERN:
         return {"description": desc, "$ref": common + "country"}
     for table, prefix in package.prefixes.items():
         if pattern == package.field(table, "id")["constraints"]["pattern"]:

@@ -14,15 +14,13 @@ A version that went backwards, or did not move while something changed, never pa
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
+from nk_defections.model.versions import parse_version
 from nk_defections.read.bundle import Bundle
-
-_SEMVER = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(?:[-+].*)?")
 
 
 class Bump(IntEnum):
@@ -148,20 +146,6 @@ class VersionNotBumped(Exception):
             f"but the changes since then need a {diff.required_bump()} bump"
         )
         self.diff = diff
-
-
-def parse_version(version: str) -> tuple[int, int, int]:
-    """MAJOR, MINOR and PATCH of a semantic version.
-
-    Examples
-    --------
-    >>> parse_version("1.12.0")
-    (1, 12, 0)
-    """
-    match = _SEMVER.fullmatch(version)
-    if not match:
-        raise ValueError(f"{version!r} is not a semantic version (MAJOR.MINOR.PATCH)")
-    return int(match[1]), int(match[2]), int(match[3])
 
 
 def version_bump(old: str, new: str) -> Bump | None:

@@ -10,6 +10,7 @@ import polars as pl
 from nk_defections.check.rules import Context, emit, rule
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue
+from nk_defections.model.frames import REPORT
 from nk_defections.model.package import CLAIM_KEY, CLAIMS, Package
 
 #: Columns (besides every date and number) whose values need a claim of their own.
@@ -69,7 +70,7 @@ def _named(ctx: Context) -> Named:
         ctx.frame(CLAIMS)
         .lazy()
         .with_row_index("_claim")
-        .select("_claim", CLAIM_KEY, "field", "_report")
+        .select("_claim", CLAIM_KEY, "field", REPORT)
     )
     joined = (
         claims.join(ids, left_on=CLAIM_KEY, right_on="id", how="left").drop(CLAIM_KEY).collect()
@@ -94,7 +95,7 @@ def _unclaimed(ctx: Context, table: str, field: str, *also: pl.Expr) -> pl.DataF
     claimed = pl.Series([False]).new_from_index(0, frame.height)
     if (naming := named(ctx).rows.get(table)) is not None:
         claimed = claimed.scatter(naming.filter(pl.col("field") == field)["_row"], True)
-    return frame.filter(pl.col("_report") & pl.col("id").is_not_null() & ~claimed, *also)
+    return frame.filter(pl.col(REPORT) & pl.col("id").is_not_null() & ~claimed, *also)
 
 
 @rule(C.CLAIM_MISSING_ROW, tables=(CLAIMS,))
@@ -140,7 +141,7 @@ def check_claim_soundness(ctx: Context) -> Iterator[Issue]:
     package = ctx.package
     if not ctx.reported(CLAIMS):
         return
-    claims = ctx.frame(CLAIMS).lazy().filter(pl.col("_report"))
+    claims = ctx.frame(CLAIMS).lazy().filter(pl.col(REPORT))
     sources = (
         ctx.frame("sources")
         .select(
@@ -180,7 +181,7 @@ def check_claim_soundness(ctx: Context) -> Iterator[Issue]:
         ctx.frame(CLAIMS)
         .lazy()
         .with_row_index("_claim")
-        .filter(pl.col("_report") & (pl.col("field") != "*"))
+        .filter(pl.col(REPORT) & (pl.col("field") != "*"))
         .select(
             "_claim", "field", "original_text", pl.col(CLAIM_KEY).str.slice(0, 3).alias("_prefix")
         )
@@ -215,7 +216,7 @@ def check_claim_soundness(ctx: Context) -> Iterator[Issue]:
         gaps = [column for column in package.field_names(table) if records[column].null_count()]
         if not gaps:
             continue
-        on = naming.filter(pl.col("_report") & pl.col("_mine") & pl.col("field").is_in(gaps))
+        on = naming.filter(pl.col(REPORT) & pl.col("_mine") & pl.col("field").is_in(gaps))
         for (column,), part in on.partition_by("field", as_dict=True, include_key=False).items():
             empty.append(part.filter(records[column].is_null().gather(part["_row"]))["_claim"])
     if empty:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
@@ -12,8 +13,9 @@ import polars as pl
 from nk_defections.check.rules import Check, Context, emit_checks, rule
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue
-from nk_defections.model.countries import alpha3_codes
+from nk_defections.model.countries import COUNTRY_PATTERN, alpha3_codes
 from nk_defections.model.dates import DATE_PATTERN, PERIOD_PATTERN, date_error
+from nk_defections.model.frames import CSV, REPORT
 
 #: Free-text columns where a newline is allowed.
 MULTILINE = frozenset({"summary", "note", "derivation"})
@@ -77,7 +79,7 @@ def check_fields(ctx: Context) -> Iterator[Issue]:
 
     for table in ctx.reported_tables():
         frame = with_bounds(ctx, table)  # the table, with its dates parsed once for every rule
-        scope = pl.col("_csv") & pl.col("_report")
+        scope = pl.col(CSV) & pl.col(REPORT)
         checks, prepared = [], []
         for field in ctx.package.fields(table):
             refused = _refusals(field, frame)
@@ -85,7 +87,7 @@ def check_fields(ctx: Context) -> Iterator[Issue]:
             checks += _column_checks(frame, scope, field, [pl.col(name) for name in refused])
             if closed(field) and refused:
                 checks += _text_checks(
-                    field["name"], pl.col("_report") & pl.any_horizontal(*map(pl.col, refused))
+                    field["name"], pl.col(REPORT) & pl.any_horizontal(*map(pl.col, refused))
                 )
         yield from emit_checks(frame, checks, prepared)
 
@@ -105,7 +107,7 @@ def _refusals(field: dict, frame: pl.DataFrame) -> dict[str, pl.Expr]:
         out[f"_refused-date:{name}"] = ~pl.col(
             f"_valid:{name}"
         )  # matched the pattern, and in order
-    elif pattern == "[A-Z]{3}":
+    elif pattern == COUNTRY_PATTERN:
         out[f"_refused-country:{name}"] = ~col.is_in(sorted(alpha3_codes()))
     elif pattern:
         refused = ~col.str.contains(f"^(?:{pattern})$")
@@ -133,8 +135,7 @@ def closed(field: dict) -> bool:
     True for an enum of clean words, and for a pattern whose every character is printable ASCII
     (no space, no ``=+@``) and that cannot begin with ``-``: such a value holds no control,
     bidi or non-NFC character, no edge white space and no formula prefix. Decided on the
-    pattern's parse tree, conservatively: anything else (``.``, classes like ``\\s`` or
-    ``[^…]``, back references) is not closed.
+    pattern's automaton (:func:`_pattern_closed`).
 
     Examples
     --------
@@ -161,9 +162,6 @@ def closed(field: dict) -> bool:
     return _pattern_closed(cons["pattern"])
 
 
-_SAFE = frozenset(chr(c) for c in range(0x21, 0x7F)) - set("=+@")
-
-
 def _clean_text(value: str) -> bool:
     import re
     import unicodedata
@@ -175,88 +173,28 @@ def _clean_text(value: str) -> bool:
     )
 
 
+#: What a closed column must never admit: a character outside printable ASCII (a control,
+#: bidi, space or non-NFC character among them), a formula's first characters anywhere, or a
+#: leading hyphen. A value free of them passes every text check.
+_UNSAFE = r".*[^!-~].*|.*[=+@].*|-.*"
+#: Classes that Python and polars read as Unicode (``\\w`` matches "é") and greenery as ASCII:
+#: a pattern with one is not judged.
+_UNICODE_CLASS = re.compile(r"\\[wWdDsSbB]")
+
+
 @lru_cache(maxsize=256)
 def _pattern_closed(pattern: str) -> bool:
-    try:
-        from re import _constants as K  # type: ignore[attr-defined]
-        from re import _parser as sre  # type: ignore[attr-defined]
+    """Whether no value *pattern* admits is unsafe: the intersection of the two regular
+    languages is empty (greenery computes it on their automata). A pattern greenery cannot
+    read (back references, lookarounds) is not known to be closed."""
+    from greenery import parse
 
-        tree = sre.parse(pattern)
-    except Exception:  # noqa: BLE001 - an unparseable pattern is simply not known to be closed
+    if _UNICODE_CLASS.search(pattern):
         return False
-
-    def chars(items) -> set[str] | None:
-        out: set[str] = set()
-        for op, arg in items:
-            if op is K.LITERAL:
-                out.add(chr(arg))
-            elif op is K.IN:
-                for sub, value in arg:
-                    if sub is K.LITERAL:
-                        out.add(chr(value))
-                    elif sub is K.RANGE:
-                        if value[1] - value[0] > 0x7F:
-                            return None
-                        out.update(chr(c) for c in range(value[0], value[1] + 1))
-                    else:  # NEGATE, CATEGORY: not known
-                        return None
-            elif op is K.BRANCH:
-                for branch in arg[1]:
-                    found = chars(branch)
-                    if found is None:
-                        return None
-                    out |= found
-            elif op is K.SUBPATTERN:
-                found = chars(arg[-1])
-                if found is None:
-                    return None
-                out |= found
-            elif op in (K.MAX_REPEAT, K.MIN_REPEAT):
-                found = chars(arg[2])
-                if found is None:
-                    return None
-                out |= found
-            elif op is K.AT:
-                continue
-            else:  # ANY, NOT_LITERAL, GROUPREF, lookarounds...: not known
-                return None
-        return out
-
-    def first(items) -> tuple[set[str], bool] | None:
-        """The characters a match can begin with, and whether it can be empty."""
-        out: set[str] = set()
-        for op, arg in items:
-            if op is K.AT:
-                continue
-            if op is K.BRANCH:
-                nullable = False
-                for branch in arg[1]:
-                    found = first(branch)
-                    if found is None:
-                        return None
-                    out |= found[0]
-                    nullable = nullable or found[1]
-                if not nullable:
-                    return out, False
-                continue
-            if op is K.SUBPATTERN:
-                found = first(arg[-1])
-            elif op in (K.MAX_REPEAT, K.MIN_REPEAT):
-                found = first(arg[2])
-                if found is not None and arg[0] == 0:
-                    found = (found[0], True)
-            else:
-                found = chars([(op, arg)])
-                found = None if found is None else (found, False)
-            if found is None:
-                return None
-            out |= found[0]
-            if not found[1]:
-                return out, False
-        return out, True
-
-    alphabet, start = chars(tree), first(tree)
-    return alphabet is not None and start is not None and alphabet <= _SAFE and "-" not in start[0]
+    try:
+        return (parse(pattern) & parse(_UNSAFE)).empty()
+    except Exception:  # noqa: BLE001 - an unreadable pattern is simply not known to be closed
+        return False
 
 
 def _column_checks(
@@ -315,7 +253,7 @@ def _column_checks(
     if pattern in (DATE_PATTERN, PERIOD_PATTERN):
         interval = pattern == PERIOD_PATTERN
         check(C.DATE_INVALID, next(refusals), lambda r: date_error(r[name], interval=interval))
-    elif pattern == "[A-Z]{3}":
+    elif pattern == COUNTRY_PATTERN:
         check(
             C.COUNTRY_UNKNOWN,
             next(refusals),
@@ -379,7 +317,7 @@ def check_text(ctx: Context) -> Iterator[Issue]:
             control = _CONTROL if name in MULTILINE else f"(?:{_CONTROL}|{_BREAKS})"
             # One scan per cell finds every cell that may fail any of the five checks; each
             # check then decides on those cells alone (\\s is White_Space, as strip_chars strips).
-            suspect = pl.col("_report") & col.str.contains(
+            suspect = pl.col(REPORT) & col.str.contains(
                 f"{control}|{_BIDI}|{_FORMULA}|{NFC_SUSPECT}|^\\s|\\s$"
             )
             checks += _text_checks(name, suspect)

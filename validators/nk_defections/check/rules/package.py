@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cache, lru_cache
 from pathlib import Path
@@ -22,10 +21,7 @@ from nk_defections.findings.issues import Issue
 from nk_defections.model.files import JOURNAL
 from nk_defections.model.frames import FILE, LINE, POINTER, REPORT
 from nk_defections.model.package import Package
-
-_SEMVER = re.compile(
-    r"(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?"
-)
+from nk_defections.model.versions import is_semver
 
 
 @cache
@@ -92,7 +88,7 @@ def _profile_issues(descriptor_text: str) -> tuple[Issue, ...]:
     # The profile types `version` as any string (frictionless accepts "banana"); releases need
     # semver.
     version = descriptor.get("version")
-    if not isinstance(version, str) or not _SEMVER.fullmatch(version):
+    if not is_semver(version):
         issues.append(
             Issue(
                 C.PACKAGE_PROFILE,

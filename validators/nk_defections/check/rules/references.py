@@ -10,6 +10,7 @@ from nk_defections.check.rules import Context, emit, rule
 from nk_defections.check.rules.claims import claim_rows, named
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue
+from nk_defections.model.frames import REPORT
 from nk_defections.model.package import CLAIM_KEY, CLAIMS
 
 
@@ -28,7 +29,7 @@ def check_references(ctx: Context) -> Iterator[Issue]:
         for table, prefix in package.prefixes.items()
     }
     for table in ctx.reported_tables():
-        frame = ctx.frame(table).lazy().filter(pl.col("_report"))
+        frame = ctx.frame(table).lazy().filter(pl.col(REPORT))
         for column in package.reference_columns(table):
             targets = list(dict.fromkeys(package.reference_targets(table, column)))
             if not targets:
@@ -41,7 +42,7 @@ def check_references(ctx: Context) -> Iterator[Issue]:
                 # The claim rules join the claims with every table's ids once: a record_id can
                 # only dangle if it names no row by an id with its own prefix.
                 unowned = named(ctx).unowned
-                suspects = claim_rows(ctx, unowned).lazy().filter(pl.col("_report"))
+                suspects = claim_rows(ctx, unowned).lazy().filter(pl.col(REPORT))
                 dangling = suspects.filter(pl.any_horizontal(*starts.values())).collect()
             else:
                 # Lazy: only the dangling rows are ever copied.

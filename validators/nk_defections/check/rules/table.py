@@ -9,6 +9,7 @@ import polars as pl
 from nk_defections.check.rules import ENGINE, Context, emit, rule
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue
+from nk_defections.model.frames import REPORT
 
 
 @rule(C.TABLE_DUPLICATE_ID, C.REF_ID_EXISTS)
@@ -32,7 +33,7 @@ def check_duplicate_id(ctx: Context) -> Iterator[Issue]:
             pl.col("id").is_not_null() & pl.col("id").hash().is_in(repeated.implode())
         )
         frame = candidates.filter(pl.col("id").is_duplicated()).collect(engine=ENGINE)
-        frame = frame.with_columns(pl.col("_report").first().over("id").alias("_first_reported"))
+        frame = frame.with_columns(pl.col(REPORT).first().over("id").alias("_first_reported"))
         dupes = frame.filter(~pl.col("id").is_first_distinct())
         yield from emit(
             dupes.filter(pl.col("_first_reported")),

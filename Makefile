@@ -37,6 +37,14 @@ validate: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+## lint: ruff (lint and format), mypy on the package, and the import contracts between the stages
+lint: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[lint]'
+	$(BIN)/ruff check validators tests benchmarks tools
+	$(BIN)/ruff format --check validators tests benchmarks tools
+	$(BIN)/mypy validators/nk_defections
+	$(BIN)/lint-imports
+
 ## test-deep: the property tests with many more examples (hypothesis profile "deep"; slow)
 test-deep: $(STAMP)
 	HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest tests/test_properties.py tests/test_dates.py tests/test_contributions.py tests/test_claim_rules.py

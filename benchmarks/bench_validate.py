@@ -271,7 +271,14 @@ def generate(n_rows: int, seed: int = 20261101) -> Generated:
         # Claims: a row claim for every row, one per date, title, role and number.
         claims: list[tuple[int, dict]] = []  # (-1 event or participant index, claim)
 
-        def claim(owner: int, record_id: str, column: str, text: str | None) -> None:
+        def claim(
+            owner: int,
+            record_id: str,
+            column: str,
+            text: str | None,
+            drop_claims: set = drop_claims,
+            claims: list = claims,
+        ) -> None:
             if (owner, column) in drop_claims:
                 return
             claims.append(
@@ -735,7 +742,7 @@ def measure_package(work: Path, repeats: int, log) -> list[dict]:
         ],
     }
     runs: dict[str, list[Run]] = {name: [] for name in tools}
-    for r in range(repeats):
+    for _ in range(repeats):
         for name, command in tools.items():
             runs[name].append(run(command, work / "package-out.json"))
     rows = sum(1 for p in (ROOT / "data").glob("*.csv") for _ in p.open(encoding="utf-8")) - 12

@@ -37,7 +37,10 @@ def test_the_package_keeps_its_import_contracts():
     [
         ("model/package.py", "nk_defections.check.validate"),  # the model importing a checker
         ("read/csv.py", "nk_defections.write.journal"),  # reading importing a writer
-        ("findings/issues.py", "nk_defections.report.text"),  # the ground floor importing a reporter
+        (
+            "findings/issues.py",
+            "nk_defections.report.text",
+        ),  # the ground floor importing a reporter
         ("release/codebook.py", "nk_defections.write.merge"),  # siblings import each other
     ],
 )

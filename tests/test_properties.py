@@ -469,7 +469,8 @@ def _structural(path: tuple) -> bool:
         return len(path) == 1
     shape = [str, int, ("name", "path", "schema"), ("fields",)]
     return len(path) <= len(shape) and all(
-        p in s if isinstance(s, tuple) else isinstance(p, s) for p, s in zip(path, shape)
+        p in s if isinstance(s, tuple) else isinstance(p, s)
+        for p, s in zip(path, shape, strict=False)
     )
 
 
@@ -711,7 +712,9 @@ def _our_shared_findings(
     root: Path, pkg: GeneratedPackage, lines: dict[str, list[int]]
 ) -> set[tuple[str, int, str, str]]:
     # The row a finding is about, by its line: a repeated id names two rows.
-    at_line = {(t, line): row for t in TABLES for line, row in zip(lines[t], pkg.rows(t))}
+    at_line = {
+        (t, line): row for t in TABLES for line, row in zip(lines[t], pkg.rows(t), strict=True)
+    }
     out = set()
     foreign = {(t, column) for t in TABLES for column, _ in PACKAGE.foreign_keys(t)}
     for issue in validate_package(root, frictionless=False).issues:

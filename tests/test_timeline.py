@@ -100,7 +100,9 @@ def test_every_event_type_has_a_colour_of_its_own():
 def test_the_legend_shows_each_drawn_type_in_its_colour_and_defections_stand_out(figure):
     types = sorted(str(t) for t in drawn_events()["event_type"].unique())
     (legend,) = [g for g in figure.legends if g.get_title().get_text().startswith("event types")]
-    shown = {t.get_text(): h for t, h in zip(legend.get_texts(), legend.legend_handles)}
+    shown = {
+        t.get_text(): h for t, h in zip(legend.get_texts(), legend.legend_handles, strict=True)
+    }
     assert sorted(shown) == sorted(t.replace("_", " ") for t in types)
     faces = [to_hex(h.get_markerfacecolor()) for h in shown.values()]
     assert len(set(faces)) == len(faces)

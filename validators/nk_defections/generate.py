@@ -1,5 +1,6 @@
-"""Regenerates the derived files of a checkout: ``schemas/``, ``docs/rules.md`` and the version
-and release date in ``CITATION.cff``.
+"""Regenerates the derived files of a checkout.
+
+They are ``schemas/``, ``docs/rules.md`` and the version and release date in ``CITATION.cff``.
 
 Run ``python -m nk_defections.generate`` (or ``make generate``) after changing the descriptor or a
 rule; the tests fail while the committed files differ from what this writes. The release's
@@ -18,12 +19,12 @@ CITATION = "CITATION.cff"
 
 
 def render_citation(text: str, descriptor: dict[str, Any]) -> str:
-    """*text* (a CITATION.cff) with its ``version`` and ``date-released`` read off *descriptor*.
+    r"""*text* (a CITATION.cff) with its ``version`` and ``date-released`` read off *descriptor*.
 
     Examples
     --------
     >>> descriptor = {"version": "1.2.0", "created": "2027-03-04T00:00:00Z"}
-    >>> print(render_citation("title: x\\nversion: 1.1.0\\ndate-released: 2027-01-01\\n", descriptor))
+    >>> print(render_citation("title: x\nversion: 1.1.0\ndate-released: 2027-01-01\n", descriptor))
     title: x
     version: "1.2.0"
     date-released: 2027-03-04

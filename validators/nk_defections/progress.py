@@ -1,5 +1,6 @@
-"""Progress of long validations: the library names its steps, a listener (a bar in
-:mod:`nk_defections.report.progress`) shows them.
+"""Progress of long validations: the library names its steps, a listener shows them.
+
+The listener is, on a terminal, the bar of :mod:`nk_defections.report.progress`.
 
 Library code calls :func:`step` and never prints; with no listener installed (the default, and
 whenever output is not a terminal) a step costs one lookup.
@@ -16,7 +17,8 @@ from typing import Protocol
 class Listener(Protocol):
     """Whatever wants to hear about steps."""
 
-    def __call__(self, description: str, *, total: int | None = None) -> None: ...
+    def __call__(self, description: str, *, total: int | None = None) -> None:
+        """Hear that a step begins (*total*: how many steps the run has, on the first)."""
 
 
 _LISTENER: ContextVar[Listener | None] = ContextVar("nk_defections_progress", default=None)

@@ -1,2 +1,5 @@
-"""Checking: the rules (registered with their codes), the explanations of JSON Schema errors,
-the release-file check, and the orchestration that reads, checks and returns a Report."""
+"""Checking: the rules, the explanations of schema errors, and the orchestration.
+
+The rules are registered with their codes; the release-file check compares a release with its
+descriptor; the orchestration reads, checks and returns a Report.
+"""

@@ -72,9 +72,8 @@ def iter_schema_issues(
         keyword = str(error.validator)
         value = error.instance
         if keyword == "required":
-            missing = [
-                p for p in error.validator_value if isinstance(value, dict) and p not in value
-            ]
+            required = error.validator_value if isinstance(error.validator_value, list) else []
+            missing = [p for p in required if isinstance(value, dict) and p not in value]
             for prop in missing:
                 t, _ = table_at(package, table, path) if table else (None, None)
                 yield Issue(
@@ -88,7 +87,8 @@ def iter_schema_issues(
                 )
             continue
         if keyword == "additionalProperties":
-            allowed = set(error.schema.get("properties", {}))
+            schema = error.schema if isinstance(error.schema, dict) else {}
+            allowed = set(schema.get("properties", {}))
             extras = [k for k in value if k not in allowed] if isinstance(value, dict) else []
             for prop in extras:
                 hint = difflib.get_close_matches(prop, sorted(allowed), n=1)
@@ -125,8 +125,8 @@ def iter_schema_issues(
             elif keyword == "pattern":
                 message = f"{value!r} does not match the pattern of {field!r}"
         elif keyword == "enum":
-            allowed = [str(v) for v in error.validator_value]
-            hint = difflib.get_close_matches(str(value), allowed, n=1)
+            vocabulary = error.validator_value if isinstance(error.validator_value, list) else []
+            hint = difflib.get_close_matches(str(value), [str(v) for v in vocabulary], n=1)
             message = f"{_describe(value)} is not an allowed {field or 'value'}" + (
                 f"; did you mean {hint[0]!r}?" if hint else ""
             )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from nk_defections.findings.issues import Severity, register
 
-E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+E, W, N = Severity.ERROR, Severity.WARNING, Severity.INFO  # N: a note
 
 # Files and their encoding
 FILE_UNREADABLE = register(
@@ -196,7 +196,7 @@ CLAIM_EMPTY_FIELD = register(
 # Source texts (the evidence check)
 SOURCE_TEXT_SKIPPED = register(
     "source.text-skipped",
-    I,
+    N,
     "No text of a source was given: sha256, paragraphs and original_text were not checked.",
 )
 SOURCE_SHA256 = register(

@@ -239,8 +239,11 @@ FIELD_TYPES = frozenset(
 
 
 def _check_structure(path: Path, descriptor: dict[str, Any]) -> None:
-    """Refuse a descriptor the validator cannot apply: resources without a name or a Table Schema of
-    named, typed fields, or without a table the rules work on."""
+    """Refuse a descriptor the validator cannot apply.
+
+    That is: resources without a name or a Table Schema of named, typed fields with an id, a
+    malformed ``nested`` property, a resource named twice, or no claims table.
+    """
     names = []
     for i, resource in enumerate(descriptor["resources"]):
         if not isinstance(resource, dict) or not isinstance(resource.get("name"), str):

@@ -86,12 +86,9 @@ def nest(package: Package, rows: dict[str, list[Row]]) -> dict[str, list[Row]]:
         key = package.parent_key(table)
         homes = dict(package.nested_in(table))  # parent table -> property
         for row in records[table]:
-            parent = None
-            if key is not None:
-                target = prefix_table.get(str(row.get(key, ""))[:3])
-                if target in homes:
-                    parent = by_id[target].get(row[key])
-            if parent is None:
+            target = prefix_table.get(str(row.get(key, ""))[:3]) if key is not None else None
+            parent = by_id[target].get(row[key]) if key is not None and target in homes else None
+            if key is None or target is None or parent is None:
                 out[table].append(row)
                 continue
             # Nest the row itself (already our copy), not a copy of it: claims about a child

@@ -320,8 +320,7 @@ class Schemas:
             if not _meta_valid(schema):
                 Draft202012Validator.check_schema(schema)
         self.registry: Registry = Registry().with_resources(
-            (schema["$id"], Resource(contents=schema, specification=DRAFT202012))
-            for schema in self.schemas.values()
+            (schema["$id"], DRAFT202012.create_resource(schema)) for schema in self.schemas.values()
         )
         self._checker = format_checker()
         self._validators: dict[str, Draft202012Validator] = {}

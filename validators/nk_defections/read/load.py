@@ -31,8 +31,11 @@ def polars_dtype(field: dict) -> pl.DataType:
 
 
 def polars_schema(package: Package, table: str) -> dict[str, pl.DataType]:
-    """The typed schema of *table*: after each date, ``<date>_min``/``<date>_max`` as ``pl.Date``
-    and ``<date>_kind`` as ``pl.Enum`` of :data:`nk_defections.model.dates.DATE_KINDS`."""
+    """The typed schema of *table*.
+
+    After each date: ``<date>_min``/``<date>_max`` as ``pl.Date`` and ``<date>_kind`` as
+    ``pl.Enum`` of :data:`nk_defections.model.dates.DATE_KINDS`.
+    """
     schema: dict[str, pl.DataType] = {}
     dates = dict(package.date_columns(table))
     for field in package.fields(table):

@@ -1,2 +1,5 @@
-"""Releasing: the build (CSV, JSON, Parquet, SQLite, codebook, figure, README, zip), the
-differences between two releases and the version bump they need, and the Datasette site."""
+"""Releasing: the build, the differences between releases, and the Datasette site.
+
+The build writes CSV, JSON, Parquet, SQLite, a codebook, a figure, a README and a zip; the
+differences between two releases say the version bump they need.
+"""

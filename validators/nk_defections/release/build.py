@@ -1,5 +1,6 @@
-"""The release: CSV, JSON and Parquet per table, a SQLite database, a checksummed descriptor, a
-codebook, a figure, a zip.
+"""The release: tables in every format, a checksummed descriptor, a codebook, a figure, a zip.
+
+Per table CSV, JSON and Parquet, and all of them in a SQLite database.
 
 ``dist/nk-defections-<version>/`` holds::
 
@@ -217,8 +218,10 @@ def write_release(bundle: Bundle, out: Path) -> Release:
 def _release_csv(
     package: Package, table: str, strings: pl.DataFrame, typed: pl.DataFrame
 ) -> pl.DataFrame:
-    """The project's cells as they are, plus the bounds as ISO dates and the kinds (the typed
-    frame's order)."""
+    """The project's cells as they are, plus the bounds as ISO dates and the kinds.
+
+    Columns in the typed frame's order.
+    """
     columns = [
         strings[name]
         if name in strings.columns
@@ -262,8 +265,10 @@ def derived_fields(field: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def release_fields(package: Package, table: str) -> list[dict[str, Any]]:
-    """The fields of *table* in a release: the declared ones, with :func:`derived_fields` after
-    each date."""
+    """The fields of *table* in a release.
+
+    The declared ones, with :func:`derived_fields` after each date.
+    """
     dates = dict(package.date_columns(table))
     fields = []
     for field in package.fields(table):
@@ -410,8 +415,8 @@ def write_contents(bundle: Bundle, folder: Path) -> list[str]:
         data = put(path, _project_file(bundle, path))
         extras.append(_extra_file(path, data, mediatype, description, format=file_format))
     descriptor[RELEASE_FILES] = sorted(extras, key=lambda e: e["path"])
-    rows = {table: frame.height for table, frame in typed.items()}
-    readme = put(README, render_release_readme(descriptor, rows).encode("utf-8"))
+    row_counts = {table: frame.height for table, frame in typed.items()}
+    readme = put(README, render_release_readme(descriptor, row_counts).encode("utf-8"))
     extras.append(_extra_file(README, readme, "text/markdown", README_DESCRIPTION))
     descriptor[RELEASE_FILES] = sorted(extras, key=lambda e: e["path"])
     put(
@@ -445,8 +450,10 @@ def _database_file(
 
 
 def _json_rows(package: Package, table: str, released: pl.DataFrame) -> Iterator[dict[str, Any]]:
-    """Typed JSON rows of the release CSV of *table*, derived date fields included (empty ones
-    left out, as every empty value is)."""
+    """Typed JSON rows of the release CSV of *table*, derived date fields included.
+
+    Empty ones are left out, as every empty value is.
+    """
     fields = release_fields(package, table)
     for row in released.iter_rows(named=True):
         typed = ((f["name"], typed_value(f, row[f["name"]])) for f in fields)

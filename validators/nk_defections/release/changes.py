@@ -32,6 +32,7 @@ class Bump(IntEnum):
     MAJOR = 3
 
     def __str__(self) -> str:
+        """The bump as a word: ``major``, ``minor``, ``patch``."""
         return self.name.lower()
 
 
@@ -78,6 +79,7 @@ class TableChanges:
     changed: list[RecordChange] = field(default_factory=list)
 
     def __bool__(self) -> bool:
+        """True when anything was added, removed or changed."""
         return bool(self.added or self.removed or self.changed)
 
 

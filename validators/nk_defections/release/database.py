@@ -462,7 +462,7 @@ def build_database(
             schema = package.resources[table]["schema"]
             primary = schema.get("primaryKey", ["id"])
             primary = primary[0] if isinstance(primary, list) and len(primary) == 1 else primary
-            db[table].create(
+            db.table(table).create(
                 {f["name"]: _SQL_TYPES.get(f["type"], str) for f in fields[table]},
                 pk=primary,
                 foreign_keys=[
@@ -474,11 +474,11 @@ def build_database(
                 ],
             )
             rows = _sql_rows(frames[table].select(f["name"] for f in fields[table]))
-            db[table].insert_all(rows.iter_rows(named=True), batch_size=1000)
+            db.table(table).insert_all(rows.iter_rows(named=True), batch_size=1000)
             for column in package.reference_columns(table):
-                db[table].create_index([column], index_name=f"idx_{table}_{column}")
+                db.table(table).create_index([column], index_name=f"idx_{table}_{column}")
         for table, columns in FULL_TEXT.items():
-            db[table].enable_fts(list(columns), fts_version="FTS5", create_triggers=False)
+            db.table(table).enable_fts(list(columns), fts_version="FTS5", create_triggers=False)
         for view in planned:
             try:
                 db.create_view(view.name, view.sql)

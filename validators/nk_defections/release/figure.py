@@ -169,7 +169,14 @@ class _Scale:
         return points * self.days_per_point
 
 
-def _rect(left: float, y: float, width: float, height: float, colour: str, **more: Any):
+def _rect(
+    left: float,
+    y: float,
+    width: float,
+    height: float,
+    colour: str | tuple[float, float, float],
+    **more: Any,
+) -> Any:
     from matplotlib.patches import Rectangle
 
     return Rectangle((left, y - height / 2), max(width, 0.0), height, facecolor=colour, **more)
@@ -370,9 +377,11 @@ class _Event:
                 ax.add_patch(_rect(low, y, high - low, height, face, zorder=3, **edge))
         else:
             x = high if high is not None else low
+            if x is None:  # neither end known: nothing to draw
+                return
             direction = -1 if high is not None else 1
             ax.plot([x], [y], marker="|", markersize=8, color=self.colour, mew=2, lw=0, zorder=4)
-            _arrow(ax, x, y, direction, self.colour)  # type: ignore[arg-type]
+            _arrow(ax, x, y, direction, self.colour)
         x, offset = self.label_at(scale)
         ax.annotate(
             str(self.number),
@@ -506,8 +515,8 @@ def draw_timeline(tables: Mapping[str, pl.DataFrame], version: str) -> Figure:
         plan.append(
             (
                 person,
-                list(zip(own_postings, posting_lanes)),
-                list(zip(own_events, event_lanes)),
+                list(zip(own_postings, posting_lanes, strict=True)),
+                list(zip(own_events, event_lanes, strict=True)),
                 posting_rows,
                 height,
             )
@@ -528,19 +537,19 @@ def draw_timeline(tables: Mapping[str, pl.DataFrame], version: str) -> Figure:
 
     top_of_row = total
     ticks, labels = [], []
-    for index, (person, own_postings, own_events, posting_rows, height) in enumerate(plan):
+    for index, (person, placed_postings, placed_events, posting_rows, height) in enumerate(plan):
         row_bottom = top_of_row - height
         if index % 2 == 0:
             ax.axhspan(row_bottom, top_of_row, color="#f2f2f2", lw=0, zorder=0)
         ticks.append(top_of_row - height / 2)
         labels.append("\n".join(textwrap.wrap(str(person["name"]), 34)))
         posting_top = top_of_row - 0.1
-        for posting, lane in own_postings:
+        for posting, lane in placed_postings:
             posting.draw(ax, posting_top - (lane + 0.5) * POSTING_LANE - 0.06, scale, char_days)
         event_top = posting_top - posting_rows * POSTING_LANE
-        for event, lane in own_events:
+        for event, lane in placed_events:
             event.draw(ax, event_top - (lane + 0.5) * EVENT_LANE, scale)
-        if not own_postings and not own_events:
+        if not placed_postings and not placed_events:
             ax.text(
                 first,
                 top_of_row - height / 2,

@@ -42,8 +42,11 @@ class Named:
 
 
 def named(ctx: Context) -> Named:
-    """What the claims name (cached): the row and field claims, the claims' soundness and their
-    ``record_id`` references all read it, where each used to join the claims on its own."""
+    """What the claims name (cached).
+
+    The row and field claims, the claims' soundness and their ``record_id`` references all read
+    it, where each used to join the claims on its own.
+    """
     return ctx.cached("named", lambda: _named(ctx))
 
 

@@ -28,7 +28,9 @@ PAIRS = [
 
 
 def with_bounds(ctx: Context, table: str) -> pl.DataFrame:
-    """The frame of *table* with, for each date column, ``_min:<column>``, ``_max:<column>``
+    """The frame of *table* with each date column's bounds and validity (cached).
+
+    For each date column: ``_min:<column>``, ``_max:<column>``
     (its earliest and latest day) and ``_valid:<column>`` (cached: the field checks use the
     validity, the order rules the bounds, and each value is parsed once for all of them).
     """
@@ -51,8 +53,9 @@ def with_bounds(ctx: Context, table: str) -> pl.DataFrame:
 
 
 def _parsed(ctx: Context, interval: bool) -> pl.DataFrame:
-    """Every distinct value of the date (or, with *interval*, period) columns of every table,
-    with its bounds and validity: a date column repeats its values (a million events fall on
+    """Every distinct value of the date (or period) columns of every table, with its bounds.
+
+    And its validity (*interval*: the period columns). A date column repeats its values (a million events fall on
     some thousands of days), and each query that parses costs a few milliseconds however
     small its table, so all the values are parsed in one.
     """
@@ -91,7 +94,7 @@ def check_order(ctx: Context) -> Iterator[Issue]:
             bad,
             C.DATE_ORDER,
             late,
-            lambda r, e=early, l=late: f"{l} {r[l]!r} is before {e} {r[e]!r}",
+            lambda r, e=early, lt=late: f"{lt} {r[lt]!r} is before {e} {r[e]!r}",
         )
 
 

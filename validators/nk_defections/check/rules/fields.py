@@ -122,8 +122,9 @@ def _refusals(field: dict, frame: pl.DataFrame) -> dict[str, pl.Expr]:
 
 
 def _few_values(frame: pl.DataFrame, name: str, *, sample: int = 4096, most: int = 256) -> bool:
-    """Whether column *name* looks to repeat a few values (a source, a field name), judged on
-    its first rows: a regex costs some 30 ns a cell, finding the distinct values a third of
+    """Whether column *name* looks to repeat a few values (a source, a field name).
+
+    Judged on its first rows: a regex costs some 30 ns a cell, finding the distinct values a third of
     that. Either way of checking is exact; this only picks the faster.
     """
     return frame.height > sample and frame[name].head(sample).n_unique() <= most
@@ -184,9 +185,12 @@ _UNICODE_CLASS = re.compile(r"\\[wWdDsSbB]")
 
 @lru_cache(maxsize=256)
 def _pattern_closed(pattern: str) -> bool:
-    """Whether no value *pattern* admits is unsafe: the intersection of the two regular
-    languages is empty (greenery computes it on their automata). A pattern greenery cannot
-    read (back references, lookarounds) is not known to be closed."""
+    """Whether no value *pattern* admits is unsafe.
+
+    That is, the intersection of the two regular languages is empty (greenery computes it on
+    their automata). A pattern greenery cannot read (back references, lookarounds) is not known
+    to be closed.
+    """
     from greenery import parse
 
     if _UNICODE_CLASS.search(pattern):

@@ -14,13 +14,8 @@ from matplotlib.patches import Rectangle
 
 from nk_defections import load_package
 from nk_defections.model.package import load_package_descriptor
-from nk_defections.release.figure import (
-    DEFECTION,
-    DEFECTION_COLOUR,
-    draw_timeline,
-    event_colours,
-    readable_date,
-)
+from nk_defections.release.figure import draw_timeline
+from nk_defections.release.marks import DEFECTION, DEFECTION_COLOUR, event_colours, readable_date
 
 from .conftest import ROOT
 

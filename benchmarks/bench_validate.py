@@ -20,6 +20,7 @@ to our codes where they check the same thing): missed and extra.
 
     python benchmarks/bench_validate.py            # 10k, 100k and 1M rows
     python benchmarks/bench_validate.py --quick    # 100k rows only
+    python benchmarks/bench_validate.py --sizes 10000,1000000 --baseline ../old/.venv/bin/nk-defections
 """
 
 from __future__ import annotations
@@ -504,6 +505,8 @@ def run(command: list[str], out: Path, cwd: Path = ROOT) -> Run:
 # --------------------------------------------------------------------------- comparing
 
 
+#: The tools whose findings are ours: this checkout's command and a baseline's.
+OURS = ("nk-defections", "baseline")
 #: Seconds: a peer slower than this in its first run is not run again.
 SLOW = 120.0
 OURS_CSV_CODES = {code for _, _, code in FAULTS.values()}
@@ -609,7 +612,7 @@ def _mb(n: int) -> str:
     return f"{n / 2**20:,.0f} MB"
 
 
-def measure(n: int, work: Path, repeats: int, log) -> list[dict]:
+def measure(n: int, work: Path, repeats: int, log, baseline: Path | None = None) -> list[dict]:
     """Generate N rows, run every tool *repeats* times interleaved, and return the figures."""
     from nk_defections.model.package import load_package_descriptor
 
@@ -676,11 +679,21 @@ def measure(n: int, work: Path, repeats: int, log) -> list[dict]:
             [sys.executable, str(HERE / "jsonschema_peer.py"), str(jsonl), "--package", str(ROOT)],
         ),
     }
+    if baseline is not None:
+        # Another nk-defections (an older checkout's) on the same files, interleaved with ours.
+        tools["baseline (CSV)"] = (
+            "csv",
+            [str(baseline), "validate", *csv_paths, "--package", str(ROOT), "--format", "json"],
+        )
+        tools["baseline (JSON Lines)"] = (
+            "jsonl",
+            [str(baseline), "validate", str(jsonl), "--package", str(ROOT), "--format", "json"],
+        )
     runs: dict[str, list[Run]] = {name: [] for name in tools}
     for r in range(repeats):
         for name, (_, command) in tools.items():
             # A peer whose one run takes minutes is run once (the table says so).
-            if runs[name] and not name.startswith("nk-") and runs[name][0].wall > SLOW:
+            if runs[name] and not name.startswith(OURS) and runs[name][0].wall > SLOW:
                 continue
             out = folder / f"out-{name.split()[0]}-{name.split('(')[1][:-1].replace(' ', '')}.json"
             result = run(command, out)
@@ -694,7 +707,7 @@ def measure(n: int, work: Path, repeats: int, log) -> list[dict]:
         wall = statistics.median(r.wall for r in results)
         rss = statistics.median(r.peak_rss for r in results)
         last = results[-1].stdout
-        if name.startswith("nk-defections"):
+        if name.startswith(OURS):
             truth = gen.truth_csv if form == "csv" else gen.truth_jsonl
             exact = compare(ours_found(last, form), truth, OURS_CSV_CODES)
         elif name.startswith("frictionless"):
@@ -809,6 +822,11 @@ def render(figures: list[dict]) -> list[str]:
         lines.append(
             f"  JSON Lines: {js['wall'] / ours_jl['wall']:.1f}x faster than pure-Python jsonschema (goal >= 15)"
         )
+        if "baseline (CSV)" in get:
+            lines.append(
+                f"  against the baseline: CSV {ours_csv['wall'] / get['baseline (CSV)']['wall']:.2f}x its "
+                f"time, JSON Lines {ours_jl['wall'] / get['baseline (JSON Lines)']['wall']:.2f}x"
+            )
     return lines
 
 
@@ -826,6 +844,11 @@ def main(argv: list[str] | None = None) -> int:
         "--work", type=Path, help="where to write the generated files (default: a temporary folder)"
     )
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another nk-defections command (an older checkout's) to run beside this one",
+    )
     args = parser.parse_args(argv)
     sizes = args.sizes or ([100_000] if args.quick else [10_000, 100_000, 1_000_000])
     sys.path.insert(0, str(ROOT / "validators"))
@@ -837,7 +860,7 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     figures = measure_package(work, args.repeats, log)
     for n in sizes:
-        figures += measure(n, work, args.repeats, log)
+        figures += measure(n, work, args.repeats, log, args.baseline)
         if args.work is None:
             shutil.rmtree(work / f"n{n}", ignore_errors=True)
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")

@@ -174,10 +174,10 @@ def _clean_text(value: str) -> bool:
     )
 
 
-#: What a closed column must never admit: a character outside printable ASCII (a control,
-#: bidi, space or non-NFC character among them), a formula's first characters anywhere, or a
-#: leading hyphen. A value free of them passes every text check.
-_UNSAFE = r".*[^!-~].*|.*[=+@].*|-.*"
+#: The characters a closed column's values may hold: printable ASCII but for a space and a
+#: formula's first characters. A value of them alone holds no control, bidi or non-NFC
+#: character and no edge white space; one that also does not begin with ``-`` is no formula.
+_SAFE = frozenset(chr(c) for c in range(0x21, 0x7F)) - set("=+@")
 #: Classes that Python and polars read as Unicode (``\\w`` matches "é") and greenery as ASCII:
 #: a pattern with one is not judged.
 _UNICODE_CLASS = re.compile(r"\\[wWdDsSbB]")
@@ -185,20 +185,68 @@ _UNICODE_CLASS = re.compile(r"\\[wWdDsSbB]")
 
 @lru_cache(maxsize=256)
 def _pattern_closed(pattern: str) -> bool:
-    """Whether no value *pattern* admits is unsafe.
+    """Whether every value *pattern* admits is made of :data:`_SAFE` and cannot begin with ``-``.
 
-    That is, the intersection of the two regular languages is empty (greenery computes it on
-    their automata). A pattern greenery cannot read (back references, lookarounds) is not known
-    to be closed.
+    Decided on greenery's parse tree of the pattern (its public elements): the characters it
+    can hold and those it can begin with. A pattern greenery cannot read (back references,
+    lookarounds), or with a negated or wide class, is not known to be closed.
     """
     from greenery import parse
 
     if _UNICODE_CLASS.search(pattern):
         return False
     try:
-        return (parse(pattern) & parse(_UNSAFE)).empty()
+        walked = _walk(parse(pattern))
     except Exception:  # noqa: BLE001 - an unreadable pattern is simply not known to be closed
         return False
+    if walked is None:
+        return False
+    chars, first, _nullable = walked
+    return chars <= _SAFE and "-" not in first
+
+
+def _walk(node: Any) -> tuple[frozenset[str], frozenset[str], bool] | None:
+    """The characters a parsed pattern can hold, those it can begin with, whether it can be empty.
+
+    None where a class is negated or spans beyond ASCII.
+    """
+    from greenery import Charclass, Pattern
+    from greenery.rxelems import Conc, Mult
+
+    if isinstance(node, Charclass):
+        if node.negated or any(hi - lo > 0x7F for lo, hi in node.ord_ranges):
+            return None
+        chars = frozenset(node.get_chars())
+        return chars, chars, False
+    if isinstance(node, Mult):
+        inner = _walk(node.multiplicand)
+        if inner is None:
+            return None
+        return inner[0], inner[1], inner[2] or node.multiplier.min.v == 0
+    if isinstance(node, Conc):
+        chars: frozenset[str] = frozenset()
+        first: frozenset[str] = frozenset()
+        nullable = True
+        for mult in node.mults:
+            part = _walk(mult)
+            if part is None:
+                return None
+            chars |= part[0]
+            if nullable:
+                first |= part[1]
+            nullable = nullable and part[2]
+        return chars, first, nullable
+    if isinstance(node, Pattern):
+        parts = [_walk(conc) for conc in node.concs]
+        if any(part is None for part in parts):
+            return None
+        known = [part for part in parts if part is not None]
+        return (
+            frozenset().union(*(p[0] for p in known)),
+            frozenset().union(*(p[1] for p in known)),
+            any(p[2] for p in known),
+        )
+    return None
 
 
 def _column_checks(

@@ -306,7 +306,7 @@ def test_fmt_cannot_order_unreadable_tables(tmp_path: Path) -> None:
     )
     result = run("fmt", "--package", package)
     assert result.exit_code == 1
-    assert "data/motives.csv:2 [csv.malformed]" in result.stdout
+    assert "data/motives.csv:2 id [csv.malformed]" in result.stdout
 
 
 # -- new-id --------------------------------------------------------------------------------------------

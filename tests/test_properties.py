@@ -409,7 +409,7 @@ def test_a_csv_reads_the_same_by_counting_and_the_exact_way(
     # its lines (quoted cells with commas, newlines and quotes; blank, short and long records;
     # stray quotes and CRs; Hangul, emoji), the result is the exact reader's: the same frame with
     # the same physical lines, or the same findings.
-    names, real = PACKAGE.field_names(table), tables._read_counted
+    names, real = PACKAGE.field_names(table), csv._read_counted
     plain = st.text(st.sampled_from(" x1-é한😀\t;"), max_size=3)
     cells = [plain, st.text(st.sampled_from(' x,\n"é한'), max_size=4).map(_quoted)]
     if data.draw(st.booleans(), label="stray"):

@@ -448,6 +448,38 @@ def first_fault(data: bytes, quotes: np.ndarray, crs: np.ndarray) -> tuple[int, 
     return offset, message
 
 
+def structure_fault(raw: bytes) -> tuple[int, str] | None:
+    """Where the CSV *raw* first breaks RFC 4180 or has a record of another width than its header.
+
+    For the readers that take a table as it is stored (the loader, ``diff``, a release): what
+    :func:`read_csv` refuses as csv.malformed or csv.ragged-row, they refuse too, rather than
+    read other records than it would. A BOM and CRLF line ends are accepted, as there.
+
+    Returns
+    -------
+    tuple[int, str] | None
+        The physical line of the first fault and what is wrong there; None if there is none.
+
+    Examples
+    --------
+    >>> structure_fault(b'id,note\\r\\nx,"a, ""b"" c"\\r\\n')
+    >>> structure_fault(b'id,note\\nx,"a"b\\ny,c\\n')[0], structure_fault(b"id,note\\nx\\n")
+    (2, (2, 'row has 1 cells, the header has 2'))
+    """
+    data = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+    if b"\r\n" in data:
+        data = data.replace(b"\r\n", b"\n")
+    fault = first_fault(data, _positions(data, ord('"')), _positions(data, ord("\r")))
+    if fault is not None:
+        return data.count(b"\n", 0, fault[0]) + 1, fault[1]
+    _, lines, commas, _ = _record_lines(data)
+    ragged = np.flatnonzero(commas != commas[0]) if len(commas) else []
+    if len(ragged):
+        i = ragged[0]
+        return int(lines[i]), f"row has {commas[i] + 1} cells, the header has {commas[0] + 1}"
+    return None
+
+
 def _positions(data: bytes, byte: int) -> np.ndarray:
     """Find the offsets of *byte* in *data*, a quarter of a megabyte at a time (as :func:`_count_bytes`)."""
     buf = np.frombuffer(data, dtype=np.uint8)

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner, Result
-from hypothesis import event, given
+from hypothesis import event, example, given
 from hypothesis import strategies as st
 
 from nk_defections.cli import cli, main
@@ -625,17 +625,27 @@ def contributed_csv(draw: st.DrawFn, table: str) -> bytes:
     return data
 
 
-@given(
-    table=st.sampled_from(TABLES),
-    data=st.data(),
-)
+def _contributed(table: str) -> st.SearchStrategy[tuple[str, bytes]]:
+    return st.tuples(st.just(table), st.one_of(contributed_csv(table), st.binary(max_size=120)))
+
+
+_SOURCES, _MOTIVES = (",".join(PACKAGE.field_names(t)).encode() for t in ("sources", "motives"))
+
+
+@given(st.sampled_from(TABLES).flatmap(_contributed))
+# Text after a closing quote: polars read the second row into the first one's note.
+@example(("motives", _MOTIVES + b'\nm-1,e-1,other,p-1,""x"\nm-2,e-1,other,p-1,y""x"\n'))
+# A short row, then one a cell too long without a newline: polars dropped its last cell.
+@example(("motives", _MOTIVES + b"\nm-1,e-1,other,p-1\nm-2,e-1,other,p-1,,"))
+# A quote inside an unquoted cell: the counting and the exact reading disagreed.
+@example(("sources", _SOURCES + b'\n,,,,,,,,x",x"'))
 def test_a_contributed_csv_reads_as_pythons_strict_csv_or_is_refused_at_a_line(
-    table: str, data: st.DataObject
+    case: tuple[str, bytes],
 ) -> None:
     """Any bytes as ``<table>.csv``: refused with a line (csv.*, or file.* when they are not
     UTF-8 text), or read as the csv module reads them under RFC 4180 (``strict=True``), up to
     what the reader documents: one BOM skipped, CRLF folded to LF, an empty cell as null."""
-    raw = data.draw(st.one_of(contributed_csv(table), st.binary(max_size=120)), label="bytes")
+    table, raw = case
     with _folder() as tmp:
         path = tmp / f"{table}.csv"
         path.write_bytes(raw)

@@ -31,6 +31,7 @@ import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -39,6 +40,8 @@ from hypothesis import event, example, given
 from hypothesis import strategies as st
 
 from nk_defections.cli import cli, main
+from nk_defections.findings import codes as C
+from nk_defections.findings.issues import Issue
 from nk_defections.model.package import PackageError
 from nk_defections.read import csv as tables
 from nk_defections.read.contribution import read_contribution
@@ -451,6 +454,7 @@ def test_a_planted_lock_link_is_refused(package: Path, tmp_path: Path) -> None:
 
 MOTIVES = ",".join(PACKAGE.field_names("motives"))  # id,event_id,motive,stated_by,note
 ROW = "mot-00000001,evt-00000001,other,per-00000001"
+_SOURCES, _MOTIVES = (",".join(PACKAGE.field_names(t)).encode() for t in ("sources", "motives"))
 
 
 @pytest.mark.parametrize(
@@ -480,6 +484,29 @@ def test_a_quote_out_of_place_is_malformed_at_its_line_and_field(
     assert [(i.code, i.row, i.field, i.message) for i in got.issues] == [
         ("csv.malformed", line, field, message)
     ]
+
+
+def test_the_counted_and_the_exact_reading_agree_on_a_stray_quote(tmp_path: Path) -> None:
+    """The falsifying example of test_a_csv_reads_the_same_by_counting_and_the_exact_way."""
+    path = tmp_path / "sources.csv"
+    path.write_bytes(_SOURCES + b'\n,,,,,,,,x",x"')
+    counted = tables.read_csv(PACKAGE, "sources", path, "sources.csv")
+    with mock.patch.object(tables, "_read_counted", lambda data, header, counts: None):
+        exact = tables.read_csv(PACKAGE, "sources", path, "sources.csv")
+    assert counted[0] is None and exact[0] is None
+    assert (
+        counted[1]
+        == exact[1]
+        == [
+            Issue(
+                C.CSV_MALFORMED,
+                tables.QUOTE_IN_CELL,
+                file="sources.csv",
+                row=2,
+                field="content_sha256",
+            )
+        ]
+    )
 
 
 def swallow_the_next_row(lines: list[str], first: int) -> None:
@@ -627,9 +654,6 @@ def contributed_csv(draw: st.DrawFn, table: str) -> bytes:
 
 def _contributed(table: str) -> st.SearchStrategy[tuple[str, bytes]]:
     return st.tuples(st.just(table), st.one_of(contributed_csv(table), st.binary(max_size=120)))
-
-
-_SOURCES, _MOTIVES = (",".join(PACKAGE.field_names(t)).encode() for t in ("sources", "motives"))
 
 
 @given(st.sampled_from(TABLES).flatmap(_contributed))

@@ -166,7 +166,8 @@ def read_csv(
     # the same records from a file that follows RFC 4180, and only from such a file: a quote out
     # of place or a lone CR is refused at its line, before any of them reads a record.
     if counts['"'] or counts["\r"]:
-        fault = first_fault(data, _positions(data, ord('"')), _positions(data, ord("\r")))
+        quotes, crs = (_positions(data, ord(c)) if counts[c] else _NONE for c in '"\r')
+        fault = first_fault(data, quotes, crs)
         if fault is not None:
             return _read_decoded(raw, display) or (None, [_malformed(data, fault, display)])
     try:
@@ -361,6 +362,7 @@ TEXT_AFTER_QUOTE = (
 NEVER_CLOSED = "a quoted field is never closed"
 
 _QUOTE, _COMMA, _LF, _CR = b'"', b",", b"\n", b"\r"
+_NONE = np.empty(0, dtype=np.intp)
 
 
 def first_fault_plain(data: bytes) -> tuple[int, str] | None:

@@ -475,7 +475,7 @@ def structure_fault(raw: bytes) -> tuple[int, str] | None:
     if fault is not None:
         return data.count(b"\n", 0, fault[0]) + 1, fault[1]
     _, lines, commas, _ = _record_lines(data)
-    ragged = np.flatnonzero(commas != commas[0]) if len(commas) else []
+    ragged = np.flatnonzero(commas != commas[0]) if len(commas) else _NONE
     if len(ragged):
         i = ragged[0]
         return int(lines[i]), f"row has {commas[i] + 1} cells, the header has {commas[0] + 1}"

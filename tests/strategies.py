@@ -1592,9 +1592,15 @@ def _ragged(data: bytes, lines: list[int], seed: int) -> tuple[bytes, int, None]
     return data[:at] + b"a,b\n" + data[at:], line, None
 
 
-def _unclosed(data: bytes, lines: list[int], seed: int) -> tuple[bytes, int, None]:
-    line = data.count(b"\n") + 1
-    return data + b'x,"never closed\n', line, None
+def _unclosed(data: bytes, lines: list[int], seed: int) -> tuple[bytes, int, str]:
+    """A quote out of place: a field never closed, text after a closing quote, or a quote
+    inside a cell that does not start with one; located at its line and column."""
+    names = data.split(b"\n", 1)[0].decode().split(",")
+    if seed % 3 == 0:
+        return data + b'x,"never closed\n', data.count(b"\n") + 1, names[1]
+    line = sorted(lines)[seed % len(lines)]
+    at = _record_start(data, line)
+    return data[:at] + (b'"x"y' if seed % 3 == 1 else b'x"') + data[at:], line, names[0]
 
 
 def _bad_byte(byte: bytes):

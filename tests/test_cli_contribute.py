@@ -279,7 +279,6 @@ def test_add_usage_errors_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert run("add", "--package", package).exit_code == 2  # no PATH
     assert run("add", tmp_path / "missing.json", "--package", package).exit_code == 2
     monkeypatch.setattr("nk_defections.write.canonical.is_installed_copy", lambda root: True)
-    monkeypatch.setattr("nk_defections.write.merge.is_installed_copy", lambda root: True)
     result = run("add", TEMPLATE, "--package", package)
     assert result.exit_code == 2
     assert "is the copy installed with the Python package" in result.stderr
@@ -308,7 +307,7 @@ def test_fmt_cannot_order_unreadable_tables(tmp_path: Path) -> None:
     )
     result = run("fmt", "--package", package)
     assert result.exit_code == 1
-    assert "data/motives.csv:2 [csv.malformed]" in result.stdout
+    assert "data/motives.csv:2 id [csv.malformed]" in result.stdout
 
 
 # -- new-id --------------------------------------------------------------------------------------------

@@ -385,7 +385,7 @@ def test_csv_structure_errors(here: Path) -> None:
     )
     assert found == [
         ("csv.duplicate-column", "relationships.csv", 1, None, "kind"),
-        ("csv.malformed", "sources.csv", 2, None, None),
+        ("csv.malformed", "sources.csv", 2, None, "title"),
         ("csv.ragged-row", "people.csv", 3, None, None),
         ("csv.unknown-column", "claims.csv", 1, None, "extra"),
     ]

@@ -164,7 +164,6 @@ def test_the_installed_copy_is_never_written(
 ) -> None:
     package = copy_package(tmp_path / "package")
     monkeypatch.setattr("nk_defections.write.canonical.is_installed_copy", lambda root: True)
-    monkeypatch.setattr("nk_defections.write.merge.is_installed_copy", lambda root: True)
     before = snapshot(package)
     with pytest.raises(ReadOnlyPackage):
         add_contribution([TEMPLATE], package=package)
@@ -358,8 +357,15 @@ def test_a_killed_add_loses_nothing(
     assert child.returncode == 70, child.stderr
     assert any(p.name.endswith(".nk-new") for p in (package / "data").iterdir())
     (tmp_path / "empty.json").write_text("{}", encoding="utf-8")
-    result = add_contribution([tmp_path / "empty.json"], package=package, dry_run=True)
     committed = kill_at > 12  # 12 temporary files are written, then the journal commits (step 13)
+    killed = snapshot(package)
+    # A dry run changes nothing: it reports a committed, unfinished merge and finishes nothing.
+    dry = add_contribution([tmp_path / "empty.json"], package=package, dry_run=True)
+    assert dry.recovered is None and snapshot(package) == killed
+    assert [i.code for i in dry.report.errors] == (
+        ["package.interrupted-merge"] if committed else []
+    )
+    result = add_contribution([tmp_path / "empty.json"], package=package)
     assert result.recovered == ("rolled forward" if committed else "rolled back")
     assert snapshot(package) == (merged_template if committed else before)  # both validate
 
@@ -423,7 +429,6 @@ def test_a_read_only_package_can_be_checked_but_not_written(
 
     # Simulated, so that the test binds when run as root too.
     monkeypatch.setattr("nk_defections.write.journal.FileLock.acquire", refuse)
-    monkeypatch.setattr("nk_defections.write.merge.os.access", lambda path, mode: False)
     assert not add_contribution([TEMPLATE], package=package, dry_run=True).refused
     assert format_package(package, check=True).changed == []
     with pytest.raises(JournalError, match="cannot take the write lock"):

@@ -222,7 +222,7 @@ def add(
     """
     from nk_defections.findings import codes as C
     from nk_defections.write.canonical import ReadOnlyPackage
-    from nk_defections.write.journal import JournalError
+    from nk_defections.write.journal import WriteError
     from nk_defections.write.merge import add_contribution
 
     texts = _source_texts(source_text)
@@ -231,7 +231,7 @@ def add(
         result = add_contribution(
             paths, package=package_dir, source_texts=texts, dry_run=dry_run, strict=strict
         )
-    except (ReadOnlyPackage, JournalError) as exc:
+    except (ReadOnlyPackage, WriteError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
     if result.recovered:
@@ -279,12 +279,12 @@ def fmt(check: bool, package_dir: Path | None) -> None:
     """
     from nk_defections.report.text import iter_lines
     from nk_defections.write.canonical import ReadOnlyPackage, format_package
-    from nk_defections.write.journal import JournalError
+    from nk_defections.write.journal import WriteError
 
     package_dir = _use(package_dir)
     try:
         result = format_package(package_dir, check=check)
-    except (ReadOnlyPackage, JournalError) as exc:
+    except (ReadOnlyPackage, WriteError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
     if result.recovered:
@@ -292,7 +292,7 @@ def fmt(check: bool, package_dir: Path | None) -> None:
     if result.issues:
         for line in iter_lines(Report(result.issues)):
             click.echo(line)
-        click.echo("cannot put unreadable tables in order: nothing was rewritten", err=True)
+        click.echo("cannot put the tables in order (see above): nothing was rewritten", err=True)
         sys.exit(EXIT_INVALID)
     for name, diff in result.diffs.items():
         click.echo(diff if check else f"reformatted {name}", nl=not check)

@@ -25,7 +25,12 @@ FILE_UNKNOWN_KIND = register(
 )
 
 # CSV structure
-CSV_MALFORMED = register("csv.malformed", E, "A quoted field is never closed.")
+CSV_MALFORMED = register(
+    "csv.malformed",
+    E,
+    "A quote out of place (a field never closed, text after a closing quote, a quote in a cell "
+    "that does not start with one) or a CR outside quotes that ends no CRLF line.",
+)
 CSV_RAGGED_ROW = register(
     "csv.ragged-row", E, "A row has more or fewer cells than the header, or is blank."
 )

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urldefrag
 
 from jsonschema import Draft202012Validator, FormatChecker
-from referencing import Registry, Resource
+from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from nk_defections.model.countries import COUNTRY_PATTERN

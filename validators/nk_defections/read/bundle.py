@@ -21,6 +21,7 @@ import polars as pl
 
 from nk_defections.model.locate import check_name
 from nk_defections.model.package import Package, PackageError, find_root, load_package_descriptor
+from nk_defections.read.csv import structure_fault
 
 DESCRIPTOR = "datapackage.json"
 
@@ -188,8 +189,13 @@ class Bundle:
         columns = (
             [f["name"] for f in self.resource(table)["schema"]["fields"]] if with_bounds else None
         )
+        data = self.table_bytes(table)
+        fault = structure_fault(data)
+        if fault is not None:  # polars would read other records than the validator does
+            path = self.resource(table)["path"]
+            raise PackageError(f"{path}:{fault[0]}: {fault[1]} (csv.malformed or csv.ragged-row)")
         frame = pl.read_csv(
-            io.BytesIO(self.table_bytes(table)),
+            io.BytesIO(data),
             infer_schema=False,
             null_values=[""],
             raise_if_empty=False,

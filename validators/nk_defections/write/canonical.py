@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import difflib
 import io
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,7 +85,17 @@ def format_package(
     """Rewrite every table of the package in canonical form, all or nothing; or, with *check*, only say what would change.
 
     A table that cannot be read (a ragged row, a missing column) is reported and nothing is
-    written: only readable data can be put in order.
+    written: only readable data can be put in order. The rewrite first finishes (or undoes) an
+    earlier, interrupted write (:func:`~nk_defections.write.journal.recover`); *check* never
+    does: it reports the interrupted write (``package.interrupted-merge``) and changes nothing.
+
+    Raises
+    ------
+    ReadOnlyPackage
+        The package is the copy installed with the Python package (not with *check*).
+    WriteError
+        A table to rewrite is a symbolic link or in a linked folder, or a file could not be
+        written, or an interrupted write cannot be finished safely: nothing was changed.
 
     Examples
     --------
@@ -94,12 +103,16 @@ def format_package(
     []
     """
     package = load_package_descriptor(root)
-    if check and (is_installed_copy(package.root) or not os.access(package.root, os.W_OK)):
-        return _format(package, check=True, on_step=on_step)
+    if check:
+        from nk_defections.check.rules.package import check_interrupted_merge
+
+        result = _format(package, check=True, on_step=on_step)
+        result.issues[:0] = check_interrupted_merge(package)
+        return result
     folder = writable_root(package)
     with locked(folder):
         recovered = recover(folder, resource_paths(package))
-        result = _format(package, check=check, on_step=on_step)
+        result = _format(package, check=False, on_step=on_step)
     result.recovered = recovered
     return result
 

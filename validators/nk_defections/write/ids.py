@@ -6,11 +6,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nk_defections.check.validate import read_package_frames
 from nk_defections.findings.issues import Issue
 from nk_defections.model.ids import mint
 from nk_defections.model.package import load_package_descriptor
 from nk_defections.read.contribution import read_contribution
+from nk_defections.read.package import read_package_frames
 
 
 class UnknownResource(ValueError):

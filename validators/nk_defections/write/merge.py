@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,9 +10,14 @@ from nk_defections.check.validate import check_contribution
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue, Report
 from nk_defections.model.package import PackageError, load_package_descriptor
-from nk_defections.model.resources import is_installed_copy
 from nk_defections.write.canonical import render_table, resource_paths, writable_root
-from nk_defections.write.journal import StepHook, locked, recover, replace_files
+from nk_defections.write.journal import (
+    StepHook,
+    check_replaceable,
+    locked,
+    recover,
+    replace_files,
+)
 
 
 @dataclass
@@ -46,6 +50,8 @@ def add_contribution(
     then left byte for byte as it was. Otherwise each table that gains rows is rewritten in
     canonical order (:mod:`nk_defections.write.canonical`) through :func:`~nk_defections.write.journal.replace_files`,
     under the package's write lock, after finishing any merge an earlier process left half done.
+    A dry run changes nothing, not even that: an interrupted merge refuses it
+    (``package.interrupted-merge``), as it refuses :func:`~nk_defections.check.validate.validate_package`.
 
     Parameters
     ----------
@@ -63,6 +69,15 @@ def add_contribution(
     on_step
         Called after each durable step of the write (for tests that kill it in between).
 
+    Raises
+    ------
+    ReadOnlyPackage
+        The package is the copy installed with the Python package (not with *dry_run*).
+    WriteError
+        A table to rewrite is a symbolic link or in a linked folder (with *dry_run* too: what
+        it says would be added, the merge adds), a file could not be written, or an interrupted
+        merge cannot be finished safely: nothing was changed.
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -76,7 +91,7 @@ def add_contribution(
     except PackageError as exc:
         issue = Issue(C.PACKAGE_DESCRIPTOR, str(exc), file="datapackage.json")
         return MergeResult(Report([issue]), dry_run=dry_run, refused=True)
-    if dry_run and (is_installed_copy(pkg.root) or not os.access(pkg.root, os.W_OK)):
+    if dry_run:  # changes nothing: an interrupted write is reported (by validate), not finished
         return _merge(paths, pkg.root, source_texts, dry_run=True, strict=strict, on_step=on_step)
     root = writable_root(pkg)
     with locked(root):
@@ -115,6 +130,8 @@ def _merge(
         result.added[table] = sorted(frame["id"].to_list())
         contents[package.path(table)] = render_table(package, table, checked.merged(table))
         result.written.append(package.resources[table]["path"])
+    # What a dry run says it would add, the merge adds: both refuse a table it cannot replace.
+    check_replaceable(package.root, contents)
     if contents and not dry_run:
         replace_files(package.root, contents, on_step=on_step)
     return result

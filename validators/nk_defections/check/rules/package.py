@@ -125,11 +125,21 @@ def check_frictionless(
     cell holds a newline.
     """
     lines = lines or {}
-    from frictionless import FrictionlessException
+    from frictionless import Dialect, FrictionlessException, formats
     from frictionless import Package as FrictionlessPackage
 
     try:
         fl = FrictionlessPackage(str(package.root / "datapackage.json"))
+        # The tables are RFC 4180 CSV (read_csv refuses any other): said, not left to guess (a
+        # sniffed dialect takes ';' for the delimiter of a file with a cell like "a; ""b""; c").
+        for resource in fl.resources:
+            resource.dialect = Dialect(
+                controls=[
+                    formats.CsvControl(
+                        delimiter=",", quote_char='"', double_quote=True, skip_initial_space=False
+                    )
+                ]
+            )
         report = fl.validate(limit_errors=10**9)
     except FrictionlessException as exc:
         yield Issue(

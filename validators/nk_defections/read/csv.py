@@ -165,7 +165,9 @@ def read_csv(
         end = data.find(b"\n")  # not split(): that would copy the whole file after the header
         line = data[: end if end >= 0 else len(data)].decode("utf-8")
     except UnicodeDecodeError:
-        return _read_decoded(raw, display)
+        found = _read_decoded(raw, display)
+        assert found is not None  # the header is not UTF-8: decode names the byte
+        return found
     try:
         # A CR left after CRLF was folded ends no line for polars nor for our line count.
         if "\r" in line:
@@ -238,8 +240,10 @@ def _count_bytes(data: bytes, chars: bytes) -> list[int]:
 def _read_counted(
     data: bytes, header: list[str], counts: dict[str, int]
 ) -> tuple[pl.DataFrame, pl.Series] | None:
-    """The frame of a CSV and each record's physical line, found by counting, if every record
-    has as many cells as the header; None when that is not so, or not known so.
+    """The frame of a CSV and each record's physical line, found by counting.
+
+    That is, if every record has as many cells as the header; None when that is not so, or not
+    known so.
 
     A comma in the file either separates two cells or stands inside a quoted cell, where polars
     keeps it; likewise a newline ends a record or stands inside a cell. polars refuses a record

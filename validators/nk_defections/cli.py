@@ -326,8 +326,10 @@ def fmt(check: bool, package_dir: Path | None) -> None:
 def build(
     out: Path, package_dir: Path | None, previous: Path | None, no_frictionless: bool
 ) -> None:
-    """Validate, then write the release: CSV, JSON and Parquet per table, datapackage.json with bytes
-    and sha256 per file, CODEBOOK.md, a timeline figure, SHA256SUMS and a zip; byte-identical on rebuild.
+    """Validate, then write the release; byte-identical on rebuild.
+
+    The release: CSV, JSON and Parquet per table, a SQLite database, datapackage.json with bytes
+    and sha256 per file, CODEBOOK.md, a timeline figure, a README, SHA256SUMS and a zip.
 
     Exit 0 built, 1 the package has errors, the version was not bumped enough, or the output
     folder holds a release of this version with other content (nothing is written).
@@ -372,8 +374,10 @@ def build(
     show_default=True,
 )
 def diff(old: Path, new: Path, output_format: str) -> None:
-    """Compare two packages or releases (folders or .zip) record by record: added, removed, and
-    changed records with the fields that changed, schema changes, and the version bump they need.
+    """Compare two packages or releases (folders or .zip) record by record.
+
+    Added, removed, and changed records with the fields that changed, schema changes, and the
+    version bump they need.
 
     Exit 0.
     """
@@ -412,9 +416,11 @@ def diff(old: Path, new: Path, output_format: str) -> None:
     help="Where releases are built: the release of the package's version is served if it holds the current data.",
 )
 def serve(port: int, package_dir: Path | None, dist: Path) -> None:
-    """Browse the data in Datasette on 127.0.0.1: the release's SQLite database (built from the
-    package when there is no current release), with every description, facets, full-text search
-    and the first questions as canned queries. Ctrl-C stops it.
+    """Browse the data in Datasette on 127.0.0.1.
+
+    The release's SQLite database (built from the package when there is no current release),
+    with every description, facets, full-text search and the first questions as canned queries.
+    Ctrl-C stops it.
 
     Exit 0 stopped, 1 the site cannot be served (the port is taken, Datasette is missing).
     """

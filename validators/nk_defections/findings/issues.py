@@ -62,6 +62,7 @@ class Issue:
     severity: Severity = dataclass_field(default=Severity.ERROR)
 
     def __post_init__(self) -> None:
+        """Take the severity from the code's registration (an unregistered code is a bug)."""
         rule = RULES.get(self.code)
         if rule is None:
             raise KeyError(f"unregistered rule code {self.code!r}")
@@ -105,6 +106,7 @@ class Report:
     checked: dict[str, int] = dataclass_field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        """Keep one finding per fault, and sort them by file and line."""
         # Two checks may find the same fault (a date's pattern and its format; a cell checked by
         # the Table Schema and the JSON Schema): keep one finding per code and location, the one
         # found first. The rules run before the generic JSON Schema pass, so their messages (an

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import polars as pl
 
@@ -18,7 +18,7 @@ from nk_defections.progress import step
 #: The engine for the rules' whole-table selects and filters: there polars' "auto" (which may
 #: pick its streaming engine) and eager calls were measured at up to twice the time of the
 #: in-memory engine. Joins are left to "auto", which was as fast or faster for them.
-ENGINE = "in-memory"
+ENGINE: Final = "in-memory"
 
 
 @dataclass
@@ -43,8 +43,10 @@ class Context:
         return self.frames[table]
 
     def reported(self, table: str) -> bool:
-        """Whether any row of *table* is marked ``_report`` (a contribution's own rows): a table
-        without one has no finding to give, and the rules skip looking for them there."""
+        """Whether any row of *table* is marked ``_report`` (a contribution's own rows).
+
+        A table without one has no finding to give, and the rules skip looking for them there.
+        """
         return self.cached(f"reported:{table}", lambda: bool(self.frames[table]["_report"].any()))
 
     def reported_tables(self) -> list[str]:
@@ -66,8 +68,11 @@ CheckFunction = Callable[[Context], Iterator[Issue]]
 
 @dataclass(frozen=True)
 class Rule:
-    """A rule as registered: the function that checks, the codes it may emit, and the tables it
-    names (beyond those it finds in the descriptor), which a package must have for it to run."""
+    """A rule as registered: the function that checks, the codes it may emit, the tables it names.
+
+    The tables are those it names beyond what it finds in the descriptor: a package must have
+    them for the rule to run.
+    """
 
     check: CheckFunction
     codes: tuple[str, ...]
@@ -109,7 +114,8 @@ def emit(
     rows: pl.DataFrame,
     code: str,
     field: str | None,
-    message: Callable[[dict[str, Any]], str],
+    # Called with the row; a lambda may bind its loop's values as defaults (hence ...).
+    message: Callable[..., str],
 ) -> Iterator[Issue]:
     """Yield one Issue per row of *rows* (only rows marked ``_report``)."""
     if rows.is_empty():  # the common case; filtering an empty frame still costs a query
@@ -138,14 +144,14 @@ class Check:
     code: str
     field: str | None
     bad: pl.Expr
-    message: Callable[[dict[str, Any]], str]
+    message: Callable[..., str]
     #: A costlier predicate that decides, on the rows *bad* hits only (*bad* is then a cheap
     #: superset: it may hit rows that are fine, never miss one that is not).
     confirm: pl.Expr | None = None
 
 
 def emit_checks(
-    frame: pl.DataFrame, checks: list[Check], prepared: list[pl.Expr] = ()
+    frame: pl.DataFrame, checks: list[Check], prepared: Sequence[pl.Expr] = ()
 ) -> Iterator[Issue]:
     """Run many checks over *frame* in one pass, then emit only those that hit any row.
 
@@ -207,6 +213,10 @@ def require_tables(package: Package) -> None:
                 )
 
 
+def _findings(rule: Rule, context: Context) -> list[Issue]:
+    return list(rule(context))
+
+
 def iter_issues(context: Context) -> Iterator[Issue]:
     """Run every rule over *context*; the findings come in rule order, whatever ran first.
 
@@ -218,7 +228,7 @@ def iter_issues(context: Context) -> Iterator[Issue]:
     rules = all_rules()
     workers = max(1, min(len(rules), os.cpu_count() or 1, 4))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nk-rule") as pool:
-        futures = [pool.submit(lambda rule=rule: list(rule(context))) for rule in rules]
+        futures = [pool.submit(_findings, rule, context) for rule in rules]
         try:
             for rule, future in zip(rules, futures, strict=True):
                 step(f"checking {rule.name.removeprefix('check_').replace('_', ' ')}")

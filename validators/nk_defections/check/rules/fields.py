@@ -224,18 +224,18 @@ def _walk(node: Any) -> tuple[frozenset[str], frozenset[str], bool] | None:
             return None
         return inner[0], inner[1], inner[2] or node.multiplier.min.v == 0
     if isinstance(node, Conc):
-        chars: frozenset[str] = frozenset()
+        held: frozenset[str] = frozenset()
         first: frozenset[str] = frozenset()
         nullable = True
         for mult in node.mults:
             part = _walk(mult)
             if part is None:
                 return None
-            chars |= part[0]
+            held |= part[0]
             if nullable:
                 first |= part[1]
             nullable = nullable and part[2]
-        return chars, first, nullable
+        return held, first, nullable
     if isinstance(node, Pattern):
         parts = [_walk(conc) for conc in node.concs]
         if any(part is None for part in parts):

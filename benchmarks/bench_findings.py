@@ -3,8 +3,9 @@
 Writes ``people.csv`` with N rows (each with its ``*`` claim in ``claims.csv``, so the only faults
 are the two below) twice: clean, and with every row's ``kind`` and ``gender`` out of their
 vocabularies (2 N findings of ``schema.enum``). Runs ``nk-defections validate`` on each as a whole
-process (median of 3, interleaved) and prints wall time and peak RSS, JSON against text, and the
-faulty runs' memory above the clean run's. With ``--baseline BIN``, another ``nk-defections``
+process (median of 3, interleaved) and prints wall time, CPU time (user + system: the steadier
+figure on a machine that runs other work too) and peak RSS, JSON against text, and the faulty
+runs' memory above the clean run's. With ``--baseline BIN``, another ``nk-defections``
 (an older checkout's) runs beside this one, on the same files.
 
     python benchmarks/bench_findings.py                      # 300,000 rows: 600,000 findings
@@ -14,6 +15,7 @@ faulty runs' memory above the clean run's. With ``--baseline BIN``, another ``nk
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import sys
 import tempfile
@@ -66,31 +68,37 @@ def main(argv: list[str] | None = None) -> int:
             "clean": write(work / "clean", args.rows, faulty=False),
             "faulty": write(work / "faulty", args.rows, faulty=True),
         }
-        runs: dict[tuple[str, str, str], list[Run]] = {}
+        runs: dict[tuple[str, str, str], list[tuple[Run, float]]] = {}
         for repeat in range(args.repeats):
             for tool, command in tools.items():
                 for case, paths in files.items():
                     for form in ("text", "json"):
                         out = work / f"{tool}-{case}-{form}-{repeat}.out"
                         command_line = [command, "validate", "--format", form, *map(str, paths)]
-                        runs.setdefault((tool, case, form), []).append(
-                            run([*command_line, "--package", str(ROOT)], out)
-                        )
+                        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                        measured = run([*command_line, "--package", str(ROOT)], out)
+                        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+                        runs.setdefault((tool, case, form), []).append((measured, cpu))
         print(f"{args.rows:,} people (each row 2 faults when faulty: {2 * args.rows:,} findings)")
-        print(f"  {'tool':<14} {'case':<7} {'form':<5} {'wall':>8} {'peak RSS':>10}")
+        print(f"  {'tool':<14} {'case':<7} {'form':<5} {'wall':>8} {'CPU':>8} {'peak RSS':>10}")
         median = {}
         for (tool, case, form), measured in runs.items():
-            wall = statistics.median(r.wall for r in measured)
-            peak = statistics.median(r.peak_rss for r in measured)
-            median[tool, case, form] = (wall, peak)
-            print(f"  {tool:<14} {case:<7} {form:<5} {wall:>7.2f}s {peak / 2**20:>8.0f} MB")
-        for tool in tools:
-            text_wall, text_peak = median[tool, "faulty", "text"]
-            json_wall, json_peak = median[tool, "faulty", "json"]
-            clean_peak = max(median[tool, "clean", form][1] for form in ("text", "json"))
+            wall = statistics.median(r.wall for r, _ in measured)
+            cpu = statistics.median(c for _, c in measured)
+            peak = statistics.median(r.peak_rss for r, _ in measured)
+            median[tool, case, form] = (wall, cpu, peak)
             print(
-                f"  {tool}: JSON / text {json_wall / text_wall:.2f}x (goal <= 1.3); above the clean "
-                f"run: text {(text_peak - clean_peak) / 2**20:+.0f} MB, JSON "
+                f"  {tool:<14} {case:<7} {form:<5} {wall:>7.2f}s {cpu:>7.2f}s {peak / 2**20:>8.0f} MB"
+            )
+        for tool in tools:
+            text_wall, text_cpu, text_peak = median[tool, "faulty", "text"]
+            json_wall, json_cpu, json_peak = median[tool, "faulty", "json"]
+            clean_peak = max(median[tool, "clean", form][2] for form in ("text", "json"))
+            print(
+                f"  {tool}: JSON / text {json_wall / text_wall:.2f}x wall, {json_cpu / text_cpu:.2f}x "
+                f"CPU (goal <= 1.3); above the clean run: text "
+                f"{(text_peak - clean_peak) / 2**20:+.0f} MB, JSON "
                 f"{(json_peak - clean_peak) / 2**20:+.0f} MB (goal <= 200 MB)"
             )
     return 0

@@ -62,6 +62,8 @@ def _progress() -> Iterator[None]:
 def _report(
     report: Report, output_format: str, strict: bool, extra: dict[str, object] | None = None
 ) -> None:
+    # The reporter takes the findings as they are made; after it, ask the report only what its
+    # codes tell (``codes()``, ``is_valid()``): ``report.issues`` would make them all again.
     write_report(
         report,
         output_format,
@@ -138,7 +140,7 @@ def validate(
                 package_dir, source_texts=texts, frictionless=run_frictionless
             )
     _report(report, output_format, strict)
-    if paths and any(i.code == C.FILE_UNREADABLE for i in report.issues):
+    if paths and C.FILE_UNREADABLE in report.codes():
         sys.exit(EXIT_USAGE)
     sys.exit(EXIT_VALID if report.is_valid(strict=strict) else EXIT_INVALID)
 
@@ -244,7 +246,7 @@ def add(
         }
         _report(result.report, output_format, strict, extra)
     else:
-        if result.report.issues:
+        if result.report.codes():
             _report(result.report, output_format, strict)
         verb = "would add" if dry_run else "added"
         for table, ids in result.added.items():
@@ -255,7 +257,7 @@ def add(
         elif not result.added:
             click.echo("nothing to add", err=True)
     if result.refused:
-        unreadable = any(i.code == C.FILE_UNREADABLE for i in result.report.issues)
+        unreadable = C.FILE_UNREADABLE in result.report.codes()
         sys.exit(EXIT_USAGE if unreadable else EXIT_INVALID)
     sys.exit(EXIT_VALID)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from nk_defections.check.explain import RecordChecker
-from nk_defections.check.rules import Context, all_rules, iter_issues, require_tables
+from nk_defections.check.rules import Batch, Context, all_rules, require_tables, run_rules
 from nk_defections.check.rules.package import (
     check_frictionless,
     check_interrupted_merge,
@@ -24,7 +24,7 @@ from nk_defections.check.rules.package import (
     check_source_texts,
 )
 from nk_defections.findings import codes as C
-from nk_defections.findings.issues import Issue, Report
+from nk_defections.findings.issues import Issue, Listed, Origin, Report, Source
 from nk_defections.model.frames import FILE, LINE, REPORT
 from nk_defections.model.package import Package, PackageError, load_package_descriptor
 from nk_defections.model.records import typed_rows
@@ -110,20 +110,25 @@ def validate_package(
         return Report([Issue(C.PACKAGE_DESCRIPTOR, str(exc), file="datapackage.json")])
     from nk_defections.check.integrity import check_release_files
 
-    issues = list(check_interrupted_merge(package))
-    issues += check_profile(package)
+    whole = [*check_interrupted_merge(package), *check_profile(package)]
     frames, found = read_package_frames(package)
-    issues += found
-    issues += check_release_files(package)
-    issues += list(iter_issues(Context(package, frames)))
-    issues += list(check_json_schemas(package, frames))
+    whole += check_release_files(package)
+    sources: list[Source] = [
+        Listed(whole, Origin.PACKAGE),
+        Listed(found, Origin.READ),
+        *run_rules(Context(package, frames)),
+        Listed(check_json_schemas(package, frames), Origin.SCHEMA),
+    ]
     if frictionless and not found:
-        covered = {(i.file, i.row) for i in issues}
+        # frictionless is a second opinion: heard only at a row where no check of ours found
+        # anything (the evidence check, which has not run, speaks of texts, not of rows). What
+        # it finds there would be the same fault in its words, often counted twice.
+        covered = set().union(*(source.locations() for source in sources))
         lines = {package.resources[t]["path"]: frame[LINE].to_list() for t, frame in frames.items()}
-        issues += list(check_frictionless(package, covered, lines))
-    issues += list(check_source_texts(package, frames, source_texts or {}))
+        sources.append(Listed(check_frictionless(package, covered, lines), Origin.SECOND_OPINION))
+    sources.append(Listed(check_source_texts(package, frames, source_texts or {}), Origin.EVIDENCE))
     checked = {table: frame.height for table, frame in frames.items()}
-    return Report(issues, checked=checked)
+    return Report(sources=sources, checked=checked)
 
 
 def check_contribution(
@@ -160,21 +165,27 @@ def check_contribution(
     except PackageError as exc:
         issue = Issue(C.PACKAGE_DESCRIPTOR, str(exc), file="datapackage.json")
         return CheckedContribution(Report([issue]), None, {}, Contribution({}))
-    base, issues = read_package_frames(pkg, report=False)
+    base, found = read_package_frames(pkg, report=False)
     contribution = read_contribution(pkg, paths, on_record=RecordChecker(pkg))
-    issues += contribution.issues
     frames = {
         t: pl.concat([base[t], contribution.frames[t].select(base[t].columns)])
         for t in pkg.resources
     }
-    issues += iter_issues(Context(pkg, frames))
+    read = [*found, *contribution.issues]
+    sources: list[Source] = [Listed(map(contribution.located, read), Origin.READ)]
+    for source in run_rules(Context(pkg, frames)):
+        # A finding in a JSON document is placed at its value's line, which its reader knows.
+        if isinstance(source, Batch) and contribution.lines:
+            source = source.located(contribution.located)
+        elif isinstance(source, Listed):
+            source = Listed(map(contribution.located, source.issues), *source.rank)
+        sources.append(source)
     step("checking the evidence")
-    texts, found = _readable_texts(source_texts or {})
-    issues += found
-    issues += check_source_texts(pkg, _evidence_frames(frames, texts), texts)
-    issues = [contribution.located(issue) for issue in issues]
+    texts, evidence = _readable_texts(source_texts or {})
+    evidence += check_source_texts(pkg, _evidence_frames(frames, texts), texts)
+    sources.append(Listed(map(contribution.located, evidence), Origin.EVIDENCE))
     return CheckedContribution(
-        Report(issues, checked=contribution.counts()), pkg, base, contribution
+        Report(sources=sources, checked=contribution.counts()), pkg, base, contribution
     )
 
 

@@ -13,7 +13,8 @@ from nk_defections.findings.issues import Report
 from nk_defections.report import github, json, text
 
 #: ``write(report, out, err, *, strict, extra)``: write the report's findings to *out* (and, for
-#: humans, a summary to *err*). *extra* adds command-specific members to a JSON report.
+#: humans, a summary to *err*). *extra* adds command-specific members to a JSON report. A writer
+#: takes the findings once, from ``report.iter_issues()``, as they are made: it keeps none.
 Reporter = Callable[..., None]
 
 REPORTERS: dict[str, Reporter] = {
@@ -41,13 +42,13 @@ def write_report(
     >>> write_report(Report([]), "json", sys.stdout, io.StringIO())
     {
       "valid": true,
+      "checked": {},
+      "issues": [],
       "counts": {
         "error": 0,
         "warning": 0,
         "info": 0
-      },
-      "checked": {},
-      "issues": []
+      }
     }
     """
     REPORTERS[output_format](report, out, err, strict=strict, extra=extra)

@@ -16,11 +16,11 @@ _KINDS = {"error": "error", "warning": "warning"}
 
 
 def escape_data(text: str) -> str:
-    """Escape a message as the toolkit's ``escapeData`` does.
+    r"""Escape a message as the toolkit's ``escapeData`` does.
 
     Examples
     --------
-    >>> escape_data("50%\\r\\n::warning::x")
+    >>> escape_data("50%\r\n::warning::x")
     '50%25%0D%0A::warning::x'
     """
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
@@ -46,7 +46,7 @@ def write(
     extra: Mapping[str, Any] | None = None,
 ) -> None:
     """Write one annotation line per finding (notes as ``notice``)."""
-    for issue in report.issues:
+    for issue in report.iter_issues():
         kind = _KINDS.get(str(issue.severity), "notice")
         properties = []
         if issue.file:

@@ -23,7 +23,7 @@ class Bar:
         self._task: Any = None
 
     def __call__(self, description: str, *, total: int | None = None) -> None:
-        """Show that a step begins, once the run has lasted long enough to need a bar."""
+        """Show a step: *description*, and the number of steps where *total* gives it."""
         if total is not None:
             self.total = total
         if self._progress is None:

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, TextIO
 
-from nk_defections.findings.issues import Report
+from nk_defections.findings.issues import Issue, Report, Severity
 
 
 def iter_lines(report: Report, *, limit_per_code: int | None = 20) -> Iterator[str]:
     """Yield the text lines of a report, capping each code at *limit_per_code* lines."""
+    return _lines(report.iter_issues(), limit_per_code)
+
+
+def _lines(issues: Iterable[Issue], limit_per_code: int | None) -> Iterator[str]:
     shown: Counter[str] = Counter()
     hidden: Counter[str] = Counter()
-    for issue in report.issues:
+    for issue in issues:
         if limit_per_code is not None and shown[issue.code] >= limit_per_code:
             hidden[issue.code] += 1
             continue
@@ -31,13 +35,22 @@ def write(
     strict: bool = False,
     extra: Mapping[str, Any] | None = None,
 ) -> None:
-    """Write a line per finding to *out*, then the verdict and the counts to *err*."""
-    for line in iter_lines(report):
+    """Write a line per finding to *out*, then the verdict and the counts to *err*.
+
+    The findings are counted as they are written: they are made once, and not kept.
+    """
+    counts = dict.fromkeys(Severity, 0)
+
+    def counted() -> Iterator[Issue]:
+        for issue in report.iter_issues():
+            counts[issue.severity] += 1
+            yield issue
+
+    for line in _lines(counted(), limit_per_code=20):
         out.write(line + "\n")
-    counts = report.counts()
     verdict = "valid" if report.is_valid(strict=strict) else "invalid"
     checked = sum(report.checked.values())
     err.write(
-        f"{verdict}: {counts['error']} errors, {counts['warning']} warnings, {counts['info']} notes; "
-        f"{checked} rows in {len(report.checked)} tables checked\n"
+        f"{verdict}: {counts[Severity.ERROR]} errors, {counts[Severity.WARNING]} warnings, "
+        f"{counts[Severity.INFO]} notes; {checked} rows in {len(report.checked)} tables checked\n"
     )

@@ -1,4 +1,10 @@
-"""The rule registry: every check takes a Context and yields Issues."""
+"""The rule registry: every check takes a Context and yields its findings, in batches.
+
+A rule finds faulty rows with polars queries; :func:`emit` turns each set of them into a
+:class:`Batch`: the rows, a code, a field and a message function, which makes its Issues only
+when they are read (by a reporter, as it writes them). So the rules' threads do the queries, and
+memory does not grow with the number of findings.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +12,13 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 import polars as pl
 
-from nk_defections.findings.issues import Issue
+from nk_defections.findings.issues import Issue, Listed, LocationKey, Origin, Source
+from nk_defections.model.frames import FILE, LINE, POINTER, REPORT
 from nk_defections.model.package import Package, PackageError
 from nk_defections.progress import step
 
@@ -47,7 +54,7 @@ class Context:
 
         A table without one has no finding to give, and the rules skip looking for them there.
         """
-        return self.cached(f"reported:{table}", lambda: bool(self.frames[table]["_report"].any()))
+        return self.cached(f"reported:{table}", lambda: bool(self.frames[table][REPORT].any()))
 
     def reported_tables(self) -> list[str]:
         """The tables, in the package's order, that have a row to report."""
@@ -63,15 +70,126 @@ class Context:
             return self.cache[key]
 
 
-CheckFunction = Callable[[Context], Iterator[Issue]]
+#: What a check yields: Issues one by one, or many at once as a :class:`Batch`.
+Findings = Iterator["Issue | Batch"]
+#: A row as a message function reads it: column name -> value.
+Row = dict[str, Any]
+CheckFunction = Callable[[Context], Findings]
+
+#: Rows made into Issues at a time: enough to amortise a gather, few enough to keep memory flat.
+CHUNK = 4096
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Findings of one *code* on one *field*: one per row of *frame* at the indices *rows*.
+
+    What :func:`emit` used to turn into Issues at once, kept until they are read: the Issues are
+    made a chunk of rows at a time (:meth:`keyed`), each with ``message(row)``. A batch is a
+    :class:`~nk_defections.findings.issues.Source`: its findings come sorted by file, row and
+    pointer; its *rank* is given by :func:`run_rules`. *locate* moves each Issue to its final
+    place (a value's line in a JSON document), before the sort.
+    """
+
+    frame: pl.DataFrame
+    rows: pl.Series
+    code: str
+    field: str | None
+    message: Callable[..., str]
+    rank: tuple[int, ...] = (Origin.RULE,)
+    locate: Callable[[Issue], Issue] | None = None
+
+    def codes(self) -> frozenset[str]:
+        """The batch's one code."""
+        return frozenset((self.code,))
+
+    def locations(self) -> set[tuple[str | None, int | None]]:
+        """The ``(file, row)`` of each finding."""
+        if self.locate is not None:
+            return {(issue.file, issue.row) for _, issue in self.keyed()}
+        where = self.frame.select(pl.col(FILE, LINE).gather(self.rows)).unique()
+        return set(where.iter_rows())
+
+    def located(self, locate: Callable[[Issue], Issue]) -> Batch:
+        """The same batch, with each Issue moved by *locate* (and sorted where it lands)."""
+        return replace(self, locate=locate)
+
+    def issue(self, row: Row) -> Issue:
+        """The Issue of one row (a dict of its columns), as :func:`emit` always made it."""
+        pointer = row.get(POINTER)
+        if pointer is not None and self.field:
+            pointer = f"{pointer}/{self.field}"
+        issue = Issue(
+            self.code,
+            self.message(row),
+            file=row.get(FILE),
+            row=row.get(LINE),
+            pointer=pointer,
+            field=self.field,
+            record_id=row.get("id"),
+        )
+        return issue if self.locate is None else self.locate(issue)
+
+    def keyed(self) -> Iterator[tuple[LocationKey, Issue]]:
+        """Each Issue with its place, sorted by place, made a chunk of rows at a time.
+
+        :meth:`issue` of each row, written out: this loop runs once per finding, and the
+        reporters wait on it (a test checks that both make the same Issues).
+        """
+        code, field, message, locate = self.code, self.field, self.message, self.locate
+        suffix = f"/{field}" if field else ""
+        for chunk in self._sorted().iter_slices(CHUNK):
+            part = self.frame.select(pl.all().gather(chunk.to_series()))
+            columns = part.columns
+            for values in part.iter_rows():
+                row = dict(zip(columns, values, strict=True))
+                pointer = row.get(POINTER)
+                if pointer is not None:
+                    pointer += suffix
+                issue = Issue(
+                    code, message(row), row.get(FILE), row.get(LINE), pointer, field, row.get("id")
+                )
+                if locate is not None:
+                    issue = locate(issue)
+                where = issue.row if issue.row is not None else -1
+                yield (issue.file or "", where, issue.pointer or "", field or "", code), issue
+
+    def __iter__(self) -> Iterator[Issue]:
+        """The Issues, sorted by place."""
+        return (issue for _, issue in self.keyed())
+
+    def _sorted(self) -> pl.DataFrame:
+        """The row indices, in the order of their findings' places (stable: as found on a tie)."""
+        where = self.frame.select(pl.col(FILE, LINE, POINTER).gather(self.rows))
+        pointer = pl.col(POINTER)
+        if self.field:
+            pointer = pointer + f"/{self.field}"
+        line: pl.Expr | pl.Series = pl.col(LINE)
+        if self.locate is not None:
+            # A value's line is known only to the reader of its document: ask, row by row.
+            lines = [
+                self.locate(Issue(self.code, "", file=file, row=row, pointer=place)).row
+                for file, row, place in where.select(FILE, LINE, pointer).iter_rows()
+            ]
+            line = pl.Series(lines, dtype=pl.Int64)
+        return (
+            where.select(
+                pl.col(FILE).fill_null(""),
+                line.fill_null(-1).alias(LINE),
+                pointer.fill_null(""),
+                self.rows.alias("_index"),
+            )
+            .sort(FILE, LINE, POINTER, maintain_order=True)
+            .select("_index")
+        )
 
 
 @dataclass(frozen=True)
 class Rule:
     """A rule as registered: the function that checks, the codes it may emit, the tables it names.
 
-    The tables are those it names beyond what it finds in the descriptor: a package must have
-    them for the rule to run.
+    The tables are those it names beyond those it finds in the descriptor, which a package must
+    have for it to run.
     """
 
     check: CheckFunction
@@ -83,12 +201,20 @@ class Rule:
         """The check's name: ``check_`` and its code's words (``check_group_size``)."""
         return self.check.__name__
 
-    def __call__(self, context: Context) -> Iterator[Issue]:
+    def findings(self, context: Context) -> Findings:
         """Run the check; a finding of a code it did not declare is a bug of ours."""
-        for issue in self.check(context):
-            if issue.code not in self.codes:
-                raise RuntimeError(f"{self.name} emitted {issue.code!r}, not one of its codes")
-            yield issue
+        for found in self.check(context):
+            if found.code not in self.codes:
+                raise RuntimeError(f"{self.name} emitted {found.code!r}, not one of its codes")
+            yield found
+
+    def __call__(self, context: Context) -> Iterator[Issue]:
+        """Run the check and make every Issue it finds (each batch's in its order)."""
+        for found in self.findings(context):
+            if isinstance(found, Batch):
+                yield from found
+            else:
+                yield found
 
 
 def rule(*codes: str, tables: tuple[str, ...] = ()) -> Callable[[CheckFunction], Rule]:
@@ -110,31 +236,20 @@ def rule(*codes: str, tables: tuple[str, ...] = ()) -> Callable[[CheckFunction],
     return register
 
 
-def emit(
-    rows: pl.DataFrame,
-    code: str,
-    field: str | None,
-    # Called with the row; a lambda may bind its loop's values as defaults (hence ...).
-    message: Callable[..., str],
-) -> Iterator[Issue]:
-    """Yield one Issue per row of *rows* (only rows marked ``_report``)."""
+def emit(rows: pl.DataFrame, code: str, field: str | None, message: Callable[..., str]) -> Findings:
+    """Yield the findings of *code* on *field*, one per row of *rows* marked ``_report``.
+
+    They are made later, and then ``message(row)`` says what is wrong with each row (a dict of
+    its columns); see :class:`Batch`.
+    """
     if rows.is_empty():  # the common case; filtering an empty frame still costs a query
         return
-    if "_report" in rows.columns:
-        rows = rows.filter(pl.col("_report"))
-    for row in rows.iter_rows(named=True):
-        pointer = row.get("_pointer")
-        if pointer is not None and field:
-            pointer = f"{pointer}/{field}"
-        yield Issue(
-            code,
-            message(row),
-            file=row.get("_file"),
-            row=row.get("_line"),
-            pointer=pointer,
-            field=field,
-            record_id=row.get("id"),
-        )
+    if REPORT in rows.columns:
+        indices = rows.select(pl.col(REPORT).arg_true()).to_series()
+    else:
+        indices = pl.int_range(rows.height, dtype=pl.get_index_type(), eager=True)
+    if len(indices):
+        yield Batch(rows, indices, code, field, message)
 
 
 @dataclass(frozen=True)
@@ -152,13 +267,14 @@ class Check:
 
 def emit_checks(
     frame: pl.DataFrame, checks: list[Check], prepared: Sequence[pl.Expr] = ()
-) -> Iterator[Issue]:
+) -> Findings:
     """Run many checks over *frame* in one pass, then emit only those that hit any row.
 
     Every predicate is evaluated in a single lazy ``select`` (columns in parallel) that returns
-    the row numbers each one hits; rows are only gathered and turned into Issues for the few
-    checks that hit. A null predicate is not a hit. *prepared* columns are computed first, once,
-    for predicates that share them (a ``confirm`` sees only the frame's own columns).
+    the row numbers each one hits; only the checks that hit are emitted, as batches of those
+    rows of *frame* (no row is copied). A null predicate is not a hit. *prepared* columns are
+    computed first, once, for predicates that share them (a ``confirm`` sees only the frame's
+    own columns).
     """
     if not checks or frame.is_empty():
         return
@@ -173,13 +289,18 @@ def emit_checks(
         )
         .collect(engine=ENGINE)
     )
+    reported = pl.col(REPORT) if REPORT in frame.columns else pl.lit(True)
     for check in checks:
         rows = hits[str(id(check.bad))][0]
+        if not len(rows):
+            continue
+        if check.confirm is None:
+            kept = frame.select(reported.gather(rows))
+        else:  # the costlier predicate, on the rows hit only
+            kept = frame.select(pl.all().gather(rows)).select(reported & check.confirm)
+        rows = rows.filter(kept.to_series().fill_null(False))
         if len(rows):
-            found = frame.select(pl.all().gather(rows))
-            if check.confirm is not None:
-                found = found.filter(check.confirm)
-            yield from emit(found, check.code, check.field, check.message)
+            yield Batch(frame, rows, check.code, check.field, check.message)
 
 
 def all_rules() -> list[Rule]:
@@ -213,26 +334,46 @@ def require_tables(package: Package) -> None:
                 )
 
 
-def _findings(rule: Rule, context: Context) -> list[Issue]:
-    return list(rule(context))
+def _sources_of(rule: Rule, context: Context) -> list[Any]:
+    return list(rule.findings(context))
 
 
-def iter_issues(context: Context) -> Iterator[Issue]:
-    """Run every rule over *context*; the findings come in rule order, whatever ran first.
+def run_rules(context: Context) -> list[Source]:
+    """Run every rule over *context*; return their findings' sources, ranked by rule order.
 
     The rules run on a few threads at once: polars releases the GIL in its queries, and many of
     them (a regex over one column, a join) keep only one core busy, so two rules at a time use
-    the machine that one leaves half idle. Each rule's findings are gathered whole, then yielded
-    in the order of :func:`all_rules`, so the output does not depend on the timing.
+    the machine that one leaves half idle. A finding's rank is its rule's place in
+    :func:`all_rules`, then the place of its batch in what the rule yields (Issues yielded one
+    by one are listed together), so the report does not depend on which rule ran first.
     """
     rules = all_rules()
     workers = max(1, min(len(rules), os.cpu_count() or 1, 4))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nk-rule") as pool:
-        futures = [pool.submit(_findings, rule, context) for rule in rules]
+        futures = [pool.submit(_sources_of, rule, context) for rule in rules]
+        sources: list[Source] = []
         try:
-            for rule, future in zip(rules, futures, strict=True):
+            for number, (rule, future) in enumerate(zip(rules, futures, strict=True)):
                 step(f"checking {rule.name.removeprefix('check_').replace('_', ' ')}")
-                yield from future.result()
+                sources += _ranked(future.result(), (Origin.RULE, number))
         finally:
             for future in futures:
                 future.cancel()
+    return sources
+
+
+def _ranked(found: list[Issue | Batch], rank: tuple[int, ...]) -> list[Source]:
+    """Give each batch of one rule, and each run of its single Issues, a rank after *rank*."""
+    sources: list[Source] = []
+    single: list[Issue] = []
+    for item in found:
+        if isinstance(item, Batch):
+            if single:
+                sources.append(Listed(single, *rank, len(sources)))
+                single = []
+            sources.append(replace(item, rank=(*rank, len(sources))))
+        else:
+            single.append(item)
+    if single:
+        sources.append(Listed(single, *rank, len(sources)))
+    return sources

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from nk_defections.check.rules import Context, emit, rule
+from nk_defections.check.rules import Batch, Context, emit, rule
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue
 from nk_defections.model.frames import REPORT
@@ -102,7 +102,7 @@ def _unclaimed(ctx: Context, table: str, field: str, *also: pl.Expr) -> pl.DataF
 
 
 @rule(C.CLAIM_MISSING_ROW, tables=(CLAIMS,))
-def check_row_claims(ctx: Context) -> Iterator[Issue]:
+def check_row_claims(ctx: Context) -> Iterator[Issue | Batch]:
     """Every row but a source or a claim has a claim with field '*'."""
     for table in ctx.reported_tables():
         if not ctx.package.is_claimed(table):
@@ -117,7 +117,7 @@ def check_row_claims(ctx: Context) -> Iterator[Issue]:
 
 
 @rule(C.CLAIM_MISSING_FIELD, tables=(CLAIMS,))
-def check_field_claims(ctx: Context) -> Iterator[Issue]:
+def check_field_claims(ctx: Context) -> Iterator[Issue | Batch]:
     """Every date, number, title, rank, status, end_reason, role and motive has its own claim."""
     for table in ctx.reported_tables():
         if not ctx.package.is_claimed(table):
@@ -139,7 +139,7 @@ def check_field_claims(ctx: Context) -> Iterator[Issue]:
     C.CLAIM_EMPTY_FIELD,
     tables=(CLAIMS, "sources"),
 )
-def check_claim_soundness(ctx: Context) -> Iterator[Issue]:
+def check_claim_soundness(ctx: Context) -> Iterator[Issue | Batch]:
     """Claims name a real field, carry original_text for dates and numbers, and cite an existing paragraph."""
     package = ctx.package
     if not ctx.reported(CLAIMS):

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import polars as pl
 
-from nk_defections.check.rules import ENGINE, Context, emit, rule
+from nk_defections.check.rules import ENGINE, Batch, Context, emit, rule
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue
 from nk_defections.model.dates import bounds_exprs, derived_exprs, kind_expr
@@ -85,7 +85,7 @@ def _parsed(ctx: Context, interval: bool) -> pl.DataFrame:
 
 
 @rule(C.DATE_ORDER, tables=tuple(dict.fromkeys(table for table, _, _ in PAIRS)))
-def check_order(ctx: Context) -> Iterator[Issue]:
+def check_order(ctx: Context) -> Iterator[Issue | Batch]:
     """Within a row: birth before death, start before end, attested within, disclosed after."""
     for table, early, late in PAIRS:
         frame = with_bounds(ctx, table)
@@ -99,7 +99,7 @@ def check_order(ctx: Context) -> Iterator[Issue]:
 
 
 @rule(C.DATE_ORDER, tables=("postings", "people"))
-def check_posting_in_life(ctx: Context) -> Iterator[Issue]:
+def check_posting_in_life(ctx: Context) -> Iterator[Issue | Batch]:
     """A posting lies within its holder's life."""
     people = (
         with_bounds(ctx, "people")
@@ -131,7 +131,7 @@ def check_posting_in_life(ctx: Context) -> Iterator[Issue]:
 
 
 @rule(C.DATE_BOUNDS)
-def check_derived_bounds(ctx: Context) -> Iterator[Issue]:
+def check_derived_bounds(ctx: Context) -> Iterator[Issue | Batch]:
     """In a release, ``<field>_min``/``_max``/``_kind`` equal those computed from the EDTF value."""
     for table in ctx.package.resources:
         frame = ctx.frame(table)

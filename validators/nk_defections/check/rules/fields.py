@@ -10,7 +10,7 @@ from typing import Any
 
 import polars as pl
 
-from nk_defections.check.rules import Check, Context, emit_checks, rule
+from nk_defections.check.rules import Batch, Check, Context, emit_checks, rule
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue
 from nk_defections.model.countries import COUNTRY_PATTERN, alpha3_codes
@@ -69,7 +69,7 @@ def _suggestion(value: str, allowed: tuple[str, ...]) -> str:
     C.COUNTRY_UNKNOWN,
     *TEXT_CODES,  # on the values a closed column's pattern or vocabulary refuses
 )
-def check_fields(ctx: Context) -> Iterator[Issue]:
+def check_fields(ctx: Context) -> Iterator[Issue | Batch]:
     """Every Table Schema constraint of every field, on CSV rows.
 
     The text checks of a closed column (see :func:`closed`) run here too, on the values its
@@ -353,7 +353,7 @@ def _column_checks(
 
 
 @rule(*TEXT_CODES)
-def check_text(ctx: Context) -> Iterator[Issue]:
+def check_text(ctx: Context) -> Iterator[Issue | Batch]:
     """Control and bidi characters, formula prefixes, NFC and stray spaces in every text cell.
 
     Closed columns are left to :func:`check_fields`, which looks only at the values their

@@ -6,13 +6,13 @@ from collections.abc import Iterator
 
 import polars as pl
 
-from nk_defections.check.rules import Context, emit, rule
+from nk_defections.check.rules import Batch, Context, emit, rule
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue
 
 
 @rule(C.RECORD_END_REASON, tables=("postings",))
-def check_end_reason_without_end(ctx: Context) -> Iterator[Issue]:
+def check_end_reason_without_end(ctx: Context) -> Iterator[Issue | Batch]:
     """end_reason requires status ended."""
     frame = ctx.frame("postings")
     bad = frame.filter(pl.col("end_reason").is_not_null() & (pl.col("status") != "ended"))
@@ -25,7 +25,7 @@ def check_end_reason_without_end(ctx: Context) -> Iterator[Issue]:
 
 
 @rule(C.RECORD_CURRENT_ENDED, tables=("postings",))
-def check_current_with_end_date(ctx: Context) -> Iterator[Issue]:
+def check_current_with_end_date(ctx: Context) -> Iterator[Issue | Batch]:
     """A current posting has no end date."""
     frame = ctx.frame("postings")
     bad = frame.filter((pl.col("status") == "current") & pl.col("end_date").is_not_null())
@@ -38,7 +38,7 @@ def check_current_with_end_date(ctx: Context) -> Iterator[Issue]:
 
 
 @rule(C.RECORD_GROUP_SIZE, tables=("people",))
-def check_group_size(ctx: Context) -> Iterator[Issue]:
+def check_group_size(ctx: Context) -> Iterator[Issue | Batch]:
     """Group sizes belong to groups, and their minimum does not exceed their maximum."""
     frame = ctx.frame("people").with_columns(
         pl.col("group_size_min").cast(pl.Int64, strict=False).alias("_min"),
@@ -72,7 +72,7 @@ SELF_REFERENCES = [
 
 
 @rule(C.RECORD_SELF_REFERENCE, tables=tuple(table for table, _, _ in SELF_REFERENCES))
-def check_self_reference(ctx: Context) -> Iterator[Issue]:
+def check_self_reference(ctx: Context) -> Iterator[Issue | Batch]:
     """A link, relationship or parent does not point at its own row."""
     for table, column, other in SELF_REFERENCES:
         bad = ctx.frame(table).filter(pl.col(column) == pl.col(other))

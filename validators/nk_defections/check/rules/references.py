@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import polars as pl
 
-from nk_defections.check.rules import Context, emit, rule
+from nk_defections.check.rules import Batch, Context, emit, rule
 from nk_defections.check.rules.claims import claim_rows, named
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue
@@ -15,7 +15,7 @@ from nk_defections.model.package import CLAIM_KEY, CLAIMS
 
 
 @rule(*C.REF_UNKNOWN.values(), C.REF_UNKNOWN_ROW)
-def check_references(ctx: Context) -> Iterator[Issue]:
+def check_references(ctx: Context) -> Iterator[Issue | Batch]:
     """Foreign keys and prefix-typed references (participant_id, stated_by, record_id…) resolve."""
     package = ctx.package
     # The ids of each table that carry its own prefix: a reference with that prefix can only

@@ -6,14 +6,14 @@ from collections.abc import Iterator
 
 import polars as pl
 
-from nk_defections.check.rules import ENGINE, Context, emit, rule
+from nk_defections.check.rules import ENGINE, Batch, Context, emit, rule
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue
 from nk_defections.model.frames import REPORT
 
 
 @rule(C.TABLE_DUPLICATE_ID, C.REF_ID_EXISTS)
-def check_duplicate_id(ctx: Context) -> Iterator[Issue]:
+def check_duplicate_id(ctx: Context) -> Iterator[Issue | Batch]:
     """An id occurs once: a repeat is reported at every later occurrence.
 
     A contributed id that the package already has is ``ref.id-exists`` (ids are minted once,

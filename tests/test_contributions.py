@@ -378,7 +378,7 @@ def test_csv_structure_errors(here: Path) -> None:
             ),
             "sources.csv": csv_text("id,source_type,title", 'src-00000001,report,"unclosed'),
             "claims.csv": csv_text(
-                "id,record_id,field,source_id,paragraph,original_text,attributed_to,relayed_by,derivation,claim_rank,extra"
+                ",".join([*PACKAGE.field_names("claims"), "extra"])
             ),
             "relationships.csv": csv_text("id,person_id,related_person_id,kind,kind"),
         },
@@ -422,10 +422,10 @@ def test_csv_lines_are_physical_even_after_quoted_newlines(here: Path) -> None:
 
 def test_csv_cells_are_checked_like_json_values(here: Path) -> None:
     rows = [
-        "clm-00000001,per-02d95gqk,*,src-1ekndjem,three,,,,,",
-        "clm-00000002,per-02d95gqk,*,src-1ekndjem,99,,,,,normall",
+        "clm-00000001,per-02d95gqk,*,src-1ekndjem,three,,,,,,,",
+        "clm-00000002,per-02d95gqk,*,src-1ekndjem,99,,,,,,normall,",
     ]
-    header = "id,record_id,field,source_id,paragraph,original_text,attributed_to,relayed_by,derivation,claim_rank"
+    header = ",".join(PACKAGE.field_names("claims"))
     report = check(here, {"claims.csv": csv_text(header, *rows)})
     assert errors(report) == [
         ("claim.paragraph-out-of-range", "claims.csv", 3, None, "paragraph"),

@@ -519,19 +519,20 @@ def test_the_counted_and_the_exact_reading_agree_on_a_stray_quote(tmp_path: Path
 
 
 def swallow_the_next_row(lines: list[str], first: int) -> None:
-    """Make the claim on *lines[first]* swallow the next one into its derivation (cell 8).
+    """Make the claim on *lines[first]* swallow the next one into its derivation.
 
     Each cell quoted as a spreadsheet may quote it, and the derivations made ``""x"`` and
     ``...""x"``: before csv.malformed, polars read the two rows as one, with the same number of
     cells, and the package stayed valid, frictionless included: the second claim was lost.
     """
+    column = PACKAGE.field_names("claims").index("derivation")
     for i, extra in ((first, '""x"'), (first + 1, None)):
         cells = []
         for cell in next(csv.reader([lines[i]])):
             buffer = io.StringIO()
             csv.writer(buffer, lineterminator="").writerow([cell])  # an empty cell as ""
             cells.append(buffer.getvalue())
-        cells[8] = extra if extra is not None else cells[8] + '""x"'
+        cells[column] = extra if extra is not None else cells[column] + '""x"'
         lines[i] = ",".join(cells)
 
 
@@ -584,7 +585,8 @@ def test_the_loader_and_diff_refuse_what_validate_refuses(
         says = f"data/claims.csv:{first + 1}: {tables.TEXT_AFTER_QUOTE}"
     else:
         lines[first] = lines[first].rsplit(",", 1)[0]
-        says = f"data/claims.csv:{first + 1}: row has 9 cells, the header has 10"
+        width = len(PACKAGE.field_names("claims"))
+        says = f"data/claims.csv:{first + 1}: row has {width - 1} cells, the header has {width}"
     path.write_text("\n".join(lines), encoding="utf-8")
     with pytest.raises(PackageError) as raised:
         load_table("claims", path=package)

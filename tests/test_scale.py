@@ -32,7 +32,7 @@ from .conftest import ROOT
 
 PACKAGE = load_package_descriptor(ROOT)
 EVENTS = "id,event_type,title,summary,date,disclosed_date,country,place"
-CLAIMS = "id,record_id,field,source_id,paragraph,original_text,attributed_to,relayed_by,derivation,claim_rank"
+CLAIMS = ",".join(PACKAGE.field_names("claims"))
 ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 
 

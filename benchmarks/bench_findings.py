@@ -15,6 +15,7 @@ runs' memory above the clean run's. With ``--baseline BIN``, another ``nk-defect
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import statistics
 import sys
@@ -23,8 +24,12 @@ from pathlib import Path
 
 from bench_validate import BIN, ROOT, SOURCE_ID, Run, run
 
-PEOPLE = "id,name,identity_status,kind,group_size_min,group_size_max,gender,birth_date,death_date,nationality,summary"
-CLAIMS = "id,record_id,field,source_id,paragraph,original_text,attributed_to,relayed_by,derivation,claim_rank"
+# The headers are the descriptor's: a --baseline build must have the same columns.
+FIELDS = {
+    resource["name"]: [field["name"] for field in resource["schema"]["fields"]]
+    for resource in json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))["resources"]
+}
+PEOPLE, CLAIMS = (",".join(FIELDS[table]) for table in ("people", "claims"))
 ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 
 
@@ -40,12 +45,16 @@ def write(folder: Path, rows: int, *, faulty: bool) -> list[Path]:
     """people.csv and claims.csv of *rows* people, each claimed; *faulty*: two bad enums a row."""
     folder.mkdir(parents=True, exist_ok=True)
     kind, gender = ("crowd", "unknown") if faulty else ("individual", "female")
-    people = [PEOPLE] + [
-        f"{_id('per', 10**6 + i)},Person {i},named,{kind},,,{gender},,,PRK," for i in range(rows)
-    ]
-    claims = [CLAIMS] + [
-        f"{_id('clm', 10**6 + i)},{_id('per', 10**6 + i)},*,{SOURCE_ID},1,,,,," for i in range(rows)
-    ]
+    person = dict.fromkeys(FIELDS["people"], "")
+    person.update(identity_status="named", kind=kind, gender=gender, nationality="PRK")
+    claim = dict.fromkeys(FIELDS["claims"], "")
+    claim.update(field="*", source_id=SOURCE_ID, paragraph="1")
+    people, claims = [PEOPLE], [CLAIMS]
+    for i in range(rows):
+        person.update(id=_id("per", 10**6 + i), name=f"Person {i}")
+        claim.update(id=_id("clm", 10**6 + i), record_id=person["id"])
+        people.append(",".join(person.values()))
+        claims.append(",".join(claim.values()))
     paths = [folder / "people.csv", folder / "claims.csv"]
     for path, lines in zip(paths, (people, claims), strict=True):
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")

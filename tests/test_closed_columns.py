@@ -32,7 +32,8 @@ def test_every_constrained_string_column_is_closed():
         (t, f["name"])
         for t in PACKAGE.resources
         for f in PACKAGE.fields(t)
-        if f["type"] == "string" and ({"pattern", "enum"} & set(f.get("constraints", {})))
+        if f["type"] == "string"
+        and ({"pattern", "enum"} & set(f.get("constraints", {})))
         and (t, f["name"]) not in OPEN
     ]
     assert constrained == [(t, f["name"]) for t, f in CLOSED]

@@ -334,3 +334,14 @@ def test_build_with_previous_refuses_a_version_not_bumped_enough(tmp_path: Path)
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert (out / f"nk-defections-{minor}.zip").is_file()
+
+
+def test_a_refusal_names_the_least_version_and_the_changes_that_need_it(tmp_path: Path):
+    new = changed_copy(tmp_path, "field added")
+    old = open_bundle(ROOT)
+    set_version(new, bumped(old.version, Bump.MINOR))
+    with pytest.raises(VersionNotBumped) as refused:
+        check_version(old, open_bundle(new))
+    assert str(refused.value).endswith(
+        f"need a major bump (at least {bumped(old.version, Bump.MAJOR)}): people.nickname: field added"
+    )

@@ -311,4 +311,5 @@ def _constraint_changes(
             tighter = after is not None and (before is None or after < before)
             yield (Bump.MAJOR if tighter else Bump.MINOR), f"{key}: {before} → {after}"
         else:  # a pattern (or anything else) whose change cannot be shown looser counts as tighter
-            yield (Bump.MINOR if after is None else Bump.MAJOR), f"{key} changed"
+            done = "added" if before is None else "dropped" if after is None else "changed"
+            yield (Bump.MINOR if after is None else Bump.MAJOR), f"{key} {done}"

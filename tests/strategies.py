@@ -57,6 +57,7 @@ Row = dict[str, str | None]
 
 #: Dates that must be in order within a row, earliest first.
 DATE_CHAINS: dict[str, list[str]] = {
+    "sources": ["published_date", "retrieved_date"],
     "people": ["birth_date", "death_date"],
     "person_names": ["start_date", "end_date"],
     "organizations": ["founded_date", "dissolved_date"],
@@ -1180,13 +1181,14 @@ def m_maximum(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
     return _mutation(C.SCHEMA_MAXIMUM, pkg, table, i, column)
 
 
+#: http(s) addresses (as a url's pattern asks) that are not URIs.
 NOT_URIS = [
-    "not a url",
-    "example.org/report",
-    "www.example.org",
-    "//example.org/x",
-    "report.html",
-    "mailto",
+    "https://example.org/%zz",
+    "http://[::1",
+    "https://exa<mple.org",
+    "http://example.org/^x",
+    "https://example.org/|",
+    "http://example.org/#a#b",
 ]
 
 

@@ -39,6 +39,16 @@ def field(descriptor: dict, table: str, name: str) -> dict:
     return next(f for f in resource(descriptor, table)["schema"]["fields"] if f["name"] == name)
 
 
+def bumped(version: str, bump: Bump) -> str:
+    """The least version after *version* that moves by *bump*."""
+    major, minor, patch = (int(p) for p in version.split("."))
+    return {
+        Bump.PATCH: f"{major}.{minor}.{patch + 1}",
+        Bump.MINOR: f"{major}.{minor + 1}.0",
+        Bump.MAJOR: f"{major + 1}.0.0",
+    }[bump]
+
+
 def edit_table(root: Path, table: str, change: Callable[[pl.DataFrame], pl.DataFrame]) -> None:
     path = root / "data" / f"{table}.csv"
     frame = pl.read_csv(path, infer_schema=False, null_values=[""])
@@ -55,6 +65,11 @@ def rename_field(d: dict) -> None:
 
 def add_field(d: dict) -> None:
     resource(d, "people")["schema"]["fields"].append({"name": "nickname", "type": "string"})
+
+
+def reorder_fields(d: dict) -> None:
+    fields = resource(d, "people")["schema"]["fields"]
+    fields[0], fields[1] = fields[1], fields[0]
 
 
 def add_resource(d: dict) -> None:
@@ -110,11 +125,13 @@ CASES = {
         },
         Bump.MINOR,
     ),
-    "field added": (
-        add_field,
-        {"people": lambda f: f.with_columns(nickname=pl.lit(None, pl.String))},
-        Bump.MINOR,
+    "package description reworded": (lambda d: d.update(description="Reworded."), {}, Bump.PATCH),
+    "table moved to another path": (
+        lambda d: resource(d, "relationships").update(path="data/family.csv"),
+        {},
+        Bump.NONE,
     ),
+    "metadata added": (lambda d: d.update(update_frequency="monthly"), {}, Bump.MINOR),
     "table added": (add_resource, {}, Bump.MINOR),
     "vocabulary value added": (
         lambda d: field(d, "people", "gender")["constraints"]["enum"].append("unknown"),
@@ -127,6 +144,17 @@ CASES = {
         Bump.MINOR,
     ),
     "record removed": (None, {"relationships": lambda f: f.slice(1)}, Bump.MAJOR),
+    "field added": (
+        add_field,
+        {"people": lambda f: f.with_columns(nickname=pl.lit(None, pl.String))},
+        Bump.MAJOR,
+    ),
+    "fields re-ordered": (
+        reorder_fields,
+        {"people": lambda f: f.select(f.columns[1::-1] + f.columns[2:])},
+        Bump.MAJOR,
+    ),
+    "package identifier changed": (lambda d: d.update(id="another-id"), {}, Bump.MAJOR),
     "field removed": (
         lambda d: resource(d, "people")["schema"]["fields"].remove(field(d, "people", "summary")),
         {"people": _drop_column("summary")},
@@ -174,6 +202,8 @@ def changed_copy(tmp_path: Path, name: str) -> Path:
         edit_table(root, table, edit)
     if name == "table added":
         (root / "data" / "sanctions.csv").write_text("id\nsnc-0000000a\n", encoding="utf-8")
+    if name == "table moved to another path":
+        (root / "data" / "relationships.csv").rename(root / "data" / "family.csv")
     return root
 
 
@@ -195,16 +225,13 @@ def test_the_release_check_fails_below_the_required_bump_and_passes_at_it(
     new = changed_copy(tmp_path, name)
     required = CASES[name][2]
     old = open_bundle(ROOT)
-    major, minor, patch = (int(p) for p in old.version.split("."))
-    bumped = {
-        Bump.PATCH: f"{major}.{minor}.{patch + 1}",
-        Bump.MINOR: f"{major}.{minor + 1}.0",
-        Bump.MAJOR: f"{major + 1}.0.0",
-    }
-    for bump, version in bumped.items():
-        set_version(new, version)
+    for bump in (Bump.PATCH, Bump.MINOR, Bump.MAJOR):
+        set_version(new, bumped(old.version, bump))
         if bump < required:
-            with pytest.raises(VersionNotBumped, match=f"need a {required} bump"):
+            least = bumped(old.version, required)
+            with pytest.raises(
+                VersionNotBumped, match=f"need a {required} bump \\(at least {least}\\)"
+            ):
                 check_version(old, open_bundle(new))
         else:
             check_version(old, open_bundle(new))
@@ -251,7 +278,7 @@ def test_diff_names_the_records_and_fields_that_changed(tmp_path: Path):
 
 def test_diff_command_compares_folders_and_zips_as_text_and_json(tmp_path: Path):
     new = changed_copy(tmp_path, "value corrected")
-    set_version(new, "0.1.1")
+    set_version(new, bumped(open_bundle(ROOT).version, Bump.PATCH))
     old_release = write_release(open_bundle(ROOT), tmp_path / "old")
     new_release = write_release(open_bundle(new), tmp_path / "dist")
     runner = CliRunner()
@@ -285,7 +312,7 @@ def test_build_with_previous_refuses_a_version_not_bumped_enough(tmp_path: Path)
             ]
         ),
     )
-    set_version(new, "0.1.1")
+    set_version(new, bumped(previous.version, Bump.PATCH))
     out = tmp_path / "dist"
     args = [
         "build",
@@ -299,9 +326,22 @@ def test_build_with_previous_refuses_a_version_not_bumped_enough(tmp_path: Path)
     ]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 1, result.output
-    assert "need a minor bump" in result.output and "+ rel-zzzzzzzz" in result.output
+    minor = bumped(previous.version, Bump.MINOR)
+    assert f"need a minor bump (at least {minor}): relationships: 1 record added" in result.output
+    assert "+ rel-zzzzzzzz" in result.output
     assert not out.exists() or not any(out.iterdir())
-    set_version(new, "0.2.0")
+    set_version(new, minor)
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
-    assert (out / "nk-defections-0.2.0.zip").is_file()
+    assert (out / f"nk-defections-{minor}.zip").is_file()
+
+
+def test_a_refusal_names_the_least_version_and_the_changes_that_need_it(tmp_path: Path):
+    new = changed_copy(tmp_path, "field added")
+    old = open_bundle(ROOT)
+    set_version(new, bumped(old.version, Bump.MINOR))
+    with pytest.raises(VersionNotBumped) as refused:
+        check_version(old, open_bundle(new))
+    assert str(refused.value).endswith(
+        f"need a major bump (at least {bumped(old.version, Bump.MAJOR)}): people.nickname: field added"
+    )

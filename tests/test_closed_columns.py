@@ -20,14 +20,21 @@ CLOSED = [
 ]
 
 
+#: Constrained columns whose pattern admits what the text checks look for: an address may hold
+#: "=", "+" and "@" (a query, a login), so a url's text is checked like any free text.
+OPEN = [("sources", "url")]
+
+
 def test_every_constrained_string_column_is_closed():
-    # The shipped descriptor's patterns and vocabularies are all of the closed kind: if one stops
-    # being so, its text is checked the slow way (still correct), and this says so.
+    # The shipped descriptor's patterns and vocabularies are all of the closed kind but OPEN's:
+    # if another stops being so, its text is checked the slow way (still correct), and this says so.
     constrained = [
         (t, f["name"])
         for t in PACKAGE.resources
         for f in PACKAGE.fields(t)
-        if f["type"] == "string" and ({"pattern", "enum"} & set(f.get("constraints", {})))
+        if f["type"] == "string"
+        and ({"pattern", "enum"} & set(f.get("constraints", {})))
+        and (t, f["name"]) not in OPEN
     ]
     assert constrained == [(t, f["name"]) for t, f in CLOSED]
 

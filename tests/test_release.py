@@ -24,6 +24,7 @@ from nk_defections.cli import cli
 from nk_defections.model.dates import date_kind
 from nk_defections.model.package import PackageError
 from nk_defections.model.records import cell, flatten
+from nk_defections.model.versions import parse_version
 from nk_defections.read.bundle import open_bundle
 from nk_defections.release.build import (
     PROJECT_FILES,
@@ -513,7 +514,18 @@ def test_the_citation_and_the_changelog_follow_the_descriptors_version_and_date(
     assert top_level["date-released"] == released
     assert render_citation(citation, descriptor) == citation, "run `make generate`"
     changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
-    assert f"\n## [{descriptor['version']}] - {released}\n" in changelog
+    heading = re.search(rf"^## \[{re.escape(descriptor['version'])}\] - (.+)$", changelog, re.M)
+    assert heading, f"CHANGELOG.md has no section for {descriptor['version']}"
+    if heading[1] == "unreleased":
+        # Between releases, `version` is the next one and `created` the latest release's day.
+        released_before = re.findall(
+            r"^## \[([^\]]+)\] - ([0-9]{4}-[0-9]{2}-[0-9]{2})$", changelog, re.M
+        )
+        latest, day = released_before[0]
+        assert released == day, f"`created` is not the day {latest} was released"
+        assert parse_version(descriptor["version"]) > parse_version(latest)
+    else:
+        assert heading[1] == released
 
 
 def test_the_citation_follows_a_new_version():

@@ -35,6 +35,7 @@ from .test_rules import (
     findings,
     line_of,
     read_rows,
+    write_rows,
 )
 
 COUNSELLOR = "pst-rkra52py"  # Ri Il Kyu's last posting: no start date, ended 2023-11
@@ -623,6 +624,21 @@ def test_a_date_field_takes_only_real_iso_dates(value: str, wrong: bool, package
     assert found == (
         {at(package_copy, C.SCHEMA_FORMAT, "sources", SOURCE, "published_date")} if wrong else set()
     )
+
+
+def test_a_package_without_a_column_of_an_ordered_pair_is_checked_without_it(package_copy: Path):
+    # A release made before sources had retrieved_date (0.1.0) still validates.
+    descriptor = json.loads((package_copy / "datapackage.json").read_text(encoding="utf-8"))
+    (sources,) = [r for r in descriptor["resources"] if r["name"] == "sources"]
+    sources["schema"]["fields"] = [
+        f for f in sources["schema"]["fields"] if f["name"] != "retrieved_date"
+    ]
+    (package_copy / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    rows = read_rows(package_copy, "sources")
+    for row in rows:
+        del row["retrieved_date"]
+    write_rows(package_copy, "sources", rows)
+    assert findings(package_copy) == set()
 
 
 def test_country_codes_read_from_the_database_file_are_pycountrys():

@@ -199,9 +199,11 @@ CASES = [
     ),
     Case(C.SCHEMA_MINIMUM, _claim_field(RI_DEFECTION, "*", "paragraph", "0")),
     Case(C.SCHEMA_MAXIMUM, _set("people", RI_CHILDREN, "group_size_min", "3000000000")),
-    Case(C.SCHEMA_FORMAT, _set("sources", SOURCE, "url", "not a url")),
+    Case(C.SCHEMA_FORMAT, _set("sources", SOURCE, "url", "https://example.org/%zz")),
+    Case(C.SCHEMA_PATTERN, _set("sources", SOURCE, "url", "ftp://example.org/report.txt")),
     Case(C.DATE_INVALID, _set("events", RI_DEFECTION, "date", "2023-02-30")),
     Case(C.DATE_ORDER, _set("events", RI_DEFECTION, "disclosed_date", "2023-10")),
+    Case(C.DATE_ORDER, _set("sources", SOURCE, "retrieved_date", "2024-07-15")),
     Case(C.COUNTRY_UNKNOWN, _set("events", RI_DEFECTION, "country", "ZZZ")),
     Case(C.TABLE_DUPLICATE_ID, _duplicate_relationship),
     Case(

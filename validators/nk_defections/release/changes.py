@@ -1,58 +1,28 @@
 """What changed between two versions of the package, record by record, and how big a bump it needs.
 
-The release rule (semantic versioning applied to the data):
-
-* **major**: a table or field removed or renamed, a field's type changed, a constraint
-  tightened (a vocabulary value dropped, ``required`` or ``unique`` added, a bound or length
-  narrowed, a pattern or key added or changed), or a record removed (ids are stable keys that
-  users join and cite on: removing one breaks them);
-* **minor**: a table, field or record added, or a constraint loosened;
-* **patch**: values corrected in existing records, or descriptions reworded.
-
-A version that went backwards, or did not move while something changed, never passes.
+The rule itself (the Data Package Version recipe's) is written once, in
+:mod:`nk_defections.model.versions`: this module finds the changes between two packages, records
+included, and holds a version to it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from enum import IntEnum
 from typing import Any
 
-from nk_defections.model.versions import parse_version
+from nk_defections.model.versions import (
+    Bump,
+    DescriptorChange,
+    descriptor_changes,
+    least_version,
+    records_bump,
+    version_bump,
+)
 from nk_defections.read.bundle import Bundle
 
-
-class Bump(IntEnum):
-    """How much a version moves (or must move)."""
-
-    NONE = 0
-    PATCH = 1
-    MINOR = 2
-    MAJOR = 3
-
-    def __str__(self) -> str:
-        """The bump as a word: ``major``, ``minor``, ``patch``."""
-        return self.name.lower()
-
-
-@dataclass(frozen=True)
-class SchemaChange:
-    """One difference between the Table Schemas, with the bump it needs."""
-
-    bump: Bump
-    table: str
-    field: str | None
-    message: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {
-            "bump": str(self.bump),
-            "table": self.table,
-            "field": self.field,
-            "message": self.message,
-        }
+#: How many of the changes that need the bump a refusal names.
+NAMED_CHANGES = 5
 
 
 @dataclass(frozen=True)
@@ -89,7 +59,7 @@ class Diff:
 
     old_version: str
     new_version: str
-    schema: list[SchemaChange]
+    schema: list[DescriptorChange]
     tables: dict[str, TableChanges]
 
     def required_bump(self) -> Bump:
@@ -100,15 +70,28 @@ class Diff:
         >>> Diff("1.0.0", "1.0.1", [], {"people": TableChanges(added=["per-aaaaaaaa"])}).required_bump()
         <Bump.MINOR: 2>
         """
-        bumps = [c.bump for c in self.schema]
-        for changes in self.tables.values():
-            if changes.removed:
-                bumps.append(Bump.MAJOR)
-            if changes.added:
-                bumps.append(Bump.MINOR)
-            if changes.changed:
-                bumps.append(Bump.PATCH)
-        return max(bumps, default=Bump.NONE)
+        return max((bump for bump, _ in self.reasons()), default=Bump.NONE)
+
+    def reasons(self) -> Iterator[tuple[Bump, str]]:
+        """Each change as the bump it needs and a line naming it (``people.nickname: field added``).
+
+        Examples
+        --------
+        >>> list(Diff("1.0.0", "1.0.1", [], {"people": TableChanges(removed=["per-aaaaaaaa"])}).reasons())
+        [(<Bump.MAJOR: 3>, 'people: 1 record removed')]
+        """
+        for change in self.schema:
+            yield change.bump, f"{change.where}: {change.message}"
+        for table, changes in self.tables.items():
+            for what, records in (
+                ("removed", changes.removed),
+                ("added", changes.added),
+                ("changed", changes.changed),
+            ):
+                if records:
+                    noun = "record" if len(records) == 1 else "records"
+                    bump = records_bump(**{what: len(records)})
+                    yield bump, f"{table}: {len(records)} {noun} {what}"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: versions, required bump, schema changes, and per-table records."""
@@ -132,7 +115,10 @@ class Diff:
 
 
 class VersionNotBumped(Exception):
-    """The version did not move as far as the changes since the previous release require."""
+    """The version did not move as far as the changes since the previous release require.
+
+    The message names the least version they allow and the changes that need that bump.
+    """
 
     def __init__(self, diff: Diff) -> None:
         actual = version_bump(diff.old_version, diff.new_version)
@@ -143,116 +129,24 @@ class VersionNotBumped(Exception):
             if actual
             else "did not change"
         )
-        super().__init__(
-            f"version {diff.new_version} {moved} from {diff.old_version}, "
-            f"but the changes since then need a {diff.required_bump()} bump"
+        required = diff.required_bump()
+        named = [line for bump, line in diff.reasons() if bump == required]
+        shown = "; ".join(named[:NAMED_CHANGES])
+        if len(named) > NAMED_CHANGES:
+            shown += f"; and {len(named) - NAMED_CHANGES} more"
+        need = (
+            f"but the changes since then need a {required} bump "
+            f"(at least {least_version(diff.old_version, required)}): {shown}"
+            if required
+            else "though nothing changed since then"
         )
+        super().__init__(f"version {diff.new_version} {moved} from {diff.old_version}, {need}")
         self.diff = diff
 
 
-def version_bump(old: str, new: str) -> Bump | None:
-    """How far *new* moved from *old*; ``None`` if it went backwards.
-
-    Examples
-    --------
-    >>> version_bump("0.1.0", "0.2.0"), version_bump("0.1.0", "0.1.0"), version_bump("1.0.0", "0.9.0")
-    (<Bump.MINOR: 2>, <Bump.NONE: 0>, None)
-    """
-    before, after = parse_version(old), parse_version(new)
-    if after < before:
-        return None
-    for position, bump in enumerate((Bump.MAJOR, Bump.MINOR, Bump.PATCH)):
-        if after[position] > before[position]:
-            return bump
-    return Bump.NONE
-
-
-def _constraint_changes(
-    table: str, name: str, old: dict[str, Any], new: dict[str, Any]
-) -> Iterator[SchemaChange]:
-    def change(bump: Bump, message: str) -> SchemaChange:
-        return SchemaChange(bump, table, name, message)
-
-    for key in sorted(set(old) | set(new)):
-        before, after = old.get(key), new.get(key)
-        if before == after:
-            continue
-        if key in ("required", "unique"):
-            tighter = bool(after) and not bool(before)
-            yield change(Bump.MAJOR if tighter else Bump.MINOR, f"{key}: {before} → {after}")
-        elif key == "enum":
-            if after is None:
-                yield change(Bump.MINOR, "vocabulary lifted: any value allowed")
-            elif before is None:
-                yield change(Bump.MAJOR, "vocabulary imposed")
-            else:
-                if dropped := [v for v in before if v not in after]:
-                    yield change(
-                        Bump.MAJOR, f"vocabulary: {', '.join(map(str, dropped))} no longer allowed"
-                    )
-                if added := [v for v in after if v not in before]:
-                    yield change(Bump.MINOR, f"vocabulary: {', '.join(map(str, added))} added")
-        elif key in ("minimum", "minLength", "exclusiveMinimum"):
-            tighter = after is not None and (before is None or after > before)
-            yield change(Bump.MAJOR if tighter else Bump.MINOR, f"{key}: {before} → {after}")
-        elif key in ("maximum", "maxLength", "exclusiveMaximum"):
-            tighter = after is not None and (before is None or after < before)
-            yield change(Bump.MAJOR if tighter else Bump.MINOR, f"{key}: {before} → {after}")
-        else:  # a pattern (or anything else) whose change cannot be shown looser counts as tighter
-            yield change(Bump.MINOR if after is None else Bump.MAJOR, f"{key} changed")
-
-
-def _field_changes(table: str, old: dict[str, Any], new: dict[str, Any]) -> Iterator[SchemaChange]:
-    name = old["name"]
-    if old.get("type") != new.get("type"):
-        yield SchemaChange(Bump.MAJOR, table, name, f"type: {old.get('type')} → {new.get('type')}")
-    yield from _constraint_changes(
-        table, name, old.get("constraints", {}), new.get("constraints", {})
-    )
-    for key in sorted((set(old) | set(new)) - {"name", "type", "constraints"}):
-        if old.get(key) != new.get(key):
-            bump = (
-                Bump.PATCH
-                if key in ("description", "title", "example", "categories")
-                else Bump.MAJOR
-            )
-            yield SchemaChange(bump, table, name, f"{key} changed")
-
-
-def schema_changes(old: Bundle, new: Bundle) -> list[SchemaChange]:
-    """Differences between the tables and fields of two packages, each with its bump."""
-    out: list[SchemaChange] = []
-    before, after = old.package, new.package
-    for table in before.resources:
-        if table not in after.resources:
-            out.append(SchemaChange(Bump.MAJOR, table, None, "table removed"))
-            continue
-        old_fields = {f["name"]: f for f in before.fields(table)}
-        new_fields = {f["name"]: f for f in after.fields(table)}
-        for name, old_field in old_fields.items():
-            if name not in new_fields:
-                out.append(SchemaChange(Bump.MAJOR, table, name, "field removed or renamed"))
-            else:
-                out += _field_changes(table, old_field, new_fields[name])
-        out += [
-            SchemaChange(Bump.MINOR, table, n, "field added")
-            for n in new_fields
-            if n not in old_fields
-        ]
-        for key in ("primaryKey", "foreignKeys"):
-            if before.resources[table]["schema"].get(key) != after.resources[table]["schema"].get(
-                key
-            ):
-                out.append(SchemaChange(Bump.MAJOR, table, None, f"{key} changed"))
-        for key in ("title", "description"):
-            if before.resources[table].get(key) != after.resources[table].get(key):
-                out.append(SchemaChange(Bump.PATCH, table, None, f"{key} changed"))
-    out += [
-        SchemaChange(Bump.MINOR, t, None, "table added")
-        for t in after.resources
-        if t not in before.resources
-    ]
-    return out
+def schema_changes(old: Bundle, new: Bundle) -> list[DescriptorChange]:
+    """Differences between the descriptors of two packages, tables as declared, each with its bump."""
+    return descriptor_changes(old.package.descriptor, new.package.descriptor)
 
 
 def _records(bundle: Bundle, table: str) -> dict[str, dict[str, str | None]]:
@@ -315,8 +209,7 @@ def iter_text(diff: Diff) -> Iterator[str]:
     """Render a diff for humans, one line at a time."""
     yield f"{diff.old_version} → {diff.new_version}: changes need a {diff.required_bump()} bump"
     for change in diff.schema:
-        where = f"{change.table}.{change.field}" if change.field else change.table
-        yield f"  schema  {str(change.bump):5}  {where}: {change.message}"
+        yield f"  schema  {str(change.bump):5}  {change.where}: {change.message}"
     for table, changes in diff.tables.items():
         if not changes:
             continue

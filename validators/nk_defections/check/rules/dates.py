@@ -17,6 +17,7 @@ from nk_defections.model.dates import bounds_exprs, derived_exprs, kind_expr
 
 #: (table, earlier column, later column) that must be in order within a row.
 PAIRS = [
+    ("sources", "published_date", "retrieved_date"),
     ("people", "birth_date", "death_date"),
     ("person_names", "start_date", "end_date"),
     ("organizations", "founded_date", "dissolved_date"),
@@ -86,8 +87,10 @@ def _parsed(ctx: Context, interval: bool) -> pl.DataFrame:
 
 @rule(C.DATE_ORDER, tables=tuple(dict.fromkeys(table for table, _, _ in PAIRS)))
 def check_order(ctx: Context) -> Iterator[Issue | Batch]:
-    """Within a row: birth before death, start before end, attested within, disclosed after."""
+    """Within a row: birth before death, start before end, attested within, disclosed or retrieved after."""
     for table, early, late in PAIRS:
+        if not {early, late} <= {column for column, _ in ctx.package.date_columns(table)}:
+            continue  # a descriptor without them, or typing them otherwise: nothing to order
         frame = with_bounds(ctx, table)
         bad = frame.filter(pl.col(f"_min:{early}") > pl.col(f"_max:{late}"))
         yield from emit(

@@ -223,7 +223,10 @@ class _Amender:
                 .then(pl.lit(amendment[LINE], dtype=pl.Int64))
                 .otherwise(pl.col(LINE))
                 .alias(LINE),
-                pl.when(hit).then(pl.lit(None, dtype=pl.String)).otherwise(pl.col(POINTER)).alias(POINTER),
+                pl.when(hit)
+                .then(pl.lit(None, dtype=pl.String))
+                .otherwise(pl.col(POINTER))
+                .alias(POINTER),
                 (pl.col(CSV) | hit).alias(CSV),
             ]
             ids = frame.filter(hit)["id"].to_list()
@@ -231,7 +234,9 @@ class _Amender:
                 self.amended.setdefault(table, set()).update(ids)
         self.frames[table] = frame.with_columns(updates)
 
-    def remove(self, table: str, record_id: str, new: str | None, reason: str, amendment: Row) -> None:
+    def remove(
+        self, table: str, record_id: str, new: str | None, reason: str, amendment: Row
+    ) -> None:
         """Drop the row *record_id* of *table* and redirect its id to *new* (None: retired)."""
         self.frames[table] = self.frames[table].filter(pl.col("id") != record_id)
         self.removed_from.add(table)
@@ -292,7 +297,8 @@ class _Amender:
                 amendment,
                 C.AMEND_OP_FIELDS,
                 name,
-                f"{name!r} is not a field of a {op} amendment" + (f" (it is {owner}'s)" if owner else ""),
+                f"{name!r} is not a field of a {op} amendment"
+                + (f" (it is {owner}'s)" if owner else ""),
             )
         if missing or extra:
             return
@@ -412,7 +418,9 @@ class _Amender:
             # A claim about a record that is not there says nothing: it goes with it.
             about = self.frames[CLAIMS].filter(pl.col(CLAIM_KEY) == record_id)["id"].to_list()
             for claim_id in about:
-                self.remove(CLAIMS, claim_id, None, f"a claim about {record_id}: {reason}", amendment)
+                self.remove(
+                    CLAIMS, claim_id, None, f"a claim about {record_id}: {reason}", amendment
+                )
         self.retirements.append((record_id, amendment))
 
     # -- once every amendment is applied --------------------------------------------------------
@@ -438,7 +446,9 @@ class _Amender:
 
     def redirect_contributed(self, contributed: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
         """Take the contribution's references to merged ids to the records standing for them."""
-        moved = {old: self.current(old)[0] for old, new in self.redirects.items() if new is not None}
+        moved = {
+            old: self.current(old)[0] for old, new in self.redirects.items() if new is not None
+        }
         if not moved:
             return contributed
         out = dict(contributed)

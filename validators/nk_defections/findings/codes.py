@@ -181,7 +181,9 @@ REF_ID_EXISTS = register(
     "to change that record, amend it (set, merge, retire).",
 )
 REF_ID_RETIRED = register(
-    "ref.id-retired", E, "A row's id was merged or retired (it is in redirects): ids are never reused."
+    "ref.id-retired",
+    E,
+    "A row's id was merged or retired (it is in redirects): ids are never reused.",
 )
 REF_REDIRECTED = register(
     "ref.redirected",

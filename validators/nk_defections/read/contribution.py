@@ -432,7 +432,6 @@ class _Reader:
         contribution.issues = [contribution.located(issue) for issue in self.issues]
         return contribution
 
-
     def _amendments_frame(self) -> pl.DataFrame | None:
         if not self.amendments:
             return None

@@ -321,13 +321,13 @@ def all_rules() -> list[Rule]:
     )
 
     return [
-        *amendments.RULES,
         *fields.RULES,
         *table.RULES,
         *record.RULES,
         *dates.RULES,
         *references.RULES,
         *claims.RULES,
+        *amendments.RULES,
     ]
 
 

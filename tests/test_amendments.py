@@ -19,16 +19,20 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 
 from nk_defections import resolve_id, validate_paths
-from nk_defections.check.validate import validate_package
+from nk_defections.check.validate import check_contribution, validate_package
 from nk_defections.cli import cli
+from nk_defections.model.ids import derived
+from nk_defections.model.schemas import format_checker
 from nk_defections.read.bundle import open_bundle
 from nk_defections.release.changes import diff_packages
 from nk_defections.write import ids as ids_module
 from nk_defections.write.merge import add_contribution
 
 from .conftest import copy_package
+from .test_bundled_schema import BUNDLED_FILE
 from .test_contributions import TEMPLATE, TEMPLATE_TEXT
 from .test_merge import ADD_CHILD, snapshot
 
@@ -301,24 +305,59 @@ SUMMARIES = (
 )
 
 
-@settings(max_examples=4, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(
-    record=st.sampled_from(["per-8bzg6zys", "per-17zwq172", "evt-wy9jg8qc", "per-c6364wwq"]),
-    summary=SUMMARIES,
-)
-def test_a_valid_amendment_applied_then_diffed_shows_exactly_that_amendment(
-    base: Path, tmp_path_factory: pytest.TempPathFactory, record: str, summary: str
-) -> None:
-    package = fresh(base, tmp_path_factory.mktemp("property") / "package")
+def _set_summary(record: str, summary: str) -> tuple[dict[str, Any], Any]:
     table = "people" if record.startswith("per-") else "events"
-    old = open_bundle(package).string_frame(table).filter(id=record)["summary"][0]
-    path = package.parent / "set.json"
-    amendment = {"op": "set", "record_id": record, "field": "summary", "value": summary}
+
+    def expected(before: Path) -> dict[str, Any]:
+        old = open_bundle(before).string_frame(table).filter(id=record)["summary"][0]
+        return {} if old == summary else {table: {"changed": {record: {"summary": (old, summary)}}}}
+
+    return {"op": "set", "record_id": record, "field": "summary", "value": summary}, expected
+
+
+def _rerank(reason: str) -> tuple[dict[str, Any], Any]:
+    # The template's claim for the April departure is deprecated as contradicted.
+    claim = "clm-jzz84yp9"
+    amendment = {"op": "rerank", "record_id": claim, "claim_rank": "deprecated"}
+    amendment["rank_reason"] = reason
+    change = {"rank_reason": ("contradicted", reason)} if reason != "contradicted" else {}
+    return amendment, lambda before: {"claims": {"changed": {claim: change}}} if change else {}
+
+
+def _retire(reason: str) -> tuple[dict[str, Any], Any]:
+    # A link of the template that nothing refers to, and its one claim.
+    link, claim = "lnk-bxc50mt6", "clm-sgr8fyv1"
+    return {"op": "retire", "record_id": link, "reason": reason}, lambda before: {
+        "event_links": {"removed": {link: (None, reason)}},
+        "claims": {"removed": {claim: (None, f"a claim about {link}: {reason}")}},
+        "redirects": {"added": sorted(derived("red", i) for i in (link, claim))},
+    }
+
+
+AMENDMENTS = st.one_of(
+    st.builds(
+        _set_summary,
+        st.sampled_from(["per-8bzg6zys", "per-17zwq172", "evt-wy9jg8qc", "per-c6364wwq"]),
+        SUMMARIES,
+    ),
+    st.builds(_rerank, st.sampled_from(["superseded", "misreported", "withdrawn", "contradicted"])),
+    st.builds(_retire, SUMMARIES),
+)
+
+
+@settings(max_examples=6, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(drawn=AMENDMENTS)
+def test_a_valid_amendment_applied_then_diffed_shows_exactly_that_amendment(
+    base: Path, tmp_path_factory: pytest.TempPathFactory, drawn: tuple[dict[str, Any], Any]
+) -> None:
+    amendment, expected = drawn
+    package = fresh(base, tmp_path_factory.mktemp("property") / "package")
+    path = package.parent / "amendment.json"
     path.write_text(json.dumps({"amendments": [amendment]}), encoding="utf-8")
     result = add_contribution([path], package=package)
     assert not result.refused, result.report.issues
-    expected = {table: {"changed": {record: {"summary": (old, summary)}}}} if old != summary else {}
-    assert shown(base, package) == expected
+    assert shown(base, package) == expected(base)
+    assert validate_package(package, frictionless=False).is_valid(strict=True)
 
 
 WRONG = st.one_of(
@@ -387,3 +426,35 @@ def test_a_killed_amending_add_loses_nothing(base: Path, tmp_path: Path) -> None
         committed = kill_at > committed_at
         assert result.recovered == ("rolled forward" if committed else "rolled back")
         assert snapshot(package) == (snapshot(whole) if committed else before)
+
+
+def test_a_merge_of_a_survivor_moves_the_older_redirect_along(merged: Path, tmp_path: Path) -> None:
+    amendments = [
+        {"op": "merge", "record_id": "per-8bzg6zys", "into": "per-17zwq172", "reason": "a test"},
+        {"op": "set", "record_id": "per-xe4mzc4c", "field": "summary", "value": "moved twice"},
+    ]
+    path = tmp_path / "again.json"
+    path.write_text(json.dumps({"amendments": amendments}), encoding="utf-8")
+    checked = check_contribution([path], package=merged)
+    redirects = checked.base["redirects"].select("old_id", "new_id").rows()
+    assert ("per-xe4mzc4c", "per-17zwq172") in redirects
+    assert ("per-8bzg6zys", "per-17zwq172") in redirects
+    people = checked.base["people"].filter(id="per-17zwq172")
+    assert people["summary"].to_list() == ["moved twice"]
+    # The set names the id merged twice: it applies to the record standing for it, with a warning.
+    [warning] = [i for i in checked.report.issues if i.code == "ref.redirected"]
+    assert (warning.file, warning.pointer) == (str(path), "/amendments/1/record_id")
+    assert "per-17zwq172" in warning.message
+
+
+def test_the_amending_fixtures_follow_the_bundled_schema_alone() -> None:
+    """Editors check amendments as they check records: the bundled schema, with no registry."""
+    schema = json.loads(BUNDLED_FILE.read_text(encoding="utf-8"))
+    validator = Draft202012Validator(schema, format_checker=format_checker())
+    documents = sorted(FIXTURES.glob("*.json"))
+    assert documents
+    for path in documents:
+        errors = list(validator.iter_errors(json.loads(path.read_text(encoding="utf-8"))))
+        assert errors == [], (path.name, [e.message for e in errors])
+    wrong = {"amendments": [{"op": "replace", "record_id": "per-8bzg6zys"}]}
+    assert [e.validator for e in validator.iter_errors(wrong)] == ["enum"]

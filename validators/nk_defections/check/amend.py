@@ -268,6 +268,21 @@ class _Amender:
         )
         self.frames[REDIRECTS] = pl.concat([frame, added])
 
+    def near(self, table: str, row: Row) -> None:
+        """Mark for findings, where they are, the records *row* refers to and the claims about it.
+
+        What an amendment changes may break a rule on a row it leaves as it is: a person whose
+        one preferred name is retired, a record whose claim is re-ranked or moved away, the
+        claims of a cell that changed. Sources aside: a claim's source is checked by its text.
+        """
+        for column in self.package.reference_columns(table):
+            value = row.get(column)
+            target = self.table_of(value) if isinstance(value, str) else None
+            if target is not None and target != "sources":
+                self.change(target, pl.col("id") == value, {}, None)
+        if table != CLAIMS and CLAIMS in self.frames:
+            self.change(CLAIMS, pl.col(CLAIM_KEY) == row["id"], {}, None)
+
     def referring(self, record_id: str, table: str) -> Iterator[tuple[str, str]]:
         """``(table, column)`` of each reference column that may name a row of *table*."""
         for other in self.package.resources:
@@ -308,7 +323,7 @@ class _Amender:
         resolved = self.resolve(amendment, "record_id")
         if resolved is None:
             return
-        table, record_id, _ = resolved
+        table, record_id, row = resolved
         name = amendment["field"]
         names = self.package.field_names(table)
         if name == "id":
@@ -331,15 +346,20 @@ class _Amender:
                 + (f"; did you mean {hint[0]!r}?" if hint else f"; its fields: {', '.join(names)}"),
             )
             return
-        self.change(table, pl.col("id") == record_id, {name: amendment["value"]}, amendment)
-        if table != CLAIMS and CLAIMS in self.frames:
-            # The claims on that field now speak of the new value: findings about them are wanted.
-            self.change(
-                CLAIMS,
-                (pl.col(CLAIM_KEY) == record_id) & (pl.col("field") == name),
-                {},
-                None,
-            )
+        value = amendment["value"]
+        if value is not None and self.package.reference_targets(table, name):
+            current, retired = self.current(value)
+            if current != value and not retired:
+                self.fault(
+                    amendment,
+                    C.REF_REDIRECTED,
+                    "value",
+                    f"{value} was merged into {current}: {name} is set to {current}",
+                )
+                value = current
+        self.near(table, row)  # what the row referred to before
+        self.change(table, pl.col("id") == record_id, {name: value}, amendment)
+        self.near(table, {**row, name: value})
 
     def _rerank(self, amendment: Row) -> None:
         resolved = self.resolve(amendment, "record_id")
@@ -356,6 +376,7 @@ class _Amender:
             return
         values = {"claim_rank": amendment["claim_rank"], "rank_reason": amendment["rank_reason"]}
         self.change(CLAIMS, pl.col("id") == record_id, values, amendment)
+        self.near(CLAIMS, row)
         # The other claims on the same field: which one is preferred concerns them all.
         self.change(
             CLAIMS,
@@ -402,6 +423,7 @@ class _Amender:
             and value is not None
             and new_row.get(name) is None
         }
+        self.near(table, old_row)
         self.change(table, pl.col("id") == new, filled, amendment)
         for other, column in self.referring(old, table):
             self.change(other, pl.col(column) == old, {column: new}, amendment)
@@ -411,8 +433,9 @@ class _Amender:
         resolved = self.resolve(amendment, "record_id")
         if resolved is None:
             return
-        table, record_id, _ = resolved
+        table, record_id, row = resolved
         reason = amendment["reason"]
+        self.near(table, row)
         self.remove(table, record_id, None, reason, amendment)
         if table != CLAIMS and CLAIMS in self.frames:
             # A claim about a record that is not there says nothing: it goes with it.

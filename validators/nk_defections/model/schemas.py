@@ -18,7 +18,7 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from nk_defections.model.countries import COUNTRY_PATTERN
-from nk_defections.model.package import AMENDMENTS, CLAIMS, Package
+from nk_defections.model.package import AMENDMENTS, CLAIMS, REDIRECTS, Package
 
 BASE = "urn:nk-defections:schema:"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -201,6 +201,7 @@ def build_schemas(package: Package) -> dict[str, dict[str, Any]]:
             **{
                 table: {"type": "array", "items": {"$ref": f"{BASE}{table}"}}
                 for table in package.resources
+                if table != REDIRECTS  # written by the amendments
             },
             **amendments,
         },

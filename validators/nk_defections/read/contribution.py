@@ -24,7 +24,7 @@ import polars as pl
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue, escape_pointer
 from nk_defections.model.frames import FILE, LINE, POINTER, empty_frame, frame_schema, marked
-from nk_defections.model.package import AMENDMENTS, Package
+from nk_defections.model.package import AMENDMENTS, REDIRECTS, Package
 from nk_defections.model.records import cell, typed_rows
 from nk_defections.progress import step
 from nk_defections.read.csv import decode, read_csv
@@ -40,6 +40,11 @@ from nk_defections.read.json import (
 )
 
 JSONL_KEYS = ("resource", "record")
+#: What a contribution says instead of rows of redirects, which only the amendments write.
+NOT_CONTRIBUTED = (
+    f"{REDIRECTS!r} is written by merge and retire amendments, not contributed: "
+    f"write them under {AMENDMENTS!r}"
+)
 #: The column of an amendments frame that says whether the amendment passed its JSON Schema
 #: (only those are applied; the others are already findings).
 VALID = "_valid"
@@ -128,6 +133,9 @@ class _Reader:
         step(f"reading {path.name}")
         display = str(path)
         kind = path.suffix.lower()
+        if kind == ".csv" and path.stem == REDIRECTS:
+            self._issue(C.FILE_UNKNOWN_KIND, f"{path.name}: {NOT_CONTRIBUTED}", display)
+            return
         if kind == ".csv" and path.stem not in self.package.resources and not self._amends(path):
             hint = _nearest_resource(path.stem, self.package)
             suggestion = (
@@ -203,16 +211,11 @@ class _Reader:
         self.issues += found
         if frame is None:
             return
-        names = self.package.field_names(AMENDMENTS)
-        rows = frame.select(names).iter_rows(named=True)
-        lines = frame[LINE].to_list()
-        for row, typed, line in zip(
-            frame.select(names).iter_rows(named=True),
-            typed_rows(self.package, AMENDMENTS, rows),
-            lines,
-            strict=True,
-        ):
-            found = self.on_record(AMENDMENTS, typed, display, line, []) if self.on_record else []
+        rows = frame.select(self.package.field_names(AMENDMENTS)).rows(named=True)
+        typed = typed_rows(self.package, AMENDMENTS, rows)
+        for row, record, line in zip(rows, typed, frame[LINE].to_list(), strict=True):
+            # Checked as the JSON record it stands for: one schema for the three forms.
+            found = self.on_record(AMENDMENTS, record, display, line, []) if self.on_record else []
             # A CSV cell is located by its line and column, as the package's cells are.
             self.issues += [replace(issue, pointer=None) for issue in found]
             self.amendments.append((row, display, line, None, not found))
@@ -259,6 +262,11 @@ class _Reader:
                             pointer="/$schema",
                             field="$schema",
                         )
+                    continue
+                if key == REDIRECTS:
+                    self._issue(
+                        C.JSON_UNKNOWN_RESOURCE, NOT_CONTRIBUTED, display, pointer=f"/{key}"
+                    )
                     continue
                 if key not in self.package.resources and not (
                     key == AMENDMENTS and self.package.amendment_fields
@@ -365,6 +373,11 @@ class _Reader:
             return
         if table == AMENDMENTS and self.package.amendment_fields:
             self._amendment(value["record"], display, row=number, base=["record"])
+            return
+        if table == REDIRECTS:
+            self._issue(
+                C.JSON_UNKNOWN_RESOURCE, NOT_CONTRIBUTED, display, pointer="/resource", row=number
+            )
             return
         if table not in self.package.resources:
             self._unknown_resource(table, display, pointer="/resource", row=number)

@@ -111,6 +111,10 @@ class _Amender:
             self.redirects = dict(zip(old.to_list(), new.to_list(), strict=True))
         #: (retired id, the amendment) of each retirement, checked for orphans at the end.
         self.retirements: list[tuple[str, Row]] = []
+        #: Rows to mark ``_report`` where they are, by table and id, and claims by record_id:
+        #: marked once at the end (:meth:`mark`), not once per amendment.
+        self.marked: dict[str, set[str]] = {}
+        self.claims_marked: set[str] = set()
 
     # -- faults ---------------------------------------------------------------------------------
 
@@ -277,11 +281,20 @@ class _Amender:
         """
         for column in self.package.reference_columns(table):
             value = row.get(column)
-            target = self.table_of(value) if isinstance(value, str) else None
+            if not isinstance(value, str):
+                continue
+            target = self.table_of(value)
             if target is not None and target != "sources":
-                self.change(target, pl.col("id") == value, {}, None)
-        if table != CLAIMS and CLAIMS in self.frames:
-            self.change(CLAIMS, pl.col(CLAIM_KEY) == row["id"], {}, None)
+                self.marked.setdefault(target, set()).add(value)
+        if table != CLAIMS:
+            self.claims_marked.add(row["id"])
+
+    def mark(self) -> None:
+        """Mark the rows :meth:`near` named (those still there), once every amendment is applied."""
+        for table, ids in self.marked.items():
+            self.change(table, pl.col("id").is_in(list(ids)), {}, None)
+        if self.claims_marked and CLAIMS in self.frames:
+            self.change(CLAIMS, pl.col(CLAIM_KEY).is_in(list(self.claims_marked)), {}, None)
 
     def referring(self, record_id: str, table: str) -> Iterator[tuple[str, str]]:
         """``(table, column)`` of each reference column that may name a row of *table*."""
@@ -377,13 +390,8 @@ class _Amender:
         values = {"claim_rank": amendment["claim_rank"], "rank_reason": amendment["rank_reason"]}
         self.change(CLAIMS, pl.col("id") == record_id, values, amendment)
         self.near(CLAIMS, row)
-        # The other claims on the same field: which one is preferred concerns them all.
-        self.change(
-            CLAIMS,
-            (pl.col(CLAIM_KEY) == row[CLAIM_KEY]) & (pl.col("field") == row["field"]),
-            {},
-            None,
-        )
+        # Which claim is preferred concerns every claim of the record.
+        self.claims_marked.add(row[CLAIM_KEY])
 
     def _merge(self, amendment: Row) -> None:
         resolved = self.resolve(amendment, "record_id")
@@ -526,6 +534,7 @@ def apply_amendments(
             if amendment[VALID] and amendment["op"] in OP_FIELDS:
                 amender.apply(amendment)
         amender.check_orphans()
+        amender.mark()
     contributed = amender.redirect_contributed(contributed)
     return Applied(
         amender.frames,

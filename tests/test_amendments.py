@@ -220,6 +220,12 @@ def test_the_cli_shows_a_merge_in_each_command(base: Path, tmp_path: Path) -> No
     assert done.exit_code == 0 and "merged per-xe4mzc4c into per-8bzg6zys" in done.stdout
     diff = runner.invoke(cli, ["diff", str(base), str(package)])
     assert "  - per-xe4mzc4c  merged into per-8bzg6zys: The second report" in diff.stdout
+    document = json.loads(
+        runner.invoke(cli, ["diff", "--format", "json", str(base), str(package)]).stdout
+    )
+    people = document["tables"]["people"]
+    assert people["removed"] == ["per-xe4mzc4c"]
+    assert people["redirected"]["per-xe4mzc4c"]["new_id"] == "per-8bzg6zys"
     valid = runner.invoke(cli, ["validate", "--strict", "--package", str(package), *texts])
     assert valid.exit_code == 0, valid.output
 

@@ -41,7 +41,7 @@ from hypothesis import strategies as st
 from nk_defections.findings import codes as C
 from nk_defections.model.countries import alpha3_codes
 from nk_defections.model.dates import is_valid, parse_bounds
-from nk_defections.model.package import CLAIM_KEY, CLAIMS, load_package_descriptor
+from nk_defections.model.package import CLAIM_KEY, CLAIMS, REDIRECTS, load_package_descriptor
 from nk_defections.model.records import nest, typed_rows
 from nk_defections.model.schemas import format_checker
 
@@ -152,7 +152,8 @@ def free_text_columns(table: str) -> list[str]:
 def _build_order() -> list[str]:
     """Tables in an order where every reference points at a table already built (claims last)."""
     order: list[str] = []
-    pending = [t for t in TABLES if t != CLAIMS]
+    # redirects are written by merge and retire amendments: a drawn package has none.
+    pending = [t for t in TABLES if t not in (CLAIMS, REDIRECTS)]
     while pending:
         for table in pending:
             needed = {target for targets in REFERENCES[table].values() for target in targets} - {
@@ -1657,7 +1658,7 @@ MUTATIONS: dict[str, Callable[[st.DrawFn, GeneratedPackage], Mutated]] = {
     C.RECORD_FORMULA: m_formula,
     C.RECORD_NOT_NFC: m_not_nfc,
     C.RECORD_WHITESPACE: m_whitespace,
-    **{C.REF_UNKNOWN[t]: m_ref_unknown(t) for t in TABLES if t != CLAIMS},
+    **{C.REF_UNKNOWN[t]: m_ref_unknown(t) for t in TABLES if t in C.REF_UNKNOWN},
     C.CLAIM_MISSING_ROW: m_missing_row_claim,
     C.CLAIM_MISSING_FIELD: m_missing_field_claim,
     C.CLAIM_MISSING_TEXT: m_missing_text,

@@ -646,6 +646,8 @@ def test_the_template_is_valid_and_its_evidence_holds() -> None:
 def test_the_template_shows_every_field_of_every_table() -> None:
     contribution = read_contribution(PACKAGE, [TEMPLATE])
     for table, frame in contribution.frames.items():
+        if table == "redirects":  # written by merge and retire amendments, not contributed
+            continue
         empty = [
             name for name in PACKAGE.field_names(table) if frame[name].null_count() == frame.height
         ]

@@ -102,7 +102,9 @@ def test_foreign_keys_and_indexes_follow_the_descriptor(db, table: str):
 def test_every_table_holds_the_rows_of_its_csv(db, tables, table: str):
     expected = expected_views._rows(tables[table])
     assert _select(db, f'SELECT * FROM "{table}" ORDER BY rowid') == expected
-    assert len(expected) == tables[table].height > 0
+    assert len(expected) == tables[table].height
+    # redirects is empty until a record is merged or retired; every other table has rows.
+    assert expected or table == "redirects"
 
 
 def test_date_bounds_are_iso_date_text_and_kinds_are_stored(db, tables):

@@ -43,10 +43,12 @@ def test_frictionless_checked_every_resource_with_its_rows():
 
     report = Package(str(ROOT / "datapackage.json")).validate(limit_errors=10**9)
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "message"])
-    checked = {task.name: task.stats["rows"] for task in report.tasks}
+    # A table of a header alone has no row count in frictionless' stats.
+    checked = {task.name: task.stats.get("rows", 0) for task in report.tasks}
     assert checked == csv_row_counts()
     assert all(task.type == "table" for task in report.tasks)
-    assert all(n > 0 for n in checked.values())
+    # redirects is empty until a record is merged or retired; every other table has rows.
+    assert all(n > 0 for name, n in checked.items() if name != "redirects")
 
 
 def test_descriptor_passes_the_vendored_v2_profile():

@@ -146,6 +146,22 @@ NOT_MUTATED = {
     "ref.unknown-claim": "nothing refers to a claim",
     "ref.unknown-row": "a table the generated packages do not have: test_package (a toy resource)",
     "ref.id-exists": "contributions only",
+    **{
+        code: "contributions with amendments only: test_amendments and test_golden"
+        for code in (
+            "amend.unknown-record",
+            "amend.retired-record",
+            "amend.unknown-field",
+            "amend.fixed-field",
+            "amend.op-fields",
+            "amend.wrong-table",
+            "amend.merge-mismatch",
+            "amend.retire-orphans",
+            "ref.redirected",
+            "ref.retired",
+            "ref.id-retired",
+        )
+    },
     "date.bounds-mismatch": "releases only (a release's stored bounds against its dates)",
     "package.descriptor": "test_rules (descriptor cases)",
     "package.profile": "test_rules and test_package (descriptor cases)",

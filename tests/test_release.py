@@ -131,7 +131,8 @@ def test_release_passes_frictionless(release):
     assert report.valid, report.flatten(["type", "message"])[:5]
     # Assert on what it checked: every table, every row (a false pass checks nothing).
     assert sorted(task.name for task in report.tasks) == sorted(TABLES)
-    rows = {task.name: task.stats["rows"] for task in report.tasks}
+    # A table of a header alone (redirects, so far) has no row count in frictionless' stats.
+    rows = {task.name: task.stats.get("rows", 0) for task in report.tasks}
     assert rows == {t: load_table(t, path=ROOT).height for t in TABLES}
 
 

@@ -590,6 +590,7 @@ def test_each_rule_is_announced_as_a_step_in_order(package_copy: Path):
         "checking fields",
         "checking text",
         "checking duplicate id",
+        "checking retired id",
         "checking end reason without end",
         "checking current with end date",
         "checking group size",
@@ -601,6 +602,7 @@ def test_each_rule_is_announced_as_a_step_in_order(package_copy: Path):
         "checking row claims",
         "checking field claims",
         "checking claim soundness",
+        "checking amendments",
     ]
 
 

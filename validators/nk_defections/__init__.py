@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nk_defections.check.validate import validate_package, validate_paths
 from nk_defections.findings.issues import Issue, Report, Severity
-from nk_defections.read.load import load_package, load_table
+from nk_defections.read.load import load_package, load_table, resolve_id
 
 
 def __getattr__(name: str) -> str:
@@ -29,6 +29,7 @@ __all__ = [
     "__version__",
     "load_package",
     "load_table",
+    "resolve_id",
     "validate_package",
     "validate_paths",
 ]

@@ -241,6 +241,8 @@ def add(
     if output_format == "json":
         extra = {
             "added": {t: len(ids) for t, ids in result.added.items()},
+            "amended": {t: len(ids) for t, ids in result.amended.items()},
+            "retired": result.retired,
             "dry_run": dry_run,
             "merged": bool(result.written) and not dry_run,
         }
@@ -248,13 +250,18 @@ def add(
     else:
         if result.report.codes():
             _report(result.report, output_format, strict)
-        verb = "would add" if dry_run else "added"
-        for table, ids in result.added.items():
-            shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
-            click.echo(f"{table}: {verb} {len(ids)} ({shown})")
+        would = "would " if dry_run else ""
+        for verb, changes in (("add", result.added), ("amend", result.amended)):
+            for table, ids in changes.items():
+                shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
+                done = verb if dry_run else f"{verb}ed"
+                click.echo(f"{table}: {would}{done} {len(ids)} ({shown})")
+        for old, new in result.retired.items():
+            done = ("merge" if new else "retire") if dry_run else ("merged" if new else "retired")
+            click.echo(f"{would}{done} {old}" + (f" into {new}" if new else ""))
         if result.refused:
             click.echo("refused: nothing was added; data/ is unchanged", err=True)
-        elif not result.added:
+        elif not result.written:
             click.echo("nothing to add", err=True)
     if result.refused:
         unreadable = C.FILE_UNREADABLE in result.report.codes()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
+from nk_defections.check.amend import Applied, apply_amendments
 from nk_defections.check.explain import RecordChecker
 from nk_defections.check.rules import Batch, Context, all_rules, require_tables, run_rules
 from nk_defections.check.rules.package import (
@@ -39,8 +40,21 @@ class CheckedContribution:
 
     report: Report
     package: Package | None
+    #: The package's rows as the contribution's amendments leave them.
     base: dict[str, pl.DataFrame]
     contribution: Contribution
+    #: What the amendments did (None: the contribution could not be checked).
+    applied: Applied | None = None
+
+    def changed(self) -> list[str]:
+        """The tables a merge rewrites: those the contribution adds rows to or amends."""
+        assert self.package is not None
+        amended = self.applied.changed if self.applied is not None else set()
+        return [
+            table
+            for table, frame in self.contribution.frames.items()
+            if frame.height or table in amended
+        ]
 
     def merged(self, table: str) -> pl.DataFrame:
         """Return the package's rows of *table*, then the contributed ones (declared columns)."""
@@ -157,7 +171,7 @@ def check_contribution(
     True
     """
     paths = [Path(p) for p in paths]
-    step("reading the package", total=len(paths) + len(all_rules()) + 2)
+    step("reading the package", total=len(paths) + len(all_rules()) + 3)
     try:
         pkg = load_package_descriptor(package)
         pkg.prefixes  # noqa: B018 - fails early on a descriptor without id patterns
@@ -167,13 +181,16 @@ def check_contribution(
         return CheckedContribution(Report([issue]), None, {}, Contribution({}))
     base, found = read_package_frames(pkg, report=False)
     contribution = read_contribution(pkg, paths, on_record=RecordChecker(pkg))
+    step("applying the amendments")
+    applied = apply_amendments(pkg, base, contribution.amendments, contribution.frames)
+    base, contribution.frames = applied.frames, applied.contributed
     frames = {
         t: pl.concat([base[t], contribution.frames[t].select(base[t].columns)])
         for t in pkg.resources
     }
     read = [*found, *contribution.issues]
     sources: list[Source] = [Listed(map(contribution.located, read), Origin.READ)]
-    for source in run_rules(Context(pkg, frames)):
+    for source in run_rules(Context(pkg, frames, amended=applied)):
         # A finding in a JSON document is placed at its value's line, which its reader knows.
         if isinstance(source, Batch) and contribution.lines:
             source = source.located(contribution.located)
@@ -185,7 +202,7 @@ def check_contribution(
     evidence += check_source_texts(pkg, _evidence_frames(frames, texts), texts)
     sources.append(Listed(map(contribution.located, evidence), Origin.EVIDENCE))
     return CheckedContribution(
-        Report(sources=sources, checked=contribution.counts()), pkg, base, contribution
+        Report(sources=sources, checked=contribution.counts()), pkg, base, contribution, applied
     )
 
 

@@ -175,7 +175,54 @@ def ref_unknown(table: str) -> tuple[str, str]:
 
 
 REF_ID_EXISTS = register(
-    "ref.id-exists", E, "A contributed id is already in the package: ids are minted once."
+    "ref.id-exists",
+    E,
+    "A contributed id is already in the package: ids are minted once; "
+    "to change that record, amend it (set, merge, retire).",
+)
+REF_ID_RETIRED = register(
+    "ref.id-retired",
+    E,
+    "A row's id was merged or retired (it is in redirects): ids are never reused.",
+)
+REF_REDIRECTED = register(
+    "ref.redirected",
+    W,
+    "A contribution cites an id merged into another record: the reference is taken to the "
+    "record that stands for it now.",
+)
+REF_RETIRED = register(
+    "ref.retired", E, "A reference names a retired record (in redirects with no successor)."
+)
+
+# Amendments
+AMEND_UNKNOWN_RECORD = register(
+    "amend.unknown-record", E, "An amendment names a record the package does not have."
+)
+AMEND_RETIRED_RECORD = register(
+    "amend.retired-record", E, "An amendment names, or merges into, a retired record."
+)
+AMEND_UNKNOWN_FIELD = register(
+    "amend.unknown-field", E, "A set amendment names a field its record's table does not have."
+)
+AMEND_FIXED_FIELD = register(
+    "amend.fixed-field", E, "A set amendment would change an id: merge or retire instead."
+)
+AMEND_OP_FIELDS = register(
+    "amend.op-fields",
+    E,
+    "An amendment lacks a field its op needs, or has one that belongs to another op.",
+)
+AMEND_WRONG_TABLE = register(
+    "amend.wrong-table", E, "A rerank names a row that is not a claim, or a merge names a claim."
+)
+AMEND_MERGE_MISMATCH = register(
+    "amend.merge-mismatch", E, "A merge joins records of two tables, or a record with itself."
+)
+AMEND_RETIRE_ORPHANS = register(
+    "amend.retire-orphans",
+    E,
+    "A retired record still has rows that refer to it: retire them too, or point them elsewhere.",
 )
 
 # Claims (provenance)

@@ -22,6 +22,12 @@ CLAIM_KEY = "record_id"
 NESTED = "nested"
 #: The key of a release descriptor that lists its files other than the tables.
 RELEASE_FILES = "release_files"
+#: The descriptor's property that describes the amendments a contribution may carry (set a
+#: field, re-rank a claim, merge, retire): a Table Schema, not a resource, as amendments are not
+#: stored. A field given as ``{"name": ..., "fromResource": "claims"}`` is that resource's field.
+AMENDMENTS = "amendments"
+#: The table of ids that no longer name a row (merged or retired), written by the amendments.
+REDIRECTS = "redirects"
 
 _ID_PATTERN = re.compile(r"^([a-z]{3})-\[0-9a-hjkmnp-tv-z\]\{8\}$")
 
@@ -48,8 +54,29 @@ class Package:
         return str(self.descriptor.get("version", ""))
 
     def fields(self, table: str) -> list[dict[str, Any]]:
-        """Table Schema fields of *table*, in column order."""
+        """Table Schema fields of *table* (or of the amendments), in column order."""
+        if table == AMENDMENTS and table not in self.resources:
+            return list(self.amendment_fields)
         return list(self.resources[table]["schema"]["fields"])
+
+    @cached_property
+    def amendment_fields(self) -> tuple[dict[str, Any], ...]:
+        """The fields of an amendment, read off the descriptor's ``amendments`` property.
+
+        Examples
+        --------
+        >>> [f["name"] for f in load_package_descriptor().amendment_fields][:3]
+        ['op', 'record_id', 'field']
+        """
+        schema = self.descriptor.get(AMENDMENTS, {}).get("schema", {})
+        out = []
+        for field in schema.get("fields", []):
+            source = field.get("fromResource")
+            if source is not None:
+                field = {**self.field(source, field["name"]), **field}
+                del field["fromResource"]
+            out.append(field)
+        return tuple(out)
 
     def field_names(self, table: str) -> list[str]:
         """Column names of *table*, in order."""

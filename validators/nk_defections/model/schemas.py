@@ -18,7 +18,7 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from nk_defections.model.countries import COUNTRY_PATTERN
-from nk_defections.model.package import CLAIMS, Package
+from nk_defections.model.package import AMENDMENTS, CLAIMS, REDIRECTS, Package
 
 BASE = "urn:nk-defections:schema:"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -169,13 +169,31 @@ def build_schemas(package: Package) -> dict[str, dict[str, Any]]:
         if key:
             schema["$defs"] = {"nested": _object(package, table, omit=key)}
         out[table] = schema
+    amendments: dict[str, Any] = {}
+    if package.amendment_fields:
+        described = package.descriptor[AMENDMENTS]
+        out[AMENDMENTS] = {
+            "$schema": DIALECT,
+            "$id": f"{BASE}{AMENDMENTS}",
+            "title": described.get("title", AMENDMENTS),
+            "description": described.get("description", ""),
+            **_object(package, AMENDMENTS, omit=None),
+        }
+        amendments = {
+            AMENDMENTS: {
+                "description": "Changes to records already in the package, applied in order.",
+                "type": "array",
+                "items": {"$ref": f"{BASE}{AMENDMENTS}"},
+            }
+        }
     out["contribution"] = {
         "$schema": DIALECT,
         "$id": f"{BASE}contribution",
         "title": "A contribution",
         "description": "Records to add: resource names as keys, arrays of (nested) records as values. "
         "Rows of a child table may stand at top level with their parent key, to add to a record "
-        "already in the package. An empty object is a valid, empty contribution.",
+        "already in the package; 'amendments' change records already there. An empty object is "
+        "a valid, empty contribution.",
         "type": "object",
         "additionalProperties": False,
         "properties": {
@@ -183,7 +201,9 @@ def build_schemas(package: Package) -> dict[str, dict[str, Any]]:
             **{
                 table: {"type": "array", "items": {"$ref": f"{BASE}{table}"}}
                 for table in package.resources
+                if table != REDIRECTS  # written by the amendments
             },
+            **amendments,
         },
     }
     return out

@@ -7,11 +7,12 @@ The rule is the Data Package Version recipe's (frictionlessdata/datapackage,
   or renamed; a field added, removed, renamed or re-ordered; a field's ``type`` or ``format``
   changed; a constraint made more restrictive (``required`` or ``unique`` added, a vocabulary
   value dropped, a bound or length narrowed, a pattern imposed or changed, a primary or foreign
-  key added or changed); or a record removed (ids are the keys users join and cite on);
+  key added or changed); or a record removed without a redirect (ids are the keys users join and cite on);
 * **MINOR**, data added or metadata changed compatibly: a resource added, records added, a
   constraint made less restrictive, a foreign key dropped, metadata other than the descriptive
   changed;
-* **PATCH**, a correction: values of existing records corrected, descriptive metadata (titles,
+* **PATCH**, a correction: values of existing records corrected, records merged or retired (their
+  ids redirected, so they keep resolving), descriptive metadata (titles,
   descriptions, examples, keywords, licences, contributors, sources) changed.
 
 A resource moved to another ``path`` needs no bump. A version that went backwards, or did not
@@ -90,18 +91,29 @@ def version_bump(old: str, new: str) -> Bump | None:
     return Bump.NONE
 
 
-def records_bump(*, added: int = 0, removed: int = 0, changed: int = 0) -> Bump:
+def records_bump(
+    *, added: int = 0, removed: int = 0, changed: int = 0, redirected: int = 0
+) -> Bump:
     """The bump that records added, removed and changed in one table need.
+
+    *redirected* counts removed records that the newer package redirects (merged into another
+    record, or retired with a reason): correcting an error in the data, whose ids keep
+    resolving, is a patch; a record that vanishes without a trace breaks what cites it.
 
     Examples
     --------
-    >>> records_bump(added=2, changed=1), records_bump(removed=1)
-    (<Bump.MINOR: 2>, <Bump.MAJOR: 3>)
+    >>> records_bump(added=2, changed=1), records_bump(removed=1), records_bump(redirected=1)
+    (<Bump.MINOR: 2>, <Bump.MAJOR: 3>, <Bump.PATCH: 1>)
     """
     return max(
         (
             bump
-            for count, bump in ((removed, Bump.MAJOR), (added, Bump.MINOR), (changed, Bump.PATCH))
+            for count, bump in (
+                (removed, Bump.MAJOR),
+                (added, Bump.MINOR),
+                (changed, Bump.PATCH),
+                (redirected, Bump.PATCH),
+            )
             if count
         ),
         default=Bump.NONE,

@@ -23,8 +23,9 @@ import polars as pl
 
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue, escape_pointer
-from nk_defections.model.frames import empty_frame, marked
-from nk_defections.model.package import Package
+from nk_defections.model.frames import FILE, LINE, POINTER, empty_frame, frame_schema, marked
+from nk_defections.model.package import AMENDMENTS, REDIRECTS, Package
+from nk_defections.model.records import cell, typed_rows
 from nk_defections.progress import step
 from nk_defections.read.csv import decode, read_csv
 from nk_defections.read.gather import Gathered
@@ -39,6 +40,14 @@ from nk_defections.read.json import (
 )
 
 JSONL_KEYS = ("resource", "record")
+#: What a contribution says instead of rows of redirects, which only the amendments write.
+NOT_CONTRIBUTED = (
+    f"{REDIRECTS!r} is written by merge and retire amendments, not contributed: "
+    f"write them under {AMENDMENTS!r}"
+)
+#: The column of an amendments frame that says whether the amendment passed its JSON Schema
+#: (only those are applied; the others are already findings).
+VALID = "_valid"
 
 
 class RecordCheck(Protocol):
@@ -63,6 +72,9 @@ class Contribution:
     issues: list[Issue] = field(default_factory=list)
     #: For each JSON envelope: the physical line of every value, by pointer.
     lines: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: The amendments, in the order written (the amendment fields as strings, their location,
+    #: and ``_valid``); None where the contribution has none.
+    amendments: pl.DataFrame | None = None
 
     def located(self, issue: Issue) -> Issue:
         """Give *issue* the line of the value its pointer names, if it is in a JSON envelope."""
@@ -76,8 +88,11 @@ class Contribution:
         return {i for frame in self.frames.values() for i in frame["id"].drop_nulls().to_list()}
 
     def counts(self) -> dict[str, int]:
-        """Rows per table, for the tables that have any."""
-        return {table: frame.height for table, frame in self.frames.items() if frame.height}
+        """Rows per table, for the tables that have any (and the amendments, if any)."""
+        counts = {table: frame.height for table, frame in self.frames.items() if frame.height}
+        if self.amendments is not None and self.amendments.height:
+            counts[AMENDMENTS] = self.amendments.height
+        return counts
 
 
 @contextmanager
@@ -105,6 +120,8 @@ class _Reader:
         self.parser = StrictJson()
         self.gathered = Gathered(package)
         self.csv_frames: dict[str, list[pl.DataFrame]] = {t: [] for t in package.resources}
+        #: The amendments read so far, in order: (cells by field, file, line, pointer, valid).
+        self.amendments: list[tuple[dict[str, str | None], str, int | None, str | None, bool]] = []
         self.issues: list[Issue] = []
         self.lines: dict[str, dict[str, int]] = {}
         #: The pointer -> line map of the envelope being read (JSON Lines rows carry their line).
@@ -116,7 +133,10 @@ class _Reader:
         step(f"reading {path.name}")
         display = str(path)
         kind = path.suffix.lower()
-        if kind == ".csv" and path.stem not in self.package.resources:
+        if kind == ".csv" and path.stem == REDIRECTS:
+            self._issue(C.FILE_UNKNOWN_KIND, f"{path.name}: {NOT_CONTRIBUTED}", display)
+            return
+        if kind == ".csv" and path.stem not in self.package.resources and not self._amends(path):
             hint = _nearest_resource(path.stem, self.package)
             suggestion = (
                 f"; did you mean {hint}.csv?"
@@ -136,6 +156,9 @@ class _Reader:
             self._issue(
                 C.FILE_UNREADABLE, f"{display} is a directory; name the files in it", display
             )
+            return
+        if kind == ".csv" and self._amends(path):
+            self._read_amendments_csv(path, display)
             return
         if kind == ".csv":
             ahead = self.prefetched.pop(path, None)
@@ -179,6 +202,34 @@ class _Reader:
             else:
                 self._read_lines(_text_lines(text), display)
 
+    def _amends(self, path: Path) -> bool:
+        """Whether *path* is an ``amendments.csv`` (and the package describes amendments)."""
+        return path.stem == AMENDMENTS and bool(self.package.amendment_fields)
+
+    def _read_amendments_csv(self, path: Path, display: str) -> None:
+        frame, found = read_csv(self.package, AMENDMENTS, path, display)
+        self.issues += found
+        if frame is None:
+            return
+        rows = frame.select(self.package.field_names(AMENDMENTS)).rows(named=True)
+        typed = typed_rows(self.package, AMENDMENTS, rows)
+        for row, record, line in zip(rows, typed, frame[LINE].to_list(), strict=True):
+            # Checked as the JSON record it stands for: one schema for the three forms.
+            found = self.on_record(AMENDMENTS, record, display, line, []) if self.on_record else []
+            # A CSV cell is located by its line and column, as the package's cells are.
+            self.issues += [replace(issue, pointer=None) for issue in found]
+            self.amendments.append((row, display, line, None, not found))
+
+    def _amendment(self, record: Any, display: str, row: int | None, base: list[Any]) -> None:
+        found = self.on_record(AMENDMENTS, record, display, row, base) if self.on_record else []
+        self.issues += found
+        if not isinstance(record, dict):
+            return
+        pointer = escape_pointer(base)
+        line = row if self._envelope_lines is None else line_of(self._envelope_lines, pointer)
+        cells = {f["name"]: cell(f, record.get(f["name"])) for f in self.package.amendment_fields}
+        self.amendments.append((cells, display, line, pointer, not found))
+
     def _issue(self, code: str, message: str, file: str, **where: Any) -> None:
         self.issues.append(Issue(code, message, file=file, **where))
 
@@ -212,7 +263,14 @@ class _Reader:
                             field="$schema",
                         )
                     continue
-                if key not in self.package.resources:
+                if key == REDIRECTS:
+                    self._issue(
+                        C.JSON_UNKNOWN_RESOURCE, NOT_CONTRIBUTED, display, pointer=f"/{key}"
+                    )
+                    continue
+                if key not in self.package.resources and not (
+                    key == AMENDMENTS and self.package.amendment_fields
+                ):
                     self._unknown_resource(key, display, pointer=escape_pointer([key]), row=None)
                     continue
                 if not isinstance(records, list):
@@ -224,7 +282,10 @@ class _Reader:
                     )
                     continue
                 for i, record in enumerate(records):
-                    self._record(key, record, display, row=None, base=[key, i])
+                    if key == AMENDMENTS and key not in self.package.resources:
+                        self._amendment(record, display, row=None, base=[key, i])
+                    else:
+                        self._record(key, record, display, row=None, base=[key, i])
         self._envelope_lines = None
         self._drop_cascades(start, bad)
 
@@ -310,6 +371,14 @@ class _Reader:
                 field="resource",
             )
             return
+        if table == AMENDMENTS and self.package.amendment_fields:
+            self._amendment(value["record"], display, row=number, base=["record"])
+            return
+        if table == REDIRECTS:
+            self._issue(
+                C.JSON_UNKNOWN_RESOURCE, NOT_CONTRIBUTED, display, pointer="/resource", row=number
+            )
+            return
         if table not in self.package.resources:
             self._unknown_resource(table, display, pointer="/resource", row=number)
             return
@@ -372,9 +441,25 @@ class _Reader:
                 if parts
                 else marked(empty_frame(self.package, table), csv=False, report=True)
             )
-        contribution = Contribution(frames, lines=self.lines)
+        contribution = Contribution(frames, lines=self.lines, amendments=self._amendments_frame())
         contribution.issues = [contribution.located(issue) for issue in self.issues]
         return contribution
+
+    def _amendments_frame(self) -> pl.DataFrame | None:
+        if not self.amendments:
+            return None
+        schema = frame_schema(self.package, AMENDMENTS)
+        names = self.package.field_names(AMENDMENTS)
+        data: dict[str, list[Any]] = {name: [] for name in schema}
+        valid = []
+        for cells, file, line, pointer, ok in self.amendments:
+            for name in names:
+                data[name].append(cells.get(name))
+            data[FILE].append(file)
+            data[LINE].append(line)
+            data[POINTER].append(pointer)
+            valid.append(ok)
+        return pl.DataFrame(data, schema=schema).with_columns(pl.Series(VALID, valid))
 
 
 def _is_utf8(data: bytes) -> bool:
@@ -440,7 +525,10 @@ def _nearest_resource(name: str, package: Package) -> str | None:
         return folded
     if _SYNONYMS.get(folded) in package.resources:
         return _SYNONYMS[folded]
-    hint = difflib.get_close_matches(folded, list(package.resources), n=1)
+    names = [*package.resources, *([AMENDMENTS] if package.amendment_fields else [])]
+    if folded.rstrip("s") == AMENDMENTS.rstrip("s") and AMENDMENTS in names:
+        return AMENDMENTS
+    hint = difflib.get_close_matches(folded, names, n=1)
     return hint[0] if hint else None
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 
 from nk_defections.model.dates import DATE_KINDS, bounds_exprs, kind_expr
-from nk_defections.model.package import Package
+from nk_defections.model.package import REDIRECTS, Package
 from nk_defections.read.bundle import Bundle, open_bundle
 
 
@@ -125,3 +125,46 @@ def load_package(path: Path | str | None = None) -> dict[str, pl.DataFrame]:
     """
     bundle = open_bundle(path)
     return {name: _load(bundle, name) for name in bundle.package.resources}
+
+
+def resolve_id(record_id: str, *, path: Path | str | None = None) -> str | None:
+    """The id that stands now for *record_id*: itself, or the record it was merged into.
+
+    Ids are never reused: an id merged into another record (``redirects``, with a ``new_id``)
+    resolves to that record, following merges of merges; an id retired outright resolves to
+    None.
+
+    Parameters
+    ----------
+    record_id
+        An id of any table, as cited anywhere (an older release, a paper, a contribution).
+    path
+        The package, as for :func:`load_table`.
+
+    Raises
+    ------
+    KeyError
+        The package has no row of that id and never had (no redirect names it).
+
+    Examples
+    --------
+    >>> resolve_id("per-02d95gqk")
+    'per-02d95gqk'
+    """
+    bundle = open_bundle(path)
+    package = bundle.package
+    moved: dict[str, str | None] = {}
+    if REDIRECTS in package.resources:
+        frame = bundle.string_frame(REDIRECTS)
+        moved = dict(zip(frame["old_id"].to_list(), frame["new_id"].to_list(), strict=True))
+    given, seen = record_id, set()
+    while record_id in moved and record_id not in seen:
+        seen.add(record_id)
+        new = moved[record_id]
+        if new is None:
+            return None
+        record_id = new
+    table = package.table_of_prefix.get(record_id.split("-", 1)[0])
+    if table is None or record_id not in set(bundle.string_frame(table)["id"].to_list()):
+        raise KeyError(f"{given!r} names no record of the package, and never did")
+    return record_id

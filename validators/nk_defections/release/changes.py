@@ -19,6 +19,7 @@ from nk_defections.model.versions import (
     records_bump,
     version_bump,
 )
+from nk_defections.model.package import REDIRECTS
 from nk_defections.read.bundle import Bundle
 
 #: How many of the changes that need the bump a refusal names.
@@ -40,6 +41,23 @@ class RecordChange:
         }
 
 
+@dataclass(frozen=True)
+class Redirect:
+    """Why a removed record is gone: merged into *new_id*, or retired (None), and the reason."""
+
+    new_id: str | None
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {"new_id": self.new_id, "reason": self.reason}
+
+    def __str__(self) -> str:
+        """``merged into per-… (reason)`` or ``retired (reason)``."""
+        done = f"merged into {self.new_id}" if self.new_id else "retired"
+        return f"{done}: {self.reason}"
+
+
 @dataclass
 class TableChanges:
     """Added, removed and changed records of one table, by id."""
@@ -47,6 +65,8 @@ class TableChanges:
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     changed: list[RecordChange] = field(default_factory=list)
+    #: The removed records the newer package redirects (merged or retired), by id.
+    redirected: dict[str, Redirect] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         """True when anything was added, removed or changed."""
@@ -83,15 +103,18 @@ class Diff:
         for change in self.schema:
             yield change.bump, f"{change.where}: {change.message}"
         for table, changes in self.tables.items():
+            vanished = [i for i in changes.removed if i not in changes.redirected]
             for what, records in (
-                ("removed", changes.removed),
+                ("removed", vanished),
+                ("redirected", list(changes.redirected)),
                 ("added", changes.added),
                 ("changed", changes.changed),
             ):
                 if records:
                     noun = "record" if len(records) == 1 else "records"
                     bump = records_bump(**{what: len(records)})
-                    yield bump, f"{table}: {len(records)} {noun} {what}"
+                    words = "merged or retired" if what == "redirected" else what
+                    yield bump, f"{table}: {len(records)} {noun} {words}"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: versions, required bump, schema changes, and per-table records."""
@@ -108,6 +131,7 @@ class Diff:
                     "added": changes.added,
                     "removed": changes.removed,
                     "changed": [c.to_dict() for c in changes.changed],
+                    "redirected": {i: r.to_dict() for i, r in changes.redirected.items()},
                 }
                 for table, changes in self.tables.items()
             },
@@ -153,8 +177,23 @@ def _records(bundle: Bundle, table: str) -> dict[str, dict[str, str | None]]:
     return {row["id"]: row for row in bundle.string_frame(table).iter_rows(named=True)}
 
 
-def record_changes(old: Bundle, new: Bundle, table: str) -> TableChanges:
-    """Added, removed and changed records of *table*, compared by id on the fields both have."""
+def redirects(bundle: Bundle) -> dict[str, Redirect]:
+    """The redirects of a package, by the id that no longer names a row (none without the table)."""
+    if REDIRECTS not in bundle.package.resources:
+        return {}
+    return {
+        row["old_id"]: Redirect(row["new_id"], row["reason"])
+        for row in bundle.string_frame(REDIRECTS).iter_rows(named=True)
+    }
+
+
+def record_changes(
+    old: Bundle, new: Bundle, table: str, moved: dict[str, Redirect] | None = None
+) -> TableChanges:
+    """Added, removed and changed records of *table*, compared by id on the fields both have.
+
+    *moved*: the newer package's redirects, which say why a removed record is gone.
+    """
     before = _records(old, table) if table in old.package.resources else {}
     after = _records(new, table) if table in new.package.resources else {}
     common = [
@@ -166,6 +205,7 @@ def record_changes(old: Bundle, new: Bundle, table: str) -> TableChanges:
         added=sorted(set(after) - set(before)),
         removed=sorted(set(before) - set(after)),
     )
+    changes.redirected = {i: (moved or {})[i] for i in changes.removed if i in (moved or {})}
     for record_id in sorted(set(before) & set(after)):
         fields = {
             name: (before[record_id][name], after[record_id][name])
@@ -188,11 +228,12 @@ def diff_packages(old: Bundle, new: Bundle) -> Diff:
     <Bump.NONE: 0>
     """
     tables = list(dict.fromkeys([*old.package.resources, *new.package.resources]))
+    moved = redirects(new)
     return Diff(
         old.version,
         new.version,
         schema_changes(old, new),
-        {table: record_changes(old, new, table) for table in tables},
+        {table: record_changes(old, new, table, moved) for table in tables},
     )
 
 
@@ -215,7 +256,9 @@ def iter_text(diff: Diff) -> Iterator[str]:
             continue
         yield f"{table}: {len(changes.added)} added, {len(changes.removed)} removed, {len(changes.changed)} changed"
         yield from (f"  + {record_id}" for record_id in changes.added)
-        yield from (f"  - {record_id}" for record_id in changes.removed)
+        for record_id in changes.removed:
+            why = changes.redirected.get(record_id)
+            yield f"  - {record_id}" + (f"  {why}" if why else "")
         for record in changes.changed:
             for name, (before, after) in record.fields.items():
                 yield f"  ~ {record.id}  {name}: {before!r} → {after!r}"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from nk_defections.findings.issues import Issue
 from nk_defections.model.ids import mint
-from nk_defections.model.package import load_package_descriptor
+from nk_defections.model.package import REDIRECTS, load_package_descriptor
 from nk_defections.read.contribution import read_contribution
 from nk_defections.read.package import read_package_frames
 
@@ -45,6 +45,8 @@ def new_ids(
         raise UnknownResource(f"{resource!r} is not a resource; one of: {', '.join(pkg.resources)}")
     frames, _ = read_package_frames(pkg)
     taken = set(frames[resource]["id"].drop_nulls().to_list())
+    if REDIRECTS in frames:  # a merged or retired id is never minted again
+        taken |= set(frames[REDIRECTS]["old_id"].drop_nulls().to_list())
     unread: list[Issue] = []
     drafts = list(drafts)
     if drafts:

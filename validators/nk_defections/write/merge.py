@@ -26,6 +26,10 @@ class MergeResult:
 
     report: Report
     added: dict[str, list[str]] = field(default_factory=dict)
+    #: Per table, the records the amendments changed (or would), by id.
+    amended: dict[str, list[str]] = field(default_factory=dict)
+    #: The ids merged (with the record each was merged into) or retired (None), by the amendments.
+    retired: dict[str, str | None] = field(default_factory=dict)
     written: list[str] = field(default_factory=list)
     dry_run: bool = False
     #: True when the contribution was refused (data/ left as it was).
@@ -124,12 +128,17 @@ def _merge(
         return result
     package = checked.package
     contents = {}
-    for table, frame in checked.contribution.frames.items():
-        if frame.is_empty():
-            continue
-        result.added[table] = sorted(frame["id"].to_list())
+    for table in checked.changed():
+        frame = checked.contribution.frames[table]
+        if frame.height:
+            result.added[table] = sorted(frame["id"].to_list())
         contents[package.path(table)] = render_table(package, table, checked.merged(table))
         result.written.append(package.resources[table]["path"])
+    if checked.applied is not None:
+        result.amended = {
+            table: sorted(ids) for table, ids in checked.applied.amended.items() if ids
+        }
+        result.retired = dict(checked.applied.retired)
     # What a dry run says it would add, the merge adds: both refuse a table it cannot replace.
     check_replaceable(package.root, contents)
     if contents and not dry_run:

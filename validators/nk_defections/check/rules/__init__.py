@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
 
@@ -21,6 +21,9 @@ from nk_defections.findings.issues import Issue, Listed, LocationKey, Origin, So
 from nk_defections.model.frames import FILE, LINE, POINTER, REPORT
 from nk_defections.model.package import Package, PackageError
 from nk_defections.progress import step
+
+if TYPE_CHECKING:
+    from nk_defections.check.amend import Applied
 
 #: The engine for the rules' whole-table selects and filters: there polars' "auto" (which may
 #: pick its streaming engine) and eager calls were measured at up to twice the time of the
@@ -41,6 +44,8 @@ class Context:
 
     package: Package
     frames: dict[str, pl.DataFrame]
+    #: What a contribution's amendments did to the package's rows (None: no contribution).
+    amended: Applied | None = None
     cache: dict[str, Any] = field(default_factory=dict)
     _locks: dict[str, threading.Lock] = field(default_factory=dict, repr=False)
     _guard: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -305,7 +310,15 @@ def emit_checks(
 
 def all_rules() -> list[Rule]:
     """Every rule, in the order they run."""
-    from nk_defections.check.rules import claims, dates, fields, record, references, table
+    from nk_defections.check.rules import (
+        amendments,
+        claims,
+        dates,
+        fields,
+        record,
+        references,
+        table,
+    )
 
     return [
         *fields.RULES,
@@ -314,6 +327,7 @@ def all_rules() -> list[Rule]:
         *dates.RULES,
         *references.RULES,
         *claims.RULES,
+        *amendments.RULES,
     ]
 
 

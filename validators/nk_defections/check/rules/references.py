@@ -11,13 +11,25 @@ from nk_defections.check.rules.claims import claim_rows, named
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue
 from nk_defections.model.frames import REPORT
-from nk_defections.model.package import CLAIM_KEY, CLAIMS
+from nk_defections.model.package import CLAIM_KEY, CLAIMS, REDIRECTS
 
 
-@rule(*C.REF_UNKNOWN.values(), C.REF_UNKNOWN_ROW)
+def retired_ids(ctx: Context) -> pl.Series:
+    """The ids retired with no successor (a redirect without ``new_id``)."""
+    if REDIRECTS not in ctx.frames:
+        return pl.Series("old_id", [], dtype=pl.String)
+    redirects = ctx.frame(REDIRECTS)
+    return redirects.filter(pl.col("new_id").is_null())["old_id"]
+
+
+@rule(*C.REF_UNKNOWN.values(), C.REF_UNKNOWN_ROW, C.REF_RETIRED)
 def check_references(ctx: Context) -> Iterator[Issue | Batch]:
-    """Foreign keys and prefix-typed references (participant_id, stated_by, record_id…) resolve."""
+    """Foreign keys and prefix-typed references (participant_id, stated_by, record_id…) resolve.
+
+    A reference to a retired id (in redirects with no successor) is ``ref.retired``.
+    """
     package = ctx.package
+    retired = retired_ids(ctx).implode()
     # The ids of each table that carry its own prefix: a reference with that prefix can only
     # name one of these. As prefixes end at the dash, the ids of several tables never collide,
     # so a column that may point into many tables is one anti join against all their ids.
@@ -56,6 +68,16 @@ def check_references(ctx: Context) -> Iterator[Issue | Batch]:
                     )
                     .collect()
                 )
+            gone = dangling.filter(pl.col(column).is_in(retired))
+            yield from emit(
+                gone,
+                C.REF_RETIRED,
+                column,
+                lambda r, c=column: (
+                    f"{c} {r[c]!r} names a retired record (see redirects): it is not there any more"
+                ),
+            )
+            dangling = dangling.filter(~pl.col(column).is_in(retired))
             for target in targets:
                 code, label = C.ref_unknown(target)
                 yield from emit(

@@ -10,6 +10,7 @@ from nk_defections.check.rules import ENGINE, Batch, Context, emit, rule
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue
 from nk_defections.model.frames import REPORT
+from nk_defections.model.package import REDIRECTS
 
 
 @rule(C.TABLE_DUPLICATE_ID, C.REF_ID_EXISTS)
@@ -46,9 +47,40 @@ def check_duplicate_id(ctx: Context) -> Iterator[Issue | Batch]:
             C.REF_ID_EXISTS,
             "id",
             lambda r: (
-                f"id {r['id']!r} is already in the package; mint a new one with `nk-defections new-id`"
+                f"id {r['id']!r} is already in the package: to change that record, amend it "
+                "(set a field, merge it into another, retire it: CONTRIBUTING.md, "
+                "'Correcting and refining what is there'); a new record needs a new id"
             ),
         )
 
 
-RULES = [check_duplicate_id]
+@rule(C.REF_ID_RETIRED, tables=(REDIRECTS,))
+def check_retired_id(ctx: Context) -> Iterator[Issue | Batch]:
+    """An id merged or retired (in redirects) names no row again: ids are never reused."""
+    redirects = ctx.frame(REDIRECTS)
+    if redirects.is_empty():
+        return
+    old = redirects.select("old_id", "new_id")
+    for table in ctx.reported_tables():
+        if table == REDIRECTS:
+            continue
+        reused = (
+            ctx.frame(table)
+            .lazy()
+            .filter(pl.col(REPORT))
+            .join(old.lazy(), left_on="id", right_on="old_id", how="inner")
+            .collect()
+        )
+        yield from emit(
+            reused,
+            C.REF_ID_RETIRED,
+            "id",
+            lambda r: (
+                f"id {r['id']!r} was "
+                + (f"merged into {r['new_id']}" if r["new_id"] else "retired")
+                + ": ids are never reused; mint a new one with `nk-defections new-id`"
+            ),
+        )
+
+
+RULES = [check_duplicate_id, check_retired_id]

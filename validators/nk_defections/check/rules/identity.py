@@ -236,6 +236,26 @@ def check_name_tags(ctx: Context) -> Iterator[Issue | Batch]:
     )
 
 
+@rule(C.SCHEMA_PATTERN)
+def check_pattern_by(ctx: Context) -> Iterator[Issue | Batch]:
+    """A value matches the pattern its row's other column chooses (an identifier's scheme)."""
+    for table in ctx.reported_tables():
+        for column, by, patterns in ctx.package.patterns_by(table):
+            frame = ctx.frame(table).filter(pl.col(REPORT) & pl.col(column).is_not_null())
+            for choice, pattern in patterns.items():
+                bad = frame.filter(
+                    (pl.col(by) == choice) & ~pl.col(column).str.contains(f"^(?:{pattern})$")
+                )
+                yield from emit(
+                    bad,
+                    C.SCHEMA_PATTERN,
+                    column,
+                    lambda r, c=column, b=by, p=pattern: (
+                        f"{c} {r[c]!r} is not an id of {b} {r[b]!r}: those match {p}"
+                    ),
+                )
+
+
 # ---- possible duplicates -----------------------------------------------------------------------
 
 
@@ -433,6 +453,7 @@ def check_duplicate_posting(ctx: Context) -> Iterator[Issue | Batch]:
 
 
 RULES = [
+    check_pattern_by,
     check_identity,
     check_name_tags,
     check_duplicate_person,

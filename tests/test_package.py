@@ -125,7 +125,9 @@ def test_table_schema_and_json_schema_agree_field_by_field(table):
     props = json_schema["properties"]
     fields = PACKAGE.fields(table)
     assert [f["name"] for f in fields] == [
-        p for p in props if p not in ("names", "participants", "links", "motives", "identifiers", "claims")
+        p
+        for p in props
+        if p not in ("names", "participants", "links", "motives", "identifiers", "claims")
     ]
     assert set(json_schema["required"]) == {
         f["name"] for f in fields if f.get("constraints", {}).get("required")

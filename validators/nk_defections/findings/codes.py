@@ -150,6 +150,7 @@ REF_UNKNOWN = {
         ("motives", "motive", "a"),
         ("relationships", "relationship", "a"),
         ("statistics", "statistic", "a"),
+        ("identifiers", "identifier", "an"),
         # No column refers to a claim (record_id may name any row but a claim): no code for it.
     ]
 }

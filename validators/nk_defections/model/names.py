@@ -14,7 +14,9 @@ Yongho, Thae Yong-ho; Jo Song Gil, Cho Sŏng-kil), so names are compared by :fun
 4. the surname then replaced by the one spelling of its group in :data:`SURNAMES` (Ri, Rhee,
    Lee, Yi and I are one surname; so are Pak, Park and Bak; O and Oh; Choe and Choi …).
 
-The key is ``surname given`` (or the surname alone). It compares spellings in one script: a
+The key is ``surname given`` (``ri ilkyu``), or the surname alone: the space keeps the
+surname apart, so that the key of a key is itself. A name in Hangul, whose surname is not set
+apart by a space, has one word: 리일규 and 리 일규 do not meet. It compares spellings in one script: a
 name in Hangul has a key in Hangul, never equal to its romanisation's. What it merges, it
 merges on purpose and in the open: ``Sŏng``/``Seong`` (성) and ``Song`` (송) share a key, as
 eo and o must for Jo Song Gil (조성길) to match Cho Seong-gil. Names in Western order (Seong-Mook
@@ -209,15 +211,12 @@ def name_keys(names: pl.Series) -> pl.Series:
         if step.select("_surname", "_given").equals(parts.select("_surname", "_given")):
             break
         parts = step
+    surname = pl.col("_surname").replace(surname_spellings())
     keyed = parts.select(
         "name",
         pl.when(pl.col("_given") == "")
-        .then(pl.col("_surname").replace(surname_spellings()))
-        .otherwise(
-            pl.concat_str(
-                pl.col("_surname").replace(surname_spellings()), pl.col("_given"), separator=" "
-            )
-        )
+        .then(surname)
+        .otherwise(pl.concat_str(surname, pl.col("_given"), separator=" "))
         .alias("key"),
     )
     frame = pl.DataFrame({"name": names}, schema={"name": pl.String})

@@ -41,7 +41,7 @@ def write(folder: Path, rows: int, *, faulty: bool) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     kind, gender = ("crowd", "unknown") if faulty else ("individual", "female")
     people = [PEOPLE] + [
-        f"{_id('per', 10**6 + i)},Person {i},named,{kind},,,{gender},,,PRK," for i in range(rows)
+        f"{_id('per', 10**6 + i)},Person {i},unnamed,{kind},,,{gender},,,PRK," for i in range(rows)
     ]
     claims = [CLAIMS] + [
         f"{_id('clm', 10**6 + i)},{_id('per', 10**6 + i)},*,{SOURCE_ID},1,,,,," for i in range(rows)

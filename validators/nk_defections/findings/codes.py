@@ -184,7 +184,7 @@ CLAIM_MISSING_ROW = register("claim.missing-row-claim", E, "A row has no claim w
 CLAIM_MISSING_FIELD = register(
     "claim.missing-field-claim",
     E,
-    "A date, title, rank, status, end_reason, role, motive or number has no claim of its own.",
+    "A date, title, rank, status, end_reason, role, motive, identifier value or number has no claim of its own.",
 )
 CLAIM_MISSING_TEXT = register(
     "claim.missing-original-text", E, "A claim on a date or a number lacks original_text."

@@ -31,10 +31,11 @@ PLACE = ("id", FILE, LINE, POINTER, REPORT)
 
 
 def _current_preferred(ctx: Context) -> pl.DataFrame:
-    """The current preferred names: their rows' places, person, name, and the row index."""
+    """The current preferred names, each id once: their rows' places, person and name."""
     return (
         ctx.frame(NAMES)
         .with_row_index("_row")
+        .unique("id", keep="first", maintain_order=True)  # a repeated id is another rule's
         .filter(
             (pl.col("name_type") == "preferred")
             & pl.col("end_date").is_null()
@@ -259,6 +260,11 @@ def check_pattern_by(ctx: Context) -> Iterator[Issue | Batch]:
 # ---- possible duplicates -----------------------------------------------------------------------
 
 
+def _other_records(pairs: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
+    """The pairs of rows whose ids differ: a row repeated under one id is table.duplicate-id's."""
+    return pairs.filter(ids.gather(pairs["_a"]).ne_missing(ids.gather(pairs["_b"])))
+
+
 def _reported_pairs(pairs: pl.DataFrame, flags: pl.Series) -> pl.DataFrame:
     """Where each pair of rows (``_a`` before ``_b``, indices into one frame) is reported.
 
@@ -379,7 +385,8 @@ def check_duplicate_organization(ctx: Context) -> Iterator[Issue | Batch]:
     keyed = frame.with_columns(name_keys(frame["name"]).alias("_key")).with_columns(
         pl.when(pl.col("_key") != "").then(pl.col("_key")).alias("_key")
     )
-    found = _reported_pairs(_pairs_in_groups(keyed, ["_key", "country"]), keyed[REPORT])
+    pairs = _other_records(_pairs_in_groups(keyed, ["_key", "country"]), keyed["id"])
+    found = _reported_pairs(pairs, keyed[REPORT])
     if found.is_empty():
         return
     yield from emit(
@@ -437,7 +444,7 @@ def check_duplicate_posting(ctx: Context) -> Iterator[Issue | Batch]:
         )
         .select(pl.col("_index").alias("_a"), pl.col("_index_b").alias("_b"))
     )
-    found = _reported_pairs(pairs, frame[REPORT])
+    found = _reported_pairs(_other_records(pairs, frame["id"]), frame[REPORT])
     if found.is_empty():
         return
     yield from emit(

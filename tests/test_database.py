@@ -102,7 +102,10 @@ def test_foreign_keys_and_indexes_follow_the_descriptor(db, table: str):
 def test_every_table_holds_the_rows_of_its_csv(db, tables, table: str):
     expected = expected_views._rows(tables[table])
     assert _select(db, f'SELECT * FROM "{table}" ORDER BY rowid') == expected
-    assert len(expected) == tables[table].height > 0
+    assert len(expected) == tables[table].height
+    # Not a vacuous pass: a table is empty here only where its CSV holds its header alone.
+    csv_lines = (ROOT / PACKAGE.resources[table]["path"]).read_text(encoding="utf-8").count("\n")
+    assert tables[table].height > 0 or csv_lines == 1
 
 
 def test_date_bounds_are_iso_date_text_and_kinds_are_stored(db, tables):

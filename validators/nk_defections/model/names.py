@@ -33,6 +33,7 @@ its language implies (``en`` is Latin; ``ko`` alone is Korean in Hangul, Hanja o
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
@@ -184,11 +185,31 @@ def _letters_expr(expr: pl.Expr) -> pl.Expr:
     return expr
 
 
+#: A word in which some rule of :data:`LETTER_RULES` still applies (one that is not yet what the
+#: rules make of it: no right side equals its left).
+_UNFINISHED = "|".join(re.escape(old) for old, _ in LETTER_RULES)
+
+
+def _letters_column(words: pl.Series) -> pl.Series:
+    """:data:`LETTER_RULES` applied to every word until none applies, as :func:`_letters` does.
+
+    Each round applies the rules to the words in which one still applies, and only to them: a
+    word in which none does is finished.
+    """
+    out = words
+    todo = out.str.contains(_UNFINISHED).fill_null(False).arg_true()
+    while len(todo):
+        done = out.gather(todo).to_frame("word").select(_letters_expr(pl.col("word")))["word"]
+        out = out.scatter(todo, done)
+        todo = todo.filter(done.str.contains(_UNFINISHED).fill_null(False))
+    return out
+
+
 def name_keys(names: pl.Series) -> pl.Series:
     """:func:`name_key` of every name in *names*, computed column-wise (nulls stay null).
 
-    Each distinct name is keyed once; the letter rules run over the whole column until no
-    value changes, as :func:`name_key` runs them until no word changes.
+    Each distinct name is keyed once, and the letter rules run over the words where they
+    still apply, as :func:`name_key` runs them until no word changes.
 
     Examples
     --------
@@ -201,16 +222,11 @@ def name_keys(names: pl.Series) -> pl.Series:
         pl.col("_words").str.splitn(" ", 2).struct.rename_fields(["_surname", "_given"])
     ).unnest("_words")
     parts = parts.with_columns(
-        pl.col("_surname").fill_null(""),
-        pl.col("_given").fill_null("").str.replace_all(" ", "", literal=True),
+        _letters_column(parts["_surname"].fill_null("")).alias("_surname"),
+        _letters_column(parts["_given"].fill_null("").str.replace_all(" ", "", literal=True)).alias(
+            "_given"
+        ),
     )
-    while True:
-        step = parts.with_columns(
-            _letters_expr(pl.col("_surname")), _letters_expr(pl.col("_given"))
-        )
-        if step.select("_surname", "_given").equals(parts.select("_surname", "_given")):
-            break
-        parts = step
     surname = pl.col("_surname").replace(surname_spellings())
     keyed = parts.select(
         "name",

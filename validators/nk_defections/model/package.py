@@ -156,7 +156,7 @@ class Package:
         Examples
         --------
         >>> load_package_descriptor().children("people")
-        {'names': ('person_names', 'person_id'), 'claims': ('claims', 'record_id')}
+        {'names': ('person_names', 'person_id'), 'identifiers': ('identifiers', 'record_id'), 'claims': ('claims', 'record_id')}
         """
         return self._children.get(table, {})
 

@@ -30,6 +30,21 @@ VAGUE_RANKS = ("other", "unknown")
 PLACE = ("id", FILE, LINE, POINTER, REPORT)
 
 
+#: The columns each table must have for these rules to read it (a descriptor without one of them
+#: is checked without the rules that read it, rather than stopped by a missing column).
+COLUMNS = {
+    PEOPLE: ("name", "identity_status"),
+    NAMES: ("person_id", "name", "name_type", "lang", "romanization", "end_date"),
+    ORGANIZATIONS: ("name", "country"),
+    POSTINGS: ("person_id", "organization_id", "title", "rank", "start_date", "end_date"),
+}
+
+
+def _readable(ctx: Context, *tables: str) -> bool:
+    """Whether every one of *tables* has the columns these rules read (:data:`COLUMNS`)."""
+    return all(set(COLUMNS[table]) <= set(ctx.package.field_names(table)) for table in tables)
+
+
 def _current_preferred(ctx: Context) -> pl.DataFrame:
     """The current preferred names, each id once: their rows' places, person and name."""
     return (
@@ -67,7 +82,7 @@ def check_identity(ctx: Context) -> Iterator[Issue | Batch]:
     An unnamed or withheld person has none. A finding goes to the row a contribution brought:
     the person's, or the name's where the person is the package's.
     """
-    if not (ctx.reported(PEOPLE) or ctx.reported(NAMES)):
+    if not (ctx.reported(PEOPLE) or ctx.reported(NAMES)) or not _readable(ctx, PEOPLE, NAMES):
         return
     people = _people(ctx)
     preferred = _current_preferred(ctx)
@@ -176,7 +191,7 @@ def check_name_tags(ctx: Context) -> Iterator[Issue | Batch]:
 
     And it has a romanization exactly when it is Korean in Latin letters (ko-Latn).
     """
-    if not ctx.reported(NAMES):
+    if not ctx.reported(NAMES) or not _readable(ctx, NAMES):
         return
     names = ctx.frame(NAMES).filter(pl.col(REPORT) & pl.col("lang").is_not_null())
     tags = [(tag, read_tag(tag)) for tag in names["lang"].unique().to_list()]
@@ -342,7 +357,7 @@ def person_names_frame(ctx: Context) -> pl.DataFrame:
 @rule(C.DUPLICATE_PERSON, tables=(PEOPLE, NAMES))
 def check_duplicate_person(ctx: Context) -> Iterator[Issue | Batch]:
     """Warn of a person any of whose names has the name key of another person's name."""
-    if not (ctx.reported(PEOPLE) or ctx.reported(NAMES)):
+    if not (ctx.reported(PEOPLE) or ctx.reported(NAMES)) or not _readable(ctx, PEOPLE, NAMES):
         return
     entries = person_names_frame(ctx)
     # One entry per person and key (the person's first), so that pairs are of people.
@@ -379,7 +394,7 @@ def check_duplicate_person(ctx: Context) -> Iterator[Issue | Batch]:
 @rule(C.DUPLICATE_ORGANIZATION, tables=(ORGANIZATIONS,))
 def check_duplicate_organization(ctx: Context) -> Iterator[Issue | Batch]:
     """Warn of an organization with the name key and the country of another."""
-    if not ctx.reported(ORGANIZATIONS):
+    if not ctx.reported(ORGANIZATIONS) or not _readable(ctx, ORGANIZATIONS):
         return
     frame = ctx.frame(ORGANIZATIONS)
     keyed = frame.with_columns(name_keys(frame["name"]).alias("_key")).with_columns(
@@ -411,8 +426,10 @@ def check_duplicate_posting(ctx: Context) -> Iterator[Issue | Batch]:
     is open). Two ranks at one embassy (third secretary, then counsellor) are a career, not a
     repeat, though the sources rarely date the promotion.
     """
-    if not ctx.reported(POSTINGS):
+    if not ctx.reported(POSTINGS) or not _readable(ctx, POSTINGS):
         return
+    if not {"start_date", "end_date"} <= {c for c, _ in ctx.package.date_columns(POSTINGS)}:
+        return  # the overlap is read from their bounds
     frame = with_bounds(ctx, POSTINGS)
     rows = frame.select(
         "person_id",

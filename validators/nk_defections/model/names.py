@@ -124,6 +124,11 @@ def surname_spellings() -> dict[str, str]:
     ------
     ValueError
         If one spelling stands in two groups (the table would be ambiguous).
+
+    Examples
+    --------
+    >>> surname_spellings()["park"], surname_spellings()["rhi"]
+    ('pak', 'ri')
     """
     out: dict[str, str] = {}
     for group in SURNAMES:

@@ -333,7 +333,7 @@ def _pairs_in_groups(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     return pl.concat([later, first.join(second, on=keys).select("_a", "_b")]).unique()
 
 
-def person_names_frame(ctx: Context) -> pl.DataFrame:
+def _person_names_frame(ctx: Context) -> pl.DataFrame:
     """Every name of every person, one row each: people.name and each person_names.name.
 
     With the row's place (its own id, file, line, pointer, ``_report``), ``person_id``,
@@ -359,7 +359,7 @@ def check_duplicate_person(ctx: Context) -> Iterator[Issue | Batch]:
     """Warn of a person any of whose names has the name key of another person's name."""
     if not (ctx.reported(PEOPLE) or ctx.reported(NAMES)) or not _readable(ctx, PEOPLE, NAMES):
         return
-    entries = person_names_frame(ctx)
+    entries = _person_names_frame(ctx)
     # One entry per person and key (the person's first), so that pairs are of people.
     first = (
         entries.with_row_index("_entry")

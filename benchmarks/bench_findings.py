@@ -46,7 +46,7 @@ def write(folder: Path, rows: int, *, faulty: bool) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     kind, gender = ("crowd", "unknown") if faulty else ("individual", "female")
     person = dict.fromkeys(FIELDS["people"], "")
-    person.update(identity_status="named", kind=kind, gender=gender, nationality="PRK")
+    person.update(identity_status="unnamed", kind=kind, gender=gender, nationality="PRK")
     claim = dict.fromkeys(FIELDS["claims"], "")
     claim.update(field="*", source_id=SOURCE_ID, paragraph="1")
     people, claims = [PEOPLE], [CLAIMS]

@@ -41,6 +41,7 @@ from hypothesis import strategies as st
 from nk_defections.findings import codes as C
 from nk_defections.model.countries import alpha3_codes
 from nk_defections.model.dates import is_valid, parse_bounds
+from nk_defections.model.names import name_key
 from nk_defections.model.package import CLAIM_KEY, CLAIMS, REDIRECTS, load_package_descriptor
 from nk_defections.model.records import nest, typed_rows
 from nk_defections.model.schemas import format_checker
@@ -73,7 +74,37 @@ SELF_REFERENCES = [
     ("organizations", "parent_id", "id"),
 ]
 #: Besides every date and number, these values need a claim of their own.
-CLAIMED_NAMES = frozenset({"title", "rank", "status", "end_reason", "role", "motive"})
+CLAIMED_NAMES = frozenset({"title", "rank", "status", "end_reason", "role", "motive", "value"})
+#: identity_status of a person with a name to show (one current preferred name, people.name) and
+#: of one without.
+SHOWN, UNSHOWN = ["named", "pseudonymous"], ["unnamed", "withheld"]
+#: Language tags a name of each script of :data:`SCRIPTS` may carry (its letters are of the
+#: tag's script), and the one tag that needs a romanization.
+TAGS = {
+    "latin": ["ko-Latn", "en"],
+    "diacritics": ["ko-Latn"],
+    "hangul": ["ko-Hang", "ko-Kore", "ko"],
+    "hanja": ["ko-Hani", "ko-Kore"],
+    "cyrillic": ["ru", "ko-Cyrl"],
+}
+ROMANIZED_TAG = "ko-Latn"
+#: Cells the identity and duplicate rules read across rows: a generic mutation of one of them
+#: would break those rules too (a name that no longer reads as its preferred name, a preferred
+#: name that a date ends). Their codes are tested in tests/test_identity.py.
+IDENTITY_CELLS = frozenset(
+    {
+        ("people", "name"),
+        ("people", "identity_status"),
+        ("person_names", "person_id"),
+        ("person_names", "name"),
+        ("person_names", "name_type"),
+        ("person_names", "lang"),
+        ("person_names", "romanization"),
+        ("person_names", "end_date"),
+        ("organizations", "name"),
+        ("identifiers", "value"),
+    }
+)
 #: Free-text columns where a line break is allowed.
 MULTILINE = frozenset({"summary", "note", "derivation"})
 #: Sources are drawn with at most this many paragraphs: each gets a text that long.
@@ -119,6 +150,7 @@ REFERENCES: dict[str, dict[str, list[str]]] = {
     t: {c: PACKAGE.reference_targets(t, c) for c in PACKAGE.reference_columns(t)} for t in TABLES
 }
 COUNTRIES = sorted(alpha3_codes())
+PATTERNS_BY = {t: {c: patterns for c, _by, patterns in PACKAGE.patterns_by(t)} for t in TABLES}
 ID_SUFFIXES = st.text(st.sampled_from(ID_ALPHABET), min_size=ID_LENGTH, max_size=ID_LENGTH)
 CLAIMED_TABLES = [t for t in TABLES if PACKAGE.is_claimed(t)]
 
@@ -389,6 +421,23 @@ def _names(draw: st.DrawFn, max_size: int) -> str:
     parts = draw(_NAME_PARTS[draw(_SCRIPT_NAMES)])
     name = tidy(draw(_NAME_SEPARATORS).join(parts), max_size=max_size)
     return name or "Ri Il Kyu"
+
+
+@st.composite
+def _scripted_names(draw: st.DrawFn, script: str) -> str:
+    if script in ("latin", "diacritics"):
+        parts = draw(_NAME_PARTS[script])
+    else:  # no decomposed Latin letter in a name of another script
+        parts = draw(
+            st.lists(st.text(SCRIPTS[script], min_size=1, max_size=6), min_size=1, max_size=4)
+        )
+    return tidy(draw(_NAME_SEPARATORS).join(parts), max_size=200) or "Ri Il Kyu"
+
+
+@functools.cache
+def scripted_names(script: str) -> st.SearchStrategy[str]:
+    """A name whose letters are all of one script of :data:`SCRIPTS`."""
+    return _scripted_names(script)
 
 
 @functools.cache
@@ -674,6 +723,10 @@ class _Builder:
                     return None
                 continue
             row[column] = pick(draw, candidates)
+        if table == "postings" and (row["person_id"], row["organization_id"]) in {
+            (r["person_id"], r["organization_id"]) for r in self.rows_of("postings")
+        }:
+            return None  # another posting of one person at one organization may be its repeat
         row["id"] = self.fresh_id(table)
         for t, column, other in SELF_REFERENCES:
             if t == table and row[column] is not None and row[column] == row[other]:
@@ -695,12 +748,23 @@ class _Builder:
 
     def semantics(self, table: str, row: Row) -> None:
         """The rules between a row's own fields (DESIGN.md §2)."""
+        draw = self.draw
         if table == "people":
             if row["kind"] != "group":
                 row["group_size_min"] = row["group_size_max"] = None
             elif row["group_size_min"] and row["group_size_max"]:
                 low, high = sorted((int(row["group_size_min"]), int(row["group_size_max"])))
                 row["group_size_min"], row["group_size_max"] = str(low), str(high)
+        if table == "person_names":
+            script = draw(st.sampled_from(sorted(TAGS)))
+            row["name"] = draw(scripted_names(script))
+            row["lang"] = draw(st.sampled_from(TAGS[script]))
+            row["romanization"] = (
+                draw(cells(table, "romanization")) if row["lang"] == ROMANIZED_TAG else None
+            )
+        if table == "identifiers":
+            patterns = dict(PATTERNS_BY[table]["value"])
+            row["value"] = draw(st.from_regex(f"(?:{patterns[row['scheme']]})", fullmatch=True))
         if table == "postings":
             if row["status"] != ENDED:
                 row["end_reason"] = None
@@ -788,12 +852,66 @@ class _Builder:
                 row = self.row(table)
                 if row is not None:
                     self.new[table].append(row)
+        self.identities()
+        self.distinct_names()
         for table in BUILD_ORDER:
             if table == CLAIMS:
                 continue
             for row in self.new[table]:
                 self.new[CLAIMS] += self.claims_for(table, row)
         return self.new
+
+    def identities(self) -> None:
+        """identity_status agrees with the names (DESIGN.md §2).
+
+        A new person with a current preferred name is named or pseudonymous, shows its first one
+        as people.name and keeps the others as aliases; one without is unnamed or withheld. A
+        name added to a person of the base is an alias: the base's identities stand.
+        """
+        draw = self.draw
+        preferred: dict[str, Row] = {}
+        for row in self.new["person_names"]:
+            current = row["name_type"] == "preferred" and row["end_date"] is None
+            if not current:
+                continue
+            if row["person_id"] in preferred or row["person_id"] not in {
+                r["id"] for r in self.new["people"]
+            }:
+                row["name_type"] = "alias"
+            else:
+                preferred[row["person_id"]] = row
+        for person in self.new["people"]:
+            if person["id"] in preferred:
+                person["identity_status"] = draw(st.sampled_from(SHOWN))
+                person["name"] = preferred[person["id"]]["name"]
+            else:
+                person["identity_status"] = draw(st.sampled_from(UNSHOWN))
+
+    def distinct_names(self) -> None:
+        """No two people share a name key, nor two organizations of one country.
+
+        A new record whose name repeats another's (after :func:`name_key`) gets its place in the
+        drawn rows as a last word: digits, which the key keeps and no script check reads, and
+        which no drawn name has.
+        """
+        seen: dict[str, str] = {}
+        for person in self.rows_of("people"):
+            new = any(person is row for row in self.new["people"])
+            names = [person] + [
+                r for r in self.rows_of("person_names") if r["person_id"] == person["id"]
+            ]
+            keys = {name_key(r["name"]) for r in names if r["name"]}
+            if any(seen.get(key, person["id"]) != person["id"] for key in keys - {""}):
+                for row in names:
+                    if new or any(row is r for r in self.new["person_names"]):
+                        row["name"] = f"{row['name']} {len(seen) + 1}"
+                keys = {name_key(r["name"]) for r in names if r["name"]}
+            seen.update(dict.fromkeys(keys - {""}, person["id"]))
+        places: set[tuple[str, str | None]] = set()
+        for n, org in enumerate(self.rows_of("organizations")):
+            if (name_key(org["name"]), org["country"]) in places:
+                org["name"] = f"{org['name']} {n + 1}"
+            places.add((name_key(org["name"]), org["country"]))
 
 
 #: Rows every drawn package has at least, so that every mutation finds something to break.
@@ -1019,6 +1137,8 @@ def choose(draw: st.DrawFn, options: list[Any]) -> Any:
 
 def settable(table: str, row: Row, column: str) -> bool:
     """Whether a value in this cell breaks no rule between the row's own fields."""
+    if (table, column) in IDENTITY_CELLS:
+        return False
     if table == "postings":
         if column == "end_date":
             return row["status"] != CURRENT
@@ -1260,7 +1380,7 @@ def m_date_order(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
     pairs = [
         (t, chain[0], chain[-1])
         for t, chain in DATE_CHAINS.items()
-        if t not in ("people", *LIFE_SPANS)
+        if t not in ("people", "person_names", *LIFE_SPANS)  # a name's end ends its preference
     ]
     table, early, late = pick(draw, pairs)
     i = choose(draw, list(range(len(pkg.rows(table)))))

@@ -51,7 +51,7 @@ def test_add_merges_the_template_into_a_package_that_still_validates(
     before = snapshot(package)
     result = add_contribution([TEMPLATE], package=package, source_texts=TEXTS)
     assert result.added["people"] == ["per-17zwq172", "per-8bzg6zys", "per-hd8fvzkn"]
-    assert sum(map(len, result.added.values())) == 83
+    assert sum(map(len, result.added.values())) == 88
     assert sorted(result.written) == sorted(f"data/{t}.csv" for t in result.added)
     after = snapshot(package)
     assert after == merged_template

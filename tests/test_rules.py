@@ -224,11 +224,11 @@ CASES = [
         C.RECORD_GROUP_SIZE, _set("people", RI, "group_size_min", "2", _claim(RI, "group_size_min"))
     ),
     Case(C.RECORD_SELF_REFERENCE, _self_link),
-    Case(C.RECORD_CONTROL_CHARACTER, _set("people", RI, "name", "Ri Il\nKyu")),
+    Case(C.RECORD_CONTROL_CHARACTER, _set("people", RI_CHILDREN, "name", "children of Ri\nIl Kyu")),
     Case(C.RECORD_BIDI, _set("people", RI, "summary", "North Korean diplomat \u202ein Cuba")),
     Case(C.RECORD_FORMULA, _set("people", RI, "summary", '=HYPERLINK("x")')),
-    Case(C.RECORD_NOT_NFC, _set("people", RI, "name", "Ri Il Kyu\u0301")),
-    Case(C.RECORD_WHITESPACE, _set("people", RI, "name", "Ri Il Kyu ")),
+    Case(C.RECORD_NOT_NFC, _set("people", RI_CHILDREN, "name", "children of Ri Il Kyu\u0301")),
+    Case(C.RECORD_WHITESPACE, _set("people", RI_CHILDREN, "name", "children of Ri Il Kyu ")),
     Case(
         C.REF_UNKNOWN["people"], _set("postings", TAE_LONDON_POSTING, "person_id", "per-zzzzzzzz")
     ),

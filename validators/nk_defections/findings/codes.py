@@ -150,6 +150,7 @@ REF_UNKNOWN = {
         ("motives", "motive", "a"),
         ("relationships", "relationship", "a"),
         ("statistics", "statistic", "a"),
+        ("identifiers", "identifier", "an"),
         # No column refers to a claim (record_id may name any row but a claim): no code for it.
     ]
 }
@@ -230,7 +231,7 @@ CLAIM_MISSING_ROW = register("claim.missing-row-claim", E, "A row has no claim w
 CLAIM_MISSING_FIELD = register(
     "claim.missing-field-claim",
     E,
-    "A date, title, rank, status, end_reason, role, motive or number has no claim of its own.",
+    "A date, title, rank, status, end_reason, role, motive, identifier value or number has no claim of its own.",
 )
 CLAIM_MISSING_TEXT = register(
     "claim.missing-original-text", E, "A claim on a date or a number lacks original_text."
@@ -243,6 +244,60 @@ CLAIM_UNKNOWN_FIELD = register(
 )
 CLAIM_EMPTY_FIELD = register(
     "claim.empty-field", W, "A claim supports a field that is empty in its record."
+)
+
+# Identity and names
+IDENTITY_NO_PREFERRED_NAME = register(
+    "identity.no-preferred-name",
+    E,
+    "A named or pseudonymous person has no current preferred name (name_type preferred, no end_date).",
+)
+IDENTITY_SEVERAL_PREFERRED_NAMES = register(
+    "identity.several-preferred-names",
+    E,
+    "A person has more than one current preferred name: one is shown, the others are alias or former.",
+)
+IDENTITY_NAME_MISMATCH = register(
+    "identity.name-mismatch",
+    E,
+    "people.name is not the person's current preferred name, character for character.",
+)
+IDENTITY_UNNAMED_WITH_NAME = register(
+    "identity.unnamed-with-preferred-name",
+    E,
+    "An unnamed or withheld person has a current preferred name (name them: identity_status named).",
+)
+NAME_LANG = register(
+    "name.lang",
+    E,
+    "A name's lang is not a BCP 47 tag as BCP 47 writes it, or names no script (ko-Hang, ko-Latn, en).",
+)
+NAME_SCRIPT = register(
+    "name.script-mismatch",
+    E,
+    "A name holds letters of another script than its lang names (Latin letters in a ko-Hang name).",
+)
+NAME_ROMANIZATION = register(
+    "name.romanization",
+    E,
+    "A Korean name in Latin letters (ko-Latn) lacks its romanization, or another name has one.",
+)
+
+# Possible duplicates (warnings: a reason to look, never a verdict)
+DUPLICATE_PERSON = register(
+    "duplicate.person",
+    W,
+    "A person has a name that is a spelling of another person's name (same name key): the same person?",
+)
+DUPLICATE_POSTING = register(
+    "duplicate.posting",
+    W,
+    "Two postings of one person at one organization whose dates may overlap, with ranks that do not tell them apart.",
+)
+DUPLICATE_ORGANIZATION = register(
+    "duplicate.organization",
+    W,
+    "Two organizations of one country whose names are spellings of one name (same name key).",
 )
 
 # Source texts (the evidence check)

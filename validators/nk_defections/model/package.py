@@ -20,6 +20,8 @@ CLAIM_KEY = "record_id"
 #: the records of the table(s) ``person_id`` refers to, but those listed under ``except``
 #: (a claim may be about a source, but a source's record carries no claims).
 NESTED = "nested"
+#: The custom field property that makes a column's pattern depend on another column's value.
+PATTERN_BY = "patternBy"
 #: The key of a release descriptor that lists its files other than the tables.
 RELEASE_FILES = "release_files"
 #: The descriptor's property that describes the amendments a contribution may carry (set a
@@ -181,7 +183,7 @@ class Package:
         Examples
         --------
         >>> load_package_descriptor().children("people")
-        {'names': ('person_names', 'person_id'), 'claims': ('claims', 'record_id')}
+        {'names': ('person_names', 'person_id'), 'identifiers': ('identifiers', 'record_id'), 'claims': ('claims', 'record_id')}
         """
         return self._children.get(table, {})
 
@@ -198,6 +200,24 @@ class Package:
     def is_claimed(self, table: str) -> bool:
         """Whether records of *table* carry claims of their own (and each row needs one)."""
         return table in self._nesting.get(CLAIMS, ("", "", ()))[2]
+
+    def patterns_by(self, table: str) -> list[tuple[str, str, dict[str, str]]]:
+        """Columns of *table* whose pattern depends on another column's value.
+
+        From the custom field property ``"patternBy": {"field": "scheme", "patterns": {...}}``:
+        (column, the column it depends on, that column's value -> the pattern). The descriptor
+        is the one place each pattern is written (an identifier's scheme and its ids' pattern).
+
+        Examples
+        --------
+        >>> [(c, by) for c, by, _ in load_package_descriptor().patterns_by("identifiers")]
+        [('value', 'scheme')]
+        """
+        return [
+            (f["name"], f[PATTERN_BY]["field"], dict(f[PATTERN_BY]["patterns"]))
+            for f in self.fields(table)
+            if PATTERN_BY in f
+        ]
 
     def country_columns(self, table: str) -> list[str]:
         """Columns of *table* holding ISO 3166-1 alpha-3 codes."""

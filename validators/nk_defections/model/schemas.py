@@ -131,12 +131,25 @@ def _object(package: Package, table: str, *, omit: str | None) -> dict[str, Any]
                 "type": "array",
                 "items": {"$ref": f"{BASE}{child}#/$defs/nested"},
             }
-    return {
+    out: dict[str, Any] = {
         "type": "object",
         "additionalProperties": False,
         "required": required,
         "properties": props,
     }
+    # A pattern chosen by another field's value (an identifier's scheme): one if/then each.
+    chosen = [
+        {
+            "if": {"properties": {by: {"const": choice}}, "required": [by]},
+            "then": {"properties": {column: {"pattern": anchored(pattern)}}},
+        }
+        for column, by, patterns in package.patterns_by(table)
+        if column != omit and by != omit
+        for choice, pattern in patterns.items()
+    ]
+    if chosen:
+        out["allOf"] = chosen
+    return out
 
 
 def build_schemas(package: Package) -> dict[str, dict[str, Any]]:

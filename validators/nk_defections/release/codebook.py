@@ -94,6 +94,9 @@ def _table_section(package: Package, resource: dict[str, Any], frame: pl.DataFra
         lines += ["", f"`{name}` vocabulary:", "", "| value | rows |", "|---|---:|"]
         lines += [f"| `{value}` | {counts.get(value, 0)} |" for value in values]
         lines.append(f"| *(empty)* | {counts.get(None, 0)} |")
+    for name, by, patterns in package.patterns_by(table):
+        lines += ["", f"`{name}` pattern, by `{by}`:", "", f"| `{by}` | pattern |", "|---|---|"]
+        lines += [f"| `{choice}` | `{_cell(pattern)}` |" for choice, pattern in patterns.items()]
     return [*lines, ""]
 
 

@@ -315,6 +315,7 @@ def all_rules() -> list[Rule]:
         claims,
         dates,
         fields,
+        identity,
         record,
         references,
         table,
@@ -328,6 +329,7 @@ def all_rules() -> list[Rule]:
         *references.RULES,
         *claims.RULES,
         *amendments.RULES,
+        *identity.RULES,
     ]
 
 

@@ -14,7 +14,7 @@ from nk_defections.model.frames import REPORT
 from nk_defections.model.package import CLAIM_KEY, CLAIMS, Package
 
 #: Columns (besides every date and number) whose values need a claim of their own.
-CLAIMED_COLUMNS = frozenset({"title", "rank", "status", "end_reason", "role", "motive"})
+CLAIMED_COLUMNS = frozenset({"title", "rank", "status", "end_reason", "role", "motive", "value"})
 
 
 def evidence_columns(package: Package, table: str) -> tuple[set[str], set[str]]:

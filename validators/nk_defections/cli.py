@@ -337,7 +337,12 @@ def build(
     folder holds a release of this version with other content (nothing is written).
     """
     from nk_defections.check.integrity import ReleaseExists
-    from nk_defections.release.build import MissingDependency, ReleaseRefused, build_release
+    from nk_defections.release.build import (
+        MissingDependency,
+        ReleaseRefused,
+        UnsafeCell,
+        build_release,
+    )
     from nk_defections.release.changes import VersionNotBumped
     from nk_defections.release.changes import iter_text as diff_text
     from nk_defections.release.database import DatabaseError
@@ -358,7 +363,7 @@ def build(
             click.echo(line)
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INVALID)
-    except (MissingDependency, DatabaseError, ReleaseExists) as exc:
+    except (MissingDependency, DatabaseError, ReleaseExists, UnsafeCell) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INVALID)
     click.echo(str(release.folder))

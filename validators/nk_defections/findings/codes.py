@@ -126,7 +126,8 @@ RECORD_BIDI = register("record.bidi-control", E, "Text holds a bidirectional-ove
 RECORD_FORMULA = register(
     "record.formula",
     E,
-    "Text a spreadsheet would run as a formula (=, +, @, or - before a non-digit).",
+    "Text a spreadsheet would run as a formula: it begins with = + - @ (or a full-width form), "
+    "also after spaces or quotes, or with a TAB or CR; a plain number is not one.",
 )
 RECORD_NOT_NFC = register("record.not-nfc", E, "Text is not in Unicode normalisation form NFC.")
 RECORD_WHITESPACE = register("record.whitespace", W, "Text begins or ends with white space.")

@@ -16,13 +16,13 @@ from nk_defections.findings.issues import Issue
 from nk_defections.model.countries import COUNTRY_PATTERN, alpha3_codes
 from nk_defections.model.dates import DATE_PATTERN, PERIOD_PATTERN, date_error
 from nk_defections.model.frames import CSV, REPORT
+from nk_defections.model.spreadsheet import FORMULA, formula_expr, is_formula
 
 #: Free-text columns where a newline is allowed.
 MULTILINE = frozenset({"summary", "note", "derivation"})
 _CONTROL = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]"
 _BREAKS = "[\\t\\n\\r\\u2028\\u2029]"
 _BIDI = "[\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]"
-_FORMULA = "^(?:[=+@\\t\\r]|-[^0-9])"
 #: Any character outside these ranges. A text without one is in NFC: every character in them has
 #: canonical combining class 0, is NFC itself (quick check "yes") and is never the second
 #: character of a canonical composition (tests check all three against unicodedata). Normalising
@@ -169,15 +169,16 @@ def _clean_text(value: str) -> bool:
 
     return (
         value != ""
-        and not re.search(f"{_CONTROL}|{_BREAKS}|{_BIDI}|{_FORMULA}|^\\s|\\s$", value)
+        and not re.search(f"{_CONTROL}|{_BREAKS}|{_BIDI}|^\\s|\\s$", value)
+        and not is_formula(value)
         and unicodedata.is_normalized("NFC", value)
     )
 
 
 #: The characters a closed column's values may hold: printable ASCII but for a space and a
-#: formula's first characters. A value of them alone holds no control, bidi or non-NFC
+#: formula's first characters and quotes. A value of them alone holds no control, bidi or non-NFC
 #: character and no edge white space; one that also does not begin with ``-`` is no formula.
-_SAFE = frozenset(chr(c) for c in range(0x21, 0x7F)) - set("=+@")
+_SAFE = frozenset(chr(c) for c in range(0x21, 0x7F)) - set("=+@\"'")
 #: Classes that Python and polars read as Unicode (``\\w`` matches "é") and greenery as ASCII:
 #: a pattern with one is not judged.
 _UNICODE_CLASS = re.compile(r"\\[wWdDsSbB]")
@@ -370,7 +371,7 @@ def check_text(ctx: Context) -> Iterator[Issue | Batch]:
             # One scan per cell finds every cell that may fail any of the five checks; each
             # check then decides on those cells alone (\\s is White_Space, as strip_chars strips).
             suspect = pl.col(REPORT) & col.str.contains(
-                f"{control}|{_BIDI}|{_FORMULA}|{NFC_SUSPECT}|^\\s|\\s$"
+                f"{control}|{_BIDI}|{FORMULA}|{NFC_SUSPECT}|^\\s|\\s$"
             )
             checks += _text_checks(name, suspect)
         yield from emit_checks(ctx.frame(table), checks)
@@ -403,8 +404,11 @@ def _text_checks(name: str, suspect: pl.Expr) -> list[Check]:
             C.RECORD_FORMULA,
             name,
             suspect,
-            confirm=col.str.contains(_FORMULA),
-            message=lambda r, n=name: f"{r[n][:20]!r} would run as a formula in a spreadsheet",
+            confirm=formula_expr(col),
+            message=lambda r, n=name: (
+                f"{r[n][:20]!r} would run as a formula in a spreadsheet: begin the text "
+                "with a word, not with = + - @ (or a TAB, CR, space or quote before them)"
+            ),
         ),
         Check(
             C.RECORD_NOT_NFC,

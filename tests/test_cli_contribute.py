@@ -65,7 +65,7 @@ def test_validate_text_output_names_file_row_field_and_code(here: Path) -> None:
         "c.json:18 /people/0/kind [schema.enum] error: 'individal' is not an allowed kind; did you mean 'individual'?"
         in result.stdout
     )
-    assert result.stderr.splitlines()[-1].startswith("invalid: 1 errors")
+    assert result.stderr.splitlines()[-1].startswith("invalid: 1 error, ")
 
 
 def test_validate_json_output(here: Path) -> None:

@@ -41,9 +41,7 @@ def _ids(table: str, n: int) -> list[str]:
 def _formula_findings(paths: list[Path]) -> set[tuple[str | None, str | None]]:
     report = validate_paths(paths, package=ROOT)
     return {
-        (issue.record_id, issue.field)
-        for issue in report.issues
-        if issue.code == C.RECORD_FORMULA
+        (issue.record_id, issue.field) for issue in report.issues if issue.code == C.RECORD_FORMULA
     }
 
 
@@ -66,8 +64,7 @@ def test_every_payload_is_refused_in_every_text_column_of_a_csv_contribution(
         # One row per payload in every text column but the id; one more per payload as the id.
         for identifier, payload in zip(_ids(table, len(PAYLOADS)), PAYLOADS, strict=True):
             writer.writerow(
-                identifier if name == "id" else payload if name in text else ""
-                for name in header
+                identifier if name == "id" else payload if name in text else "" for name in header
             )
         for payload in PAYLOADS:
             writer.writerow(payload if name == "id" else "" for name in header)
@@ -107,7 +104,17 @@ def test_the_trigger_class_is_every_character_whose_compatibility_form_starts_a_
 
 @pytest.mark.parametrize(
     "value",
-    ["-3", "+2.5", "1970", "Kim Jong Un", "e-mail", "a=b", "[..2024-07-16]", "../2023", "2013/2023"],
+    [
+        "-3",
+        "+2.5",
+        "1970",
+        "Kim Jong Un",
+        "e-mail",
+        "a=b",
+        "[..2024-07-16]",
+        "../2023",
+        "2013/2023",
+    ],
 )
 def test_values_a_spreadsheet_reads_as_text_or_numbers_pass(value: str) -> None:
     assert not is_formula(value)
@@ -133,7 +140,7 @@ def test_the_release_writer_refuses_a_formula_that_reached_the_data(package_copy
     people = package_copy / "data" / "people.csv"
     lines = people.read_text(encoding="utf-8").splitlines(keepends=True)
     first = lines[1].split(",")
-    first[1] = '"-2+3+cmd|\'/C calc\'!A1"'
+    first[1] = "\"-2+3+cmd|'/C calc'!A1\""
     lines[1] = ",".join(first)
     people.write_text("".join(lines), encoding="utf-8")
     with pytest.raises(UnsafeCell, match=r"people\.csv.*name"):

@@ -131,6 +131,17 @@ RECORD_FORMULA = register(
 )
 RECORD_NOT_NFC = register("record.not-nfc", E, "Text is not in Unicode normalisation form NFC.")
 RECORD_WHITESPACE = register("record.whitespace", W, "Text begins or ends with white space.")
+RECORD_INVISIBLE = register(
+    "record.invisible-character",
+    W,
+    "Text holds a character that shows nothing (zero-width space or joiner, word joiner, BOM, "
+    "soft hyphen).",
+)
+RECORD_MIXED_SCRIPT = register(
+    "record.mixed-script",
+    W,
+    "A name has a word mixing Latin, Cyrillic or Greek letters (a look-alike: Cyrillic 'о' for 'o').",
+)
 
 # References
 REF_UNKNOWN = {

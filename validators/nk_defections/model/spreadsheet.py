@@ -26,7 +26,9 @@ import polars as pl
 #: The characters that start a formula: ``= + - @`` and every character whose NFKC form is one
 #: of them (tests derive this set from unicodedata), and the minus sign U+2212, which looks the
 #: same as ``-``.
-TRIGGERS = "=+\\-@\u207a\u207c\u208a\u208c\ufb29\ufe62\ufe63\ufe66\ufe6b\uff0b\uff0d\uff1d\uff20\u2212"
+TRIGGERS = (
+    "=+\\-@\u207a\u207c\u208a\u208c\ufb29\ufe62\ufe63\ufe66\ufe6b\uff0b\uff0d\uff1d\uff20\u2212"
+)
 #: What a spreadsheet may pass over before the first character it reads: white space, and
 #: straight, typographic and full-width quotes.
 LEADING = "\\s\"'\u2018\u2019\u201c\u201d\uff02\uff07"

@@ -313,6 +313,9 @@ def check_version(previous: Bundle, current: Bundle) -> Diff:
 
 def iter_text(diff: Diff) -> Iterator[str]:
     """Render a diff for humans, one line at a time."""
+    if not diff.schema and not any(diff.tables.values()):
+        yield f"{diff.old_version} → {diff.new_version}: no differences"
+        return
     yield f"{diff.old_version} → {diff.new_version}: changes need a {diff.required_bump()} bump"
     for change in diff.schema:
         where = f"{change.table}.{change.field}" if change.field else change.table

@@ -1,0 +1,161 @@
+"""Messages that say what to write instead: a contributor's first mistakes, each answered."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
+
+from nk_defections.check.validate import validate_paths
+from nk_defections.cli import cli
+from nk_defections.findings import codes as C
+from nk_defections.findings.issues import Issue
+from nk_defections.model.dates import date_error, is_valid, suggest
+
+from .conftest import ROOT
+
+PEOPLE_HEADER = (
+    "id,name,identity_status,kind,group_size_min,group_size_max,gender,birth_date,death_date,"
+    "nationality,summary\n"
+)
+
+
+def _issues(tmp_path: Path, name: str, text: str, code: str) -> list[Issue]:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return [i for i in validate_paths([path], package=ROOT).issues if i.code == code]
+
+
+def _person(**cells: str) -> str:
+    row = dict.fromkeys(PEOPLE_HEADER.strip().split(","), "")
+    row |= {"id": "per-0000000a", "name": "Kim A", "identity_status": "named"}
+    row |= {"kind": "individual"} | cells
+    return PEOPLE_HEADER + ",".join(row.values()) + "\n"
+
+
+# -- dates ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "interval", "meant"),
+    [
+        ("2023/11/05", False, "2023-11-05"),
+        ("November 2023", False, "2023-11"),
+        ("2013-2023", True, "2013/2023"),
+        ("2013-2023", False, "[2013..2023]"),
+        ("2023-11-1", False, "2023-11-01"),
+        ("5 November 2023", False, "2023-11-05"),
+        ("25/11/2023", False, "2023-11-25"),
+        ("c. 2016", False, "2016~"),
+    ],
+)
+def test_a_date_written_another_way_gets_the_form_that_was_meant(
+    written: str, interval: bool, meant: str
+) -> None:
+    assert suggest(written, interval=interval) == meant
+    assert date_error(written, interval=interval).endswith(f": write {meant!r}.")
+
+
+@pytest.mark.parametrize("written", ["05/11/2023", "soon", "2023-02-30", "Juche 112"])
+def test_a_date_whose_meaning_is_not_plain_gets_no_guess(written: str) -> None:
+    assert suggest(written) is None
+    assert "write" not in date_error(written)
+
+
+DATE_LIKE = st.text(st.sampled_from("0123456789-/. ~?cNovemberJanuary,to[]"), max_size=24)
+
+
+@given(DATE_LIKE, st.booleans())
+def test_every_suggested_date_is_valid(text: str, interval: bool) -> None:
+    suggestion = suggest(text, interval=interval)
+    assert suggestion is None or is_valid(suggestion, interval=interval)
+
+
+def test_the_suggestion_reaches_the_finding(tmp_path: Path) -> None:
+    [issue] = _issues(tmp_path, "people.csv", _person(birth_date="2023/11/05"), C.DATE_INVALID)
+    assert issue.message == (
+        "'2023/11/05' is not a date of the supported EDTF forms: write '2023-11-05'."
+    )
+
+
+def test_an_empty_required_date_in_json_is_required(tmp_path: Path) -> None:
+    event = {"id": "evt-0000000a", "event_type": "defection", "title": "x", "date": ""}
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"events": [event]}), encoding="utf-8")
+    found = {(i.code, i.field, i.message) for i in validate_paths([path], package=ROOT).issues}
+    assert (C.SCHEMA_REQUIRED, "date", "required field 'date' is empty") in found
+    assert not [f for f in found if f[0] == C.DATE_INVALID]
+
+
+# -- ids, countries, fields -------------------------------------------------------------------
+
+
+def test_a_malformed_id_shows_the_pattern_and_the_command_that_mints_one(tmp_path: Path) -> None:
+    [issue] = _issues(tmp_path, "people.csv", _person(id="per-123"), C.SCHEMA_PATTERN)
+    assert "per-[0-9a-hjkmnp-tv-z]{8}" in issue.message
+    assert "`nk-defections new-id people`" in issue.message
+
+
+@pytest.mark.parametrize("written", ["KR", "kor", "South Korea", '"Korea, Republic of"'])
+def test_a_country_written_another_way_gets_its_alpha3_code(tmp_path: Path, written: str) -> None:
+    [issue] = _issues(tmp_path, "people.csv", _person(nationality=written), C.COUNTRY_UNKNOWN)
+    assert issue.message.endswith("did you mean 'KOR'?")
+
+
+def test_a_country_in_json_gets_its_alpha3_code(tmp_path: Path) -> None:
+    event = {"id": "evt-0000000a", "event_type": "defection", "title": "x", "date": "2023"}
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"events": [event | {"country": "KR"}]}), encoding="utf-8")
+    [issue] = [
+        i for i in validate_paths([path], package=ROOT).issues if i.code == C.COUNTRY_UNKNOWN
+    ]
+    assert issue.message.endswith("did you mean 'KOR'?")
+
+
+def test_a_claim_on_a_misspelt_field_gets_the_field_meant(tmp_path: Path) -> None:
+    event = {
+        "id": "evt-0000000a",
+        "event_type": "defection",
+        "title": "x",
+        "date": "2023",
+        "claims": [
+            {"id": "clm-0000000a", "field": "titel", "source_id": "src-1ekndjem", "paragraph": 1}
+        ],
+    }
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"events": [event]}), encoding="utf-8")
+    [issue] = [
+        i for i in validate_paths([path], package=ROOT).issues if i.code == C.CLAIM_UNKNOWN_FIELD
+    ]
+    assert issue.message == "field 'titel' is not a column of events; did you mean 'title'?"
+
+
+# -- counts, help, diff ---------------------------------------------------------------------------
+
+
+def test_counts_are_in_the_right_number(tmp_path: Path) -> None:
+    path = tmp_path / "people.csv"
+    path.write_text(_person(nationality="KR", name=" Kim A"), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["validate", "--package", str(ROOT), str(path)])
+    verdict = result.stderr.strip().splitlines()[-1]
+    assert ", 1 warning, " in verdict
+    assert "1 row in 1 table checked" in verdict
+    assert "0 notes" in verdict
+
+
+@pytest.mark.parametrize("command", sorted(cli.commands))
+def test_every_command_lists_its_exit_codes_in_its_help(command: str) -> None:
+    text = CliRunner().invoke(cli, [command, "--help"]).output
+    exits = text.split("Exit codes:", 1)[1]
+    for code in ("0", "2", "3"):
+        assert f"\n    {code}  " in exits, (command, code)
+
+
+def test_diff_of_identical_packages_says_so() -> None:
+    result = CliRunner().invoke(cli, ["diff", str(ROOT), str(ROOT)])
+    assert result.exit_code == 0
+    assert result.stdout.strip().endswith("no differences")

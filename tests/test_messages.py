@@ -159,3 +159,64 @@ def test_diff_of_identical_packages_says_so() -> None:
     result = CliRunner().invoke(cli, ["diff", str(ROOT), str(ROOT)])
     assert result.exit_code == 0
     assert result.stdout.strip().endswith("no differences")
+
+
+# -- the evidence check ---------------------------------------------------------------------------
+
+EVIDENCE = Path(__file__).parent / "fixtures" / "invalid" / "source.original-text-not-found"
+
+
+def test_a_quote_found_in_another_paragraph_says_which(tmp_path: Path) -> None:
+    contribution = json.loads((EVIDENCE / "input" / "contribution.json").read_text("utf-8"))
+    claim = contribution["people"][0]["claims"][0]
+    claim |= {"paragraph": 3, "original_text": "born in 1960"}
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(contribution), encoding="utf-8")
+    report = validate_paths(
+        [path],
+        package=ROOT,
+        source_texts={"src-00000001": EVIDENCE / "texts" / "source.txt"},
+    )
+    [issue] = [i for i in report.issues if i.code == C.SOURCE_TEXT_NOT_FOUND]
+    assert issue.message == (
+        "'born in 1960' does not occur in paragraph 3 of src-00000001; "
+        "it occurs in paragraph 2: cite that one"
+    )
+
+
+# -- the loader and the package a command is given --------------------------------------------------
+
+
+def test_the_loader_suggests_the_table_meant() -> None:
+    from nk_defections import load_table
+    from nk_defections.model.package import PackageError
+
+    with pytest.raises(
+        PackageError, match="'peopel' is not a table of the package; did you mean 'people'?"
+    ):
+        load_table("peopel", path=ROOT)
+
+
+@pytest.mark.parametrize("where", ["README.md", "data/people.csv"])
+def test_a_file_where_a_package_folder_is_expected_is_a_package_error(where: str) -> None:
+    from nk_defections import load_package, load_table
+    from nk_defections.model.package import PackageError
+
+    for load in (
+        lambda: load_table("people", path=ROOT / where),
+        lambda: load_package(ROOT / where),
+    ):
+        with pytest.raises(PackageError, match="is a file where a package is expected"):
+            load()
+
+
+def test_validate_accepts_a_release_zip_as_its_package(tmp_path: Path) -> None:
+    from nk_defections.read.bundle import open_bundle
+    from nk_defections.release.build import write_release
+
+    release = write_release(open_bundle(ROOT), tmp_path)
+    result = CliRunner().invoke(
+        cli, ["validate", "--package", str(release.archive), "--no-frictionless"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[-1].startswith("valid: 0 errors")

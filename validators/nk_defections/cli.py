@@ -103,8 +103,8 @@ def cli() -> None:
 @click.option(
     "--package",
     "package_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    help=f"The package to check against ({DEFAULT_PACKAGE}).",
+    type=click.Path(path_type=Path),
+    help=f"The package to check against: a folder or a release .zip ({DEFAULT_PACKAGE}).",
 )
 @click.option(
     "--source-text",
@@ -141,16 +141,17 @@ def validate(
     from nk_defections.check.validate import validate_package, validate_paths
     from nk_defections.findings import codes as C
 
+    from nk_defections.read.bundle import unpacked
+
     texts = _source_texts(source_text)
-    package_dir = _use(package_dir)
-    with _progress():
+    with unpacked(_use(package_dir)) as package_dir, _progress():
         if paths:
             report = validate_paths(paths, package=package_dir, source_texts=texts)
         else:
             report = validate_package(
                 package_dir, source_texts=texts, frictionless=run_frictionless
             )
-    _report(report, output_format, strict)
+        _report(report, output_format, strict)
     if paths and C.FILE_UNREADABLE in report.codes():
         sys.exit(EXIT_USAGE)
     sys.exit(EXIT_VALID if report.is_valid(strict=strict) else EXIT_INVALID)

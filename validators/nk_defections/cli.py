@@ -140,7 +140,6 @@ def validate(
     """Validate the whole package, or contributed files (JSON, JSON Lines, <resource>.csv) against it."""
     from nk_defections.check.validate import validate_package, validate_paths
     from nk_defections.findings import codes as C
-
     from nk_defections.read.bundle import unpacked
 
     texts = _source_texts(source_text)

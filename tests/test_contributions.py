@@ -377,9 +377,7 @@ def test_csv_structure_errors(here: Path) -> None:
                 "per-00000002,B,named,individual,,,,,,",
             ),
             "sources.csv": csv_text("id,source_type,title", 'src-00000001,report,"unclosed'),
-            "claims.csv": csv_text(
-                ",".join([*PACKAGE.field_names("claims"), "extra"])
-            ),
+            "claims.csv": csv_text(",".join([*PACKAGE.field_names("claims"), "extra"])),
             "relationships.csv": csv_text("id,person_id,related_person_id,kind,kind"),
         },
     )
@@ -574,7 +572,8 @@ def test_claims_cite_existing_sources_and_paragraphs(here: Path) -> None:
         ("Fixture \u2066isolate", "record.bidi-control"),
         ("Fixture Pe\u0301rson", "record.not-nfc"),
         ("ZZZ", None),
-        ("-1 is a number", None),
+        ("-1 is a number", "record.formula"),  # so is "-2+3+cmd|..."; only "-1" alone is not
+        ("-1", None),
     ],
 )
 def test_text_hygiene(here: Path, name: str, code: str | None) -> None:

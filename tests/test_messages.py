@@ -220,3 +220,64 @@ def test_validate_accepts_a_release_zip_as_its_package(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines()[-1].startswith("valid: 0 errors")
+
+
+# -- one broken CSV, one finding that names the cause ---------------------------------------------
+
+CLAIM_ON_PERSON = (
+    "id,record_id,field,source_id,paragraph,value,original_text,attributed_to,relayed_by,"
+    "derivation,claim_rank,rank_reason\n"
+    "clm-0000000a,per-0000000a,*,src-1ekndjem,1,,leader Kim Jong Un,,,,normal,\n"
+)
+
+
+def _broken_people(tmp_path: Path, people: bytes) -> list[Issue]:
+    """The findings of a broken people.csv and a claims.csv that cites its row."""
+    (tmp_path / "people.csv").write_bytes(people)
+    (tmp_path / "claims.csv").write_text(CLAIM_ON_PERSON, encoding="utf-8")
+    paths = [tmp_path / "people.csv", tmp_path / "claims.csv"]
+    return [i for i in validate_paths(paths, package=ROOT).issues if i.severity == "error"]
+
+
+def test_a_semicolon_separated_export_is_one_finding(tmp_path: Path) -> None:
+    people = _person().replace(",", ";").encode("utf-8")
+    [issue] = _broken_people(tmp_path, people)
+    assert issue.code == C.CSV_DELIMITER
+    assert "separated by ';', not by commas" in issue.message
+
+
+def test_latin1_bytes_are_one_finding_that_says_how_to_resave(tmp_path: Path) -> None:
+    people = _person(name="Kim André").encode("cp1252")
+    [issue] = _broken_people(tmp_path, people)
+    assert issue.code == C.FILE_ENCODING
+    assert "Windows-1252 text ('Kim André')" in issue.message
+    assert "re-save it as UTF-8" in issue.message
+
+
+def test_a_release_csv_used_as_a_template_is_one_finding_naming_the_generated_columns(
+    tmp_path: Path,
+) -> None:
+    from nk_defections.read.bundle import open_bundle
+    from nk_defections.release.build import write_release
+
+    release = write_release(open_bundle(ROOT), tmp_path / "dist")
+    header = (release.folder / "data" / "people.csv").read_text("utf-8").splitlines()[0]
+    row = ["per-0000000a", "Kim A", "named", "individual"] + [""] * (header.count(","))
+    people = (header + "\n" + ",".join(row[: header.count(",") + 1]) + "\n").encode("utf-8")
+    [issue] = _broken_people(tmp_path, people)
+    assert issue.code == C.CSV_UNKNOWN_COLUMN
+    for column in ("birth_date_min", "birth_date_max", "birth_date_kind", "death_date_kind"):
+        assert column in issue.message
+    assert "delete them" in issue.message
+
+
+def test_an_unreadable_package_table_does_not_make_references_into_it_dangle(
+    package_copy: Path,
+) -> None:
+    from nk_defections.check.validate import validate_package
+
+    people = package_copy / "data" / "people.csv"
+    people.write_bytes(people.read_bytes().replace(b"Tae Yongho", "Tae Yongho é".encode("cp1252")))
+    report = validate_package(package_copy, frictionless=False)
+    errors = [(i.code, i.file) for i in report.issues if i.severity == "error"]
+    assert errors == [(C.FILE_ENCODING, "data/people.csv")]

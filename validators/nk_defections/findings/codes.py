@@ -34,6 +34,11 @@ CSV_MALFORMED = register(
 CSV_RAGGED_ROW = register(
     "csv.ragged-row", E, "A row has more or fewer cells than the header, or is blank."
 )
+CSV_DELIMITER = register(
+    "csv.delimiter",
+    E,
+    "A CSV file is separated by ';', TAB or '|' instead of commas (a spreadsheet's export).",
+)
 CSV_UNKNOWN_COLUMN = register(
     "csv.unknown-column", E, "The header names a column the table does not have."
 )

@@ -63,6 +63,8 @@ class Contribution:
     issues: list[Issue] = field(default_factory=list)
     #: For each JSON envelope: the physical line of every value, by pointer.
     lines: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: Tables with a contributed CSV file whose rows could not be read.
+    unread: frozenset[str] = frozenset()
 
     def located(self, issue: Issue) -> Issue:
         """Give *issue* the line of the value its pointer names, if it is in a JSON envelope."""
@@ -105,6 +107,7 @@ class _Reader:
         self.parser = StrictJson()
         self.gathered = Gathered(package)
         self.csv_frames: dict[str, list[pl.DataFrame]] = {t: [] for t in package.resources}
+        self.unread: set[str] = set()
         self.issues: list[Issue] = []
         self.lines: dict[str, dict[str, int]] = {}
         #: The pointer -> line map of the envelope being read (JSON Lines rows carry their line).
@@ -147,6 +150,8 @@ class _Reader:
             self.issues += found
             if frame is not None:
                 self.csv_frames[path.stem].append(frame)
+            else:
+                self.unread.add(path.stem)
             return
         if kind not in (".json", ".jsonl"):
             self._issue(
@@ -372,7 +377,7 @@ class _Reader:
                 if parts
                 else marked(empty_frame(self.package, table), csv=False, report=True)
             )
-        contribution = Contribution(frames, lines=self.lines)
+        contribution = Contribution(frames, lines=self.lines, unread=frozenset(self.unread))
         contribution.issues = [contribution.located(issue) for issue in self.issues]
         return contribution
 

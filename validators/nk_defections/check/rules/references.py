@@ -57,6 +57,8 @@ def check_references(ctx: Context) -> Iterator[Issue | Batch]:
                     .collect()
                 )
             for target in targets:
+                if target in ctx.unread:
+                    continue
                 code, label = C.ref_unknown(target)
                 yield from emit(
                     dangling.filter(starts[target]),

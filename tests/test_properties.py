@@ -141,6 +141,7 @@ NOT_MUTATED = {
     "json.top-level": "contributions only",
     "json.unknown-resource": "contributions only",
     "json.number-range": "contributions only",
+    "json.example": "contributions only: test_cli_contribute (the template)",
     "schema.min-length": "JSON only: an empty CSV cell is a missing value (schema.required)",
     "schema.additional-properties": "JSON only: a CSV header with an extra column is csv.unknown-column",
     "schema.other": "no generated schema keyword maps to it",

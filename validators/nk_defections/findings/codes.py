@@ -60,6 +60,11 @@ JSON_TOP_LEVEL = register(
 JSON_UNKNOWN_RESOURCE = register(
     "json.unknown-resource", E, "A resource name the package does not have."
 )
+JSON_EXAMPLE = register(
+    "json.example",
+    W,
+    'A contribution marked "example": true (the template\'s invented records): `add` refuses it.',
+)
 JSON_NUMBER_RANGE = register(
     "json.number-range", E, "A number too large for any field (it overflows a 64-bit float)."
 )

@@ -184,6 +184,27 @@ class _Reader:
             else:
                 self._read_lines(_text_lines(text), display)
 
+    def _example(self, value: Any, display: str) -> None:
+        """The envelope's ``example`` member: true marks the template's invented records."""
+        if not isinstance(value, bool):
+            self._issue(
+                C.SCHEMA_TYPE,
+                f"'example' holds {_kind(value)}, not true or false",
+                display,
+                pointer="/example",
+                field="example",
+            )
+        elif value:
+            self._issue(
+                C.JSON_EXAMPLE,
+                'the contribution is marked "example": true: its records are the template\'s '
+                "invented ones, which `add` refuses; replace them with your own and delete the "
+                '"example" member',
+                display,
+                pointer="/example",
+                field="example",
+            )
+
     def _issue(self, code: str, message: str, file: str, **where: Any) -> None:
         self.issues.append(Issue(code, message, file=file, **where))
 
@@ -207,6 +228,9 @@ class _Reader:
         else:
             value = sanitized(value)
             for key, records in value.items():
+                if key == "example":
+                    self._example(records, display)
+                    continue
                 if key == "$schema":
                     if not isinstance(records, str):
                         self._issue(

@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from nk_defections.cli import cli, main
 
 from .conftest import ROOT, copy_package
-from .test_contributions import TEMPLATE, TEMPLATE_TEXT, envelope, own_template, person
+from .test_contributions import EXAMPLE, TEMPLATE, TEMPLATE_TEXT, envelope, person
 
 TEXT_ARG = f"src-d128fkbd={TEMPLATE_TEXT}"
 
@@ -48,7 +48,7 @@ def line_of(folder: Path, name: str, text: str) -> int:
 
 
 def test_validate_a_valid_contribution_exits_0(here: Path) -> None:
-    result = run("validate", own_template(here), "--package", ROOT, "--source-text", TEXT_ARG)
+    result = run("validate", TEMPLATE, "--package", ROOT, "--source-text", TEXT_ARG)
     assert result.exit_code == 0
     assert result.stdout == ""
     used, verdict = result.stderr.splitlines()
@@ -57,12 +57,12 @@ def test_validate_a_valid_contribution_exits_0(here: Path) -> None:
 
 
 def test_validate_warns_of_the_template_and_add_refuses_it(tmp_path: Path) -> None:
-    checked = run("validate", TEMPLATE, "--package", ROOT, "--source-text", TEXT_ARG)
+    checked = run("validate", EXAMPLE, "--package", ROOT, "--source-text", TEXT_ARG)
     assert checked.exit_code == 0
     assert "[json.example] warning: the contribution is marked" in checked.stdout
     package = copy_package(tmp_path / "package")
     before = sorted((p.name, p.read_bytes()) for p in (package / "data").iterdir())
-    added = run("add", TEMPLATE, "--package", package, "--source-text", TEXT_ARG)
+    added = run("add", EXAMPLE, "--package", package, "--source-text", TEXT_ARG)
     assert added.exit_code == 1
     assert "[json.example]" in added.stdout
     assert "refused: nothing was added" in added.stderr
@@ -240,7 +240,7 @@ def test_unsafe_resource_paths_are_refused_before_anything_reads_them(
 
 def test_add_prints_what_it_added_per_resource(tmp_path: Path) -> None:
     package = copy_package(tmp_path / "package")
-    result = run("add", own_template(tmp_path), "--package", package, "--source-text", TEXT_ARG)
+    result = run("add", TEMPLATE, "--package", package, "--source-text", TEXT_ARG)
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert "people: added 3 (per-17zwq172, per-8bzg6zys, per-hd8fvzkn)" in lines
@@ -255,7 +255,7 @@ def test_add_prints_what_it_added_per_resource(tmp_path: Path) -> None:
 def test_add_dry_run_says_would_and_writes_nothing(tmp_path: Path) -> None:
     package = copy_package(tmp_path / "package")
     before = (package / "data" / "people.csv").read_bytes()
-    result = run("add", own_template(tmp_path), "--package", package, "--dry-run")
+    result = run("add", TEMPLATE, "--package", package, "--dry-run")
     assert result.exit_code == 0
     assert "people: would add 3 (per-17zwq172, per-8bzg6zys, per-hd8fvzkn)" in result.stdout
     assert (package / "data" / "people.csv").read_bytes() == before
@@ -282,7 +282,7 @@ def test_add_refused_exits_1_and_reports_in_every_format(tmp_path: Path) -> None
 
 def test_add_json_output_when_merged(tmp_path: Path) -> None:
     package = copy_package(tmp_path / "package")
-    result = run("add", own_template(tmp_path), "--package", package, "--format", "json")
+    result = run("add", TEMPLATE, "--package", package, "--format", "json")
     data = json.loads(result.stdout)
     assert result.exit_code == 0 and data["merged"] is True and data["added"]["claims"] == 58
 

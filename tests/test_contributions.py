@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -28,17 +29,22 @@ from nk_defections.report.json import render as render_json
 from .conftest import ROOT
 
 PACKAGE = load_package_descriptor(ROOT)
-TEMPLATE = ROOT / "templates" / "contribution.example.json"
+#: The template as shipped: marked ``"example": true``, which ``add`` refuses.
+EXAMPLE = ROOT / "templates" / "contribution.example.json"
 TEMPLATE_TEXT = ROOT / "templates" / "example-source.txt"
 
 
 def own_template(folder: Path) -> Path:
     """The template as a contributor makes it their own: its "example" mark deleted."""
-    document = json.loads(TEMPLATE.read_text(encoding="utf-8"))
+    document = json.loads(EXAMPLE.read_text(encoding="utf-8"))
     del document["example"]
     path = folder / "contribution.json"
     path.write_text(json.dumps(document, indent=2, ensure_ascii=False), encoding="utf-8")
     return path
+
+
+#: The template made one's own (written once, into a temporary folder): a valid contribution.
+TEMPLATE = own_template(Path(tempfile.mkdtemp(prefix="nk-defections-template-")))
 
 
 SRC, PER = "src-00000001", "per-00000001"
@@ -648,8 +654,10 @@ def test_source_texts_check_sha256_paragraphs_and_original_text(here: Path) -> N
 
 
 def test_the_template_is_valid_and_its_evidence_holds() -> None:
-    report = validate_paths([TEMPLATE], package=ROOT, source_texts={"src-d128fkbd": TEMPLATE_TEXT})
+    report = validate_paths([EXAMPLE], package=ROOT, source_texts={"src-d128fkbd": TEMPLATE_TEXT})
     assert [(i.code, i.pointer) for i in report.issues] == [("json.example", "/example")]
+    own = validate_paths([TEMPLATE], package=ROOT, source_texts={"src-d128fkbd": TEMPLATE_TEXT})
+    assert own.issues == []
 
 
 def test_the_template_shows_every_field_of_every_table() -> None:
@@ -697,7 +705,7 @@ def test_the_template_as_spreadsheet_csvs_is_the_same_contribution(tmp_path: Pat
     assert (tmp_path / "people.csv").read_bytes().startswith(b"\xef\xbb\xbfid,name,")
     as_csv = check_contribution(paths, package=ROOT, source_texts={"src-d128fkbd": TEMPLATE_TEXT})
     as_json = check_contribution(
-        [own_template(tmp_path)], package=ROOT, source_texts={"src-d128fkbd": TEMPLATE_TEXT}
+        [TEMPLATE], package=ROOT, source_texts={"src-d128fkbd": TEMPLATE_TEXT}
     )
     assert as_csv.report.issues == [] and as_json.report.issues == []
     assert as_csv.report.checked == as_json.report.checked

@@ -281,3 +281,70 @@ def test_an_unreadable_package_table_does_not_make_references_into_it_dangle(
     report = validate_package(package_copy, frictionless=False)
     errors = [(i.code, i.file) for i in report.issues if i.severity == "error"]
     assert errors == [(C.FILE_ENCODING, "data/people.csv")]
+
+
+# -- invisible and look-alike characters ----------------------------------------------------------
+
+INVISIBLE_TEXT = st.text(
+    st.sampled_from(
+        [
+            "a",
+            "Ж",
+            " ",
+            "\u200b",
+            "\u200c",
+            "\u200d",
+            "\u2060",
+            "\ufeff",
+            "\u00ad",
+            "\U0001f468",
+            "\u0301",
+            "\U0001f3fd",
+            "\ufe0f",
+        ]
+    ),
+    max_size=8,
+)
+
+
+@given(INVISIBLE_TEXT)
+def test_the_polars_and_python_invisible_checks_agree(text: str) -> None:
+    import polars as pl
+
+    from nk_defections.check.rules.fields import invisible_character, invisible_expr
+
+    found = pl.DataFrame({"v": [text]}).select(invisible_expr(pl.col("v")))["v"][0]
+    assert found is (invisible_character(text) is not None)
+
+
+@pytest.mark.parametrize(
+    ("name", "warned"),
+    [
+        ("Kim J\u043eng Un", True),  # a Cyrillic o
+        ("Thae Y\u03bfng-ho", True),  # a Greek omicron
+        ("\u041a\u0438\u043c \u0427\u0435\u043d \u042b\u043d", False),  # all Cyrillic
+        ("Ri Il Kyu \ub9ac\uc77c\uaddc", False),  # Latin and Hangul, each word of one script
+        ("Thae Y\u014fng-ho", False),  # McCune-Reischauer: Latin with a breve
+    ],
+)
+def test_a_name_mixing_latin_with_cyrillic_or_greek_in_a_word_is_a_warning(
+    tmp_path: Path, name: str, warned: bool
+) -> None:
+    found = _issues(tmp_path, "people.csv", _person(name=name), C.RECORD_MIXED_SCRIPT)
+    assert bool(found) is warned
+    assert all(i.severity == "warning" for i in found)
+
+
+@pytest.mark.parametrize("column", ["name", "summary"])
+def test_an_invisible_character_is_a_warning_in_names_and_other_text(
+    tmp_path: Path, column: str
+) -> None:
+    [issue] = _issues(
+        tmp_path, "people.csv", _person(**{column: "Ri Il\u200bKyu"}), C.RECORD_INVISIBLE
+    )
+    assert issue.severity == "warning" and "U+200B" in issue.message
+
+
+def test_an_emoji_sequence_is_not_invisible(tmp_path: Path) -> None:
+    summary = "family \U0001f468\u200d\U0001f469\u200d\U0001f467"
+    assert not _issues(tmp_path, "people.csv", _person(summary=summary), C.RECORD_INVISIBLE)

@@ -36,6 +36,8 @@ NFC_SUSPECT = (
 #: soft hyphen, Mongolian vowel separator, invisible operators. A zero-width joiner inside an
 #: emoji sequence is no fault (:func:`invisible_character`).
 _INVISIBLE = "[\\u00ad\\u180e\\u200b-\\u200d\\u2060-\\u2064\\ufeff]"
+#: A zero-width joiner that joins an emoji sequence: after a symbol, a modifier or a mark.
+_JOINING = "[\\p{So}\\p{Sk}\\p{Mn}]\\u200d"
 #: Columns that name someone or something: a look-alike letter there makes two names of one.
 NAME_COLUMNS = frozenset({"name"})
 #: Scripts whose letters look alike (Latin o, Cyrillic o, Greek omicron): one word should not mix them.
@@ -391,7 +393,11 @@ def _text_checks(name: str, suspect: pl.Expr) -> list[Check]:
             Check(
                 C.RECORD_MIXED_SCRIPT,
                 name,
-                suspect,
+                # Few names hold both a Latin and a Cyrillic or Greek letter: only they are
+                # looked at word by word, in Python.
+                suspect
+                & col.str.contains("[\\p{Greek}\\p{Cyrillic}]")
+                & col.str.contains("\\p{Latin}"),
                 confirm=col.map_elements(
                     lambda v: mixed_script_word(v) is not None, return_dtype=pl.Boolean
                 ),
@@ -411,10 +417,7 @@ def _text_checks(name: str, suspect: pl.Expr) -> list[Check]:
             C.RECORD_INVISIBLE,
             name,
             suspect,
-            confirm=col.str.contains(_INVISIBLE)
-            & col.map_elements(
-                lambda v: invisible_character(v) is not None, return_dtype=pl.Boolean
-            ),
+            confirm=invisible_expr(col),
             message=lambda r, n=name: (
                 f"{n!r} holds the invisible character {invisible_character(r[n])}: delete it"
             ),
@@ -481,12 +484,17 @@ def invisible_character(text: str) -> str | None:
         at = match.start()
         if (
             match.group(0) == "\u200d"
-            and 0 < at < len(text) - 1
+            and at > 0
             and unicodedata.category(text[at - 1]) in ("So", "Sk", "Mn")
         ):
             continue
         return f"U+{ord(match.group(0)):04X}"
     return None
+
+
+def invisible_expr(col: pl.Expr) -> pl.Expr:
+    """:func:`invisible_character` is not None, as a polars expression (a test shows they agree)."""
+    return col.str.replace_all(_JOINING, "").str.contains(_INVISIBLE)
 
 
 def _script(char: str) -> str:

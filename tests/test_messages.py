@@ -348,3 +348,10 @@ def test_an_invisible_character_is_a_warning_in_names_and_other_text(
 def test_an_emoji_sequence_is_not_invisible(tmp_path: Path) -> None:
     summary = "family \U0001f468\u200d\U0001f469\u200d\U0001f467"
     assert not _issues(tmp_path, "people.csv", _person(summary=summary), C.RECORD_INVISIBLE)
+
+
+@pytest.mark.parametrize("command", [["new-id", "peopel"], ["new-id", "persons"]])
+def test_new_id_suggests_the_table_meant(command: list[str]) -> None:
+    result = CliRunner().invoke(cli, [*command, "--package", str(ROOT)])
+    assert result.exit_code == 2
+    assert "did you mean 'people'?" in result.output

@@ -22,12 +22,24 @@ def did_you_mean(value: str, allowed: Iterable[str], *, list_up_to: int = 0) -> 
     return _suggestion(str(value), tuple(allowed), list_up_to)
 
 
+def nearest(value: str, allowed: Iterable[str]) -> str | None:
+    """The allowed value closest to *value* (difflib's ratio of at least 0.6), or None.
+
+    Examples
+    --------
+    >>> nearest("peopel", ["people", "events"]), nearest("zzz", ["people"])
+    ('people', None)
+    """
+    close = difflib.get_close_matches(value, list(allowed), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 @lru_cache(maxsize=4096)
 def _suggestion(value: str, allowed: tuple[str, ...], list_up_to: int) -> str:
     # Once per distinct wrong value: a typo tends to repeat down a column.
-    close = difflib.get_close_matches(value, allowed, n=1, cutoff=0.6)
-    if close:
-        return f"; did you mean {close[0]!r}?"
+    close = nearest(value, allowed)
+    if close is not None:
+        return f"; did you mean {close!r}?"
     return f"; allowed: {', '.join(allowed)}" if 0 < len(allowed) <= list_up_to else ""
 
 

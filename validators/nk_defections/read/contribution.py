@@ -10,7 +10,6 @@ issues take their place among the file's.
 
 from __future__ import annotations
 
-import difflib
 import gc
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -24,6 +23,7 @@ import polars as pl
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue, escape_pointer
 from nk_defections.model.frames import empty_frame, marked
+from nk_defections.model.hints import did_you_mean, nearest
 from nk_defections.model.package import Package
 from nk_defections.progress import step
 from nk_defections.read.csv import decode, read_csv
@@ -120,7 +120,7 @@ class _Reader:
         display = str(path)
         kind = path.suffix.lower()
         if kind == ".csv" and path.stem not in self.package.resources:
-            hint = _nearest_resource(path.stem, self.package)
+            hint = nearest_resource(path.stem, self.package)
             suggestion = (
                 f"; did you mean {hint}.csv?"
                 if hint
@@ -306,11 +306,9 @@ class _Reader:
             return
         for key in value:
             if key not in JSONL_KEYS:
-                hint = difflib.get_close_matches(key, JSONL_KEYS, n=1)
-                suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
                 self._issue(
                     C.SCHEMA_ADDITIONAL_PROPERTIES,
-                    f"unknown field {key!r}{suggestion}",
+                    f"unknown field {key!r}{did_you_mean(key, JSONL_KEYS)}",
                     display,
                     row=number,
                     pointer=escape_pointer([key]),
@@ -355,15 +353,9 @@ class _Reader:
             )
 
     def _unknown_resource(self, name: str, display: str, *, pointer: str, row: int | None) -> None:
-        hint = _nearest_resource(name, self.package)
-        suggestion = (
-            f"; did you mean {hint!r}?"
-            if hint
-            else f"; one of: {', '.join(self.package.resources)}"
-        )
         self._issue(
             C.JSON_UNKNOWN_RESOURCE,
-            f"{safe(name)!r} is not a resource{suggestion}",
+            f"{safe(name)!r} is not a resource{resource_hint(name, self.package)}",
             display,
             pointer=pointer,
             row=row,
@@ -463,14 +455,28 @@ _SYNONYMS = {
 }
 
 
-def _nearest_resource(name: str, package: Package) -> str | None:
+def resource_hint(name: str, package: Package) -> str:
+    """``"; did you mean 'people'?"`` for a resource name meant, else the list of resources."""
+    meant = nearest_resource(name, package)
+    return f"; did you mean {meant!r}?" if meant else f"; one of: {', '.join(package.resources)}"
+
+
+def nearest_resource(name: str, package: Package) -> str | None:
+    """The resource *name* most likely means (its case or dashes, a synonym, a typo), or None.
+
+    Examples
+    --------
+    >>> from nk_defections.model.package import load_package_descriptor
+    >>> pkg = load_package_descriptor()
+    >>> nearest_resource("persons", pkg), nearest_resource("peopel", pkg)
+    ('people', 'people')
+    """
     folded = name.lower().replace("-", "_").replace(" ", "_")
     if folded in package.resources:
         return folded
     if _SYNONYMS.get(folded) in package.resources:
         return _SYNONYMS[folded]
-    hint = difflib.get_close_matches(folded, list(package.resources), n=1)
-    return hint[0] if hint else None
+    return nearest(folded, package.resources)
 
 
 def _kind(value: Any) -> str:

@@ -7,9 +7,9 @@ from pathlib import Path
 import polars as pl
 
 from nk_defections.model.dates import DATE_KINDS, bounds_exprs, kind_expr
-from nk_defections.model.hints import did_you_mean
 from nk_defections.model.package import Package, PackageError
 from nk_defections.read.bundle import Bundle, open_bundle
+from nk_defections.read.contribution import resource_hint
 
 
 def polars_dtype(field: dict) -> pl.DataType:
@@ -80,10 +80,7 @@ def typed_frame(package: Package, table: str, frame: pl.DataFrame) -> pl.DataFra
 def _load(bundle: Bundle, name: str) -> pl.DataFrame:
     package = bundle.package
     if name not in package.resources:
-        raise PackageError(
-            f"{name!r} is not a table of the package"
-            + (did_you_mean(name, package.resources) or f"; one of: {', '.join(package.resources)}")
-        )
+        raise PackageError(f"{name!r} is not a table of the package{resource_hint(name, package)}")
     frame = bundle.string_frame(name, with_bounds=bundle.stored_bounds(name))
     return typed_frame(package, name, frame)
 

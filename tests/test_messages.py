@@ -220,6 +220,8 @@ def test_validate_accepts_a_release_zip_as_its_package(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines()[-1].startswith("valid: 0 errors")
+    same = CliRunner().invoke(cli, ["diff", str(release.archive), str(release.folder)])
+    assert same.exit_code == 0 and same.stdout.strip().endswith("no differences")
 
 
 # -- one broken CSV, one finding that names the cause ---------------------------------------------

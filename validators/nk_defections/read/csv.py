@@ -67,24 +67,20 @@ def decode(data: bytes, display: str) -> tuple[str | None, list[Issue]]:
 def _legacy_encoding(data: bytes, at: int) -> str:
     """What a file that is not UTF-8 most likely is, the text it holds there, and how to re-save it.
 
-    Windows-1252 (which spreadsheets on Windows still write) decodes most such files; Latin-1
-    decodes any byte, and is said when Windows-1252 cannot (its five unassigned bytes).
+    Windows-1252 (which spreadsheets on Windows still write) decodes any byte but five; Latin-1
+    decodes every byte, and is said when one of those five occurs. Only the line of the bad byte
+    is decoded: the file is searched for the five bytes, never copied.
     """
-    for codec, name in (("cp1252", "Windows-1252"), ("latin-1", "Latin-1 (ISO 8859-1)")):
-        try:
-            text = data.decode(codec)
-        except UnicodeDecodeError:
-            continue
-        start = data.rfind(b"\n", 0, at) + 1
-        end = data.find(b"\n", at)
-        word = data[start : end if end >= 0 else len(data)].decode(codec).split(",")
-        cell = next((c for c in word if any(ord(ch) > 0x7F for ch in c)), "")
-        del text
-        return (
-            f": the file looks like {name} text ({cell[:30]!r}); re-save it as UTF-8 (in a "
-            f"spreadsheet: Save As, 'CSV UTF-8'; or `iconv -f {codec} -t utf-8`)"
-        )
-    return ""
+    unassigned = any(bytes([byte]) in data for byte in (0x81, 0x8D, 0x8F, 0x90, 0x9D))
+    codec, name = ("latin-1", "Latin-1 (ISO 8859-1)") if unassigned else ("cp1252", "Windows-1252")
+    start = data.rfind(b"\n", 0, at) + 1
+    end = data.find(b"\n", at)
+    line = data[start : end if end >= 0 else len(data)].decode(codec)
+    cell = next((c for c in line.split(",") if any(ord(ch) > 0x7F for ch in c)), line)
+    return (
+        f": the file looks like {name} text ({cell[:30]!r}); re-save it as UTF-8 (in a "
+        f"spreadsheet: Save As, 'CSV UTF-8'; or `iconv -f {codec} -t utf-8`)"
+    )
 
 
 def _looks_like_utf16(data: bytes) -> bool:

@@ -45,6 +45,7 @@ from nk_defections.model.names import name_key
 from nk_defections.model.package import CLAIM_KEY, CLAIMS, REDIRECTS, load_package_descriptor
 from nk_defections.model.records import nest, typed_rows
 from nk_defections.model.schemas import format_checker
+from nk_defections.model.spreadsheet import is_formula
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = load_package_descriptor(ROOT)
@@ -381,6 +382,8 @@ def words(script: str | None = None) -> st.SearchStrategy[str]:
     scripts = [SCRIPTS[script]] if script else list(SCRIPTS.values())
     letters = st.one_of(*scripts) if len(scripts) > 1 else scripts[0]
     plain = st.text(letters, min_size=1, max_size=6)
+    if script not in ("latin", "diacritics"):
+        return plain  # a Latin letter after Cyrillic would make a word of mixed scripts
     return st.one_of(plain, st.tuples(plain, st.sampled_from(_DECOMPOSED)).map("".join))
 
 
@@ -390,18 +393,21 @@ def tidy(text: str, *, max_size: int | None = None) -> str | None:
     if max_size is not None:
         text = text[:max_size]
     text = text.strip()
-    while text and (
-        text[0] in "=+@" or (text[0] == "-" and len(text) > 1 and text[1] not in string.digits)
-    ):
+    while text and is_formula(text):
         text = text[1:].strip()
     text = unicodedata.normalize("NFC", text)
     return text if text and text == text.strip() else None
 
 
-_NAME_PARTS = {
-    script: st.lists(words(script), min_size=1, max_size=4) for script in [*SCRIPTS, None]
+#: A name's words: each of one script (a word mixing Latin and Cyrillic is record.mixed-script);
+#: the words of a name of no one script are set apart.
+_NAME_PARTS = {script: st.lists(words(script), min_size=1, max_size=4) for script in [*SCRIPTS]} | {
+    None: st.lists(st.one_of(*(words(s) for s in SCRIPTS)), min_size=1, max_size=4)
 }
-_NAME_SEPARATORS = st.sampled_from([" ", "-", "", " "])
+_NAME_SEPARATORS = {
+    **dict.fromkeys(SCRIPTS, st.sampled_from([" ", "-", "", " "])),
+    None: st.sampled_from([" ", "-"]),
+}
 _SCRIPT_NAMES = st.sampled_from([*SCRIPTS, None])
 _TOKENS = st.one_of(
     words(),
@@ -418,8 +424,9 @@ _GAPS = {
 
 @st.composite
 def _names(draw: st.DrawFn, max_size: int) -> str:
-    parts = draw(_NAME_PARTS[draw(_SCRIPT_NAMES)])
-    name = tidy(draw(_NAME_SEPARATORS).join(parts), max_size=max_size)
+    script = draw(_SCRIPT_NAMES)
+    parts = draw(_NAME_PARTS[script])
+    name = tidy(draw(_NAME_SEPARATORS[script]).join(parts), max_size=max_size)
     return name or "Ri Il Kyu"
 
 
@@ -431,7 +438,7 @@ def _scripted_names(draw: st.DrawFn, script: str) -> str:
         parts = draw(
             st.lists(st.text(SCRIPTS[script], min_size=1, max_size=6), min_size=1, max_size=4)
         )
-    return tidy(draw(_NAME_SEPARATORS).join(parts), max_size=200) or "Ri Il Kyu"
+    return tidy(draw(_NAME_SEPARATORS[script]).join(parts), max_size=200) or "Ri Il Kyu"
 
 
 @functools.cache
@@ -1519,6 +1526,36 @@ def m_formula(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
     return _mutation(C.RECORD_FORMULA, pkg, table, i, column)
 
 
+INVISIBLE = ["\u200b", "\u200c", "\u2060", "\ufeff", "\u00ad"]
+
+
+def m_invisible(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
+    table, i, column = choose(draw, _free_text(pkg))
+    set_value(
+        draw,
+        pkg,
+        table,
+        i,
+        column,
+        _inside(draw, pkg.rows(table)[i][column], pick(draw, INVISIBLE)),
+    )
+    return _mutation(C.RECORD_INVISIBLE, pkg, table, i, column)
+
+
+#: Names with one look-alike letter of another script: Cyrillic o, Cyrillic u, Greek omicron.
+LOOK_ALIKE_NAMES = ["Kim J\u043eng Un", "Ri Il Ky\u0443", "Thae Y\u03bfng-ho", "\u0420ark"]
+
+
+def m_mixed_script(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
+    # An organization's name: the people's names must also agree with their preferred names
+    # (IDENTITY_CELLS), and a look-alike name matches no other organization's.
+    table, column = "organizations", "name"
+    i = draw(st.integers(0, len(pkg.rows(table)) - 1)) if pkg.rows(table) else None
+    assume(i is not None)
+    set_value(draw, pkg, table, i, column, pick(draw, LOOK_ALIKE_NAMES))
+    return _mutation(C.RECORD_MIXED_SCRIPT, pkg, table, i, column)
+
+
 NOT_NFC = [
     "Thae Yo\u0306ng-ho",
     "Ri Il Kyu\u0301",
@@ -1778,6 +1815,8 @@ MUTATIONS: dict[str, Callable[[st.DrawFn, GeneratedPackage], Mutated]] = {
     C.RECORD_FORMULA: m_formula,
     C.RECORD_NOT_NFC: m_not_nfc,
     C.RECORD_WHITESPACE: m_whitespace,
+    C.RECORD_INVISIBLE: m_invisible,
+    C.RECORD_MIXED_SCRIPT: m_mixed_script,
     **{C.REF_UNKNOWN[t]: m_ref_unknown(t) for t in TABLES if t in C.REF_UNKNOWN},
     C.CLAIM_MISSING_ROW: m_missing_row_claim,
     C.CLAIM_MISSING_FIELD: m_missing_field_claim,

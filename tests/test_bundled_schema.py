@@ -16,7 +16,7 @@ from nk_defections.model.package import load_package_descriptor
 from nk_defections.model.schemas import BUNDLED, Schemas, format_checker
 
 from .conftest import ROOT
-from .test_contributions import TEMPLATE
+from .test_contributions import EXAMPLE as TEMPLATE
 
 BUNDLED_FILE = ROOT / "schemas" / f"{BUNDLED}.schema.json"
 #: Formats only nk-defections knows: to any other tool they are annotations, not checks.

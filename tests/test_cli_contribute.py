@@ -14,7 +14,7 @@ from nk_defections.cli import cli, main
 from nk_defections.model.package import load_package_descriptor
 
 from .conftest import ROOT, copy_package
-from .test_contributions import TEMPLATE, TEMPLATE_TEXT, envelope, person
+from .test_contributions import EXAMPLE, TEMPLATE, TEMPLATE_TEXT, envelope, person
 
 TEXT_ARG = f"src-d128fkbd={TEMPLATE_TEXT}"
 
@@ -57,6 +57,19 @@ def test_validate_a_valid_contribution_exits_0(here: Path) -> None:
     assert verdict.startswith("valid: 0 errors, 0 warnings, 0 notes; 88 rows in 13 tables checked")
 
 
+def test_validate_warns_of_the_template_and_add_refuses_it(tmp_path: Path) -> None:
+    checked = run("validate", EXAMPLE, "--package", ROOT, "--source-text", TEXT_ARG)
+    assert checked.exit_code == 0
+    assert "[json.example] warning: the contribution is marked" in checked.stdout
+    package = copy_package(tmp_path / "package")
+    before = sorted((p.name, p.read_bytes()) for p in (package / "data").iterdir())
+    added = run("add", EXAMPLE, "--package", package, "--source-text", TEXT_ARG)
+    assert added.exit_code == 1
+    assert "[json.example]" in added.stdout
+    assert "refused: nothing was added" in added.stderr
+    assert sorted((p.name, p.read_bytes()) for p in (package / "data").iterdir()) == before
+
+
 def test_validate_text_output_names_file_row_field_and_code(here: Path) -> None:
     name = write(here, "c.json", envelope(people=[person(kind="individal")]))
     result = run("validate", name, "--package", ROOT)
@@ -66,7 +79,7 @@ def test_validate_text_output_names_file_row_field_and_code(here: Path) -> None:
         "c.json:18 /people/0/kind [schema.enum] error: 'individal' is not an allowed kind; did you mean 'individual'?"
         in result.stdout
     )
-    assert result.stderr.splitlines()[-1].startswith("invalid: 1 errors")
+    assert result.stderr.splitlines()[-1].startswith("invalid: 1 error, ")
 
 
 def test_validate_json_output(here: Path) -> None:

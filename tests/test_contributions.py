@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,23 @@ from nk_defections.report.json import render as render_json
 from .conftest import ROOT
 
 PACKAGE = load_package_descriptor(ROOT)
-TEMPLATE = ROOT / "templates" / "contribution.example.json"
+#: The template as shipped: marked ``"example": true``, which ``add`` refuses.
+EXAMPLE = ROOT / "templates" / "contribution.example.json"
 TEMPLATE_TEXT = ROOT / "templates" / "example-source.txt"
+
+
+def own_template(folder: Path) -> Path:
+    """The template as a contributor makes it their own: its "example" mark deleted."""
+    document = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    del document["example"]
+    path = folder / "contribution.json"
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+#: The template made one's own (written once, into a temporary folder): a valid contribution.
+TEMPLATE = own_template(Path(tempfile.mkdtemp(prefix="nk-defections-template-")))
+
 
 SRC, PER = "src-00000001", "per-00000001"
 TEXT = "A fixture text.\n\nFixture Person was born in 1960.\n\nA third paragraph.\n"
@@ -575,7 +591,8 @@ def test_claims_cite_existing_sources_and_paragraphs(here: Path) -> None:
         ("Fixture \u2066isolate", "record.bidi-control"),
         ("Fixture Pe\u0301rson", "record.not-nfc"),
         ("ZZZ", None),
-        ("-1 is a number", None),
+        ("-1 is a number", "record.formula"),  # so is "-2+3+cmd|..."; only "-1" alone is not
+        ("-1", None),
     ],
 )
 def test_text_hygiene(here: Path, name: str, code: str | None) -> None:
@@ -640,8 +657,10 @@ def test_source_texts_check_sha256_paragraphs_and_original_text(here: Path) -> N
 
 
 def test_the_template_is_valid_and_its_evidence_holds() -> None:
-    report = validate_paths([TEMPLATE], package=ROOT, source_texts={"src-d128fkbd": TEMPLATE_TEXT})
-    assert report.issues == []
+    report = validate_paths([EXAMPLE], package=ROOT, source_texts={"src-d128fkbd": TEMPLATE_TEXT})
+    assert [(i.code, i.pointer) for i in report.issues] == [("json.example", "/example")]
+    own = validate_paths([TEMPLATE], package=ROOT, source_texts={"src-d128fkbd": TEMPLATE_TEXT})
+    assert own.issues == []
 
 
 def test_the_template_shows_every_field_of_every_table() -> None:

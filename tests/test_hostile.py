@@ -42,7 +42,7 @@ from hypothesis import strategies as st
 from nk_defections.cli import cli, main
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue
-from nk_defections.model.package import REDIRECTS, PackageError, load_package_descriptor
+from nk_defections.model.package import REDIRECTS, PackageError
 from nk_defections.read import csv as tables
 from nk_defections.read.contribution import read_contribution
 from nk_defections.read.load import load_table

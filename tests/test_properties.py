@@ -131,7 +131,8 @@ def test_a_package_valid_by_construction_yields_no_findings(pkg: GeneratedPackag
 
 #: Codes no package mutation can reach, and where they are tested instead.
 NOT_MUTATED = {
-    "file.unreadable": "test_rules (a missing table file: every other table's references dangle)",
+    "file.unreadable": "test_rules (a missing table file)",
+    "csv.delimiter": "test_messages, test_golden (a semicolon-separated export)",
     "file.unknown-kind": "contributions only",
     "json.syntax": "contributions only",
     "json.duplicate-key": "contributions only",
@@ -140,6 +141,7 @@ NOT_MUTATED = {
     "json.top-level": "contributions only",
     "json.unknown-resource": "contributions only",
     "json.number-range": "contributions only",
+    "json.example": "contributions only: test_cli_contribute (the template)",
     "schema.min-length": "JSON only: an empty CSV cell is a missing value (schema.required)",
     "schema.additional-properties": "JSON only: a CSV header with an extra column is csv.unknown-column",
     "schema.other": "no generated schema keyword maps to it",

@@ -308,8 +308,8 @@ def test_loader_refuses_an_altered_release(release, tmp_path: Path):
 
 
 def test_loader_names_an_unknown_table():
-    with pytest.raises(KeyError, match="one of: sources"):
-        load_table("persons", path=ROOT)
+    with pytest.raises(PackageError, match="one of: sources"):
+        load_table("zzz", path=ROOT)
 
 
 def test_importing_does_no_work(tmp_path: Path):

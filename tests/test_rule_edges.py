@@ -409,7 +409,7 @@ def test_a_pattern_must_match_the_whole_value(package_copy: Path):
     found = findings(package_copy)
     assert at(package_copy, C.SCHEMA_PATTERN, "claims", cid, "field") in found
     assert messages(package_copy, C.SCHEMA_PATTERN) == [
-        "'date!' does not match the pattern of 'field'"
+        "'date!' does not match the pattern of 'field' (\\*|[a-z][a-z0-9_]*)"
     ]
 
 
@@ -462,12 +462,19 @@ def test_a_formula_prefix_is_reported(value: str, package_copy: Path):
     edit(package_copy, "people", RI, summary=value)
     assert findings(package_copy) == {at(package_copy, C.RECORD_FORMULA, "people", RI, "summary")}
     assert messages(package_copy, C.RECORD_FORMULA) == [
-        f"{value[:20]!r} would run as a formula in a spreadsheet"
+        f"{value[:20]!r} would run as a formula in a spreadsheet: begin the text with a word, "
+        "not with = + - @ (or a TAB, CR, space or quote before them)"
     ]
 
 
-def test_a_negative_number_at_the_start_is_no_formula(package_copy: Path):
+def test_a_text_that_begins_with_a_negative_number_is_a_formula(package_copy: Path):
+    # "-2+3+cmd|..." begins with a negative number too: only a cell that is a number alone passes.
     edit(package_copy, "people", RI, summary="-5 degrees in Pyongyang")
+    assert findings(package_copy) == {at(package_copy, C.RECORD_FORMULA, "people", RI, "summary")}
+
+
+def test_a_plain_number_in_a_text_column_is_no_formula(package_copy: Path):
+    edit(package_copy, "people", RI, summary="-5")
     assert findings(package_copy) == set()
 
 

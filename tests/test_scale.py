@@ -104,7 +104,9 @@ def test_invalid_utf8_deep_in_a_quoted_cell_is_found_at_its_line(tmp_path: Path)
         (
             "file.encoding",
             2 + 30 * 2,
-            "byte 0xff at offset " + str(bad.index(b"\xff")) + " is not valid UTF-8",
+            "byte 0xff at offset " + str(bad.index(b"\xff")) + " is not valid UTF-8: the file "
+            "looks like Windows-1252 text ('title ÿ0'); re-save it as UTF-8 (in a "
+            "spreadsheet: Save As, 'CSV UTF-8'; or `iconv -f cp1252 -t utf-8`)",
         )
     ]
 

@@ -74,6 +74,18 @@ def _report(
     )
 
 
+def exit_codes(ok: str, invalid: str | None = None) -> str:
+    """The epilog of a command's help: every exit code it can give, what 2 and 3 mean said once."""
+    lines = [
+        "Exit codes:",
+        f"  0  {ok}",
+        *([f"  1  {invalid}"] if invalid else []),
+        "  2  usage error, or an input or package that cannot be read",
+        "  3  a bug in nk-defections (please report it)",
+    ]
+    return "\b\n" + "\n".join(lines)  # \b: click keeps the lines as they are
+
+
 #: The --format option of every command that reports findings.
 FORMAT = click.Choice(list(REPORTERS))
 
@@ -84,13 +96,15 @@ def cli() -> None:
     """nk-defections: validate, merge and release the North Korean elite defections dataset."""
 
 
-@cli.command()
+@cli.command(
+    epilog=exit_codes("valid (warnings allowed unless --strict)", "invalid: the data has errors")
+)
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "--package",
     "package_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    help=f"The package to check against ({DEFAULT_PACKAGE}).",
+    type=click.Path(path_type=Path),
+    help=f"The package to check against: a folder or a release .zip ({DEFAULT_PACKAGE}).",
 )
 @click.option(
     "--source-text",
@@ -123,29 +137,26 @@ def validate(
     strict: bool,
     run_frictionless: bool,
 ) -> None:
-    """Validate the whole package, or contributed files (JSON, JSON Lines, <resource>.csv) against it.
-
-    Exit 0 valid (warnings allowed unless --strict), 1 invalid, 2 usage error or unreadable input.
-    """
+    """Validate the whole package, or contributed files (JSON, JSON Lines, <resource>.csv) against it."""
     from nk_defections.check.validate import validate_package, validate_paths
     from nk_defections.findings import codes as C
+    from nk_defections.read.bundle import unpacked
 
     texts = _source_texts(source_text)
-    package_dir = _use(package_dir)
-    with _progress():
+    with unpacked(_use(package_dir)) as package_dir, _progress():
         if paths:
             report = validate_paths(paths, package=package_dir, source_texts=texts)
         else:
             report = validate_package(
                 package_dir, source_texts=texts, frictionless=run_frictionless
             )
-    _report(report, output_format, strict)
+        _report(report, output_format, strict)
     if paths and C.FILE_UNREADABLE in report.codes():
         sys.exit(EXIT_USAGE)
     sys.exit(EXIT_VALID if report.is_valid(strict=strict) else EXIT_INVALID)
 
 
-@cli.command("new-id")
+@cli.command("new-id", epilog=exit_codes("the ids were printed"))
 @click.argument("resource")
 @click.argument("contribution", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
@@ -183,7 +194,12 @@ def new_id(
         click.echo(identifier)
 
 
-@cli.command()
+@cli.command(
+    epilog=exit_codes(
+        "added (with --dry-run: would be added)",
+        "refused: the contribution has errors; nothing was added",
+    )
+)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--package",
@@ -220,7 +236,6 @@ def add(
     """Validate contributed files, then merge them into data/ in canonical order, all or nothing.
 
     Any error refuses the whole contribution and leaves data/ byte for byte as it was.
-    Exit 0 added (or, with --dry-run, would be), 1 refused, 2 usage error or unreadable input.
     """
     from nk_defections.findings import codes as C
     from nk_defections.write.canonical import ReadOnlyPackage
@@ -269,7 +284,11 @@ def add(
     sys.exit(EXIT_VALID)
 
 
-@cli.command()
+@cli.command(
+    epilog=exit_codes(
+        "canonical, or now rewritten", "--check found a file to rewrite, or a table cannot be read"
+    )
+)
 @click.option(
     "--check",
     is_flag=True,
@@ -282,10 +301,7 @@ def add(
     help=f"The package to put in order ({DEFAULT_PACKAGE}).",
 )
 def fmt(check: bool, package_dir: Path | None) -> None:
-    """Rewrite data/ in canonical form: columns in descriptor order, rows sorted by id, LF line ends.
-
-    Exit 0 canonical (or now rewritten), 1 when --check finds a file to change or a table cannot be read.
-    """
+    """Rewrite data/ in canonical form: columns in descriptor order, rows sorted by id, LF line ends."""
     from nk_defections.report.text import iter_lines
     from nk_defections.write.canonical import ReadOnlyPackage, format_package
     from nk_defections.write.journal import WriteError
@@ -308,7 +324,12 @@ def fmt(check: bool, package_dir: Path | None) -> None:
     sys.exit(EXIT_INVALID if check and result.diffs else EXIT_VALID)
 
 
-@cli.command()
+@cli.command(
+    epilog=exit_codes(
+        "built",
+        "the package has errors, its version is not bumped enough, or --out holds another release of this version",
+    )
+)
 @click.option(
     "--out",
     type=click.Path(path_type=Path, file_okay=False),
@@ -339,12 +360,14 @@ def build(
 
     The release: CSV, JSON and Parquet per table, a SQLite database, datapackage.json with bytes
     and sha256 per file, CODEBOOK.md, a timeline figure, a README, SHA256SUMS and a zip.
-
-    Exit 0 built, 1 the package has errors, the version was not bumped enough, or the output
-    folder holds a release of this version with other content (nothing is written).
     """
     from nk_defections.check.integrity import ReleaseExists
-    from nk_defections.release.build import MissingDependency, ReleaseRefused, build_release
+    from nk_defections.release.build import (
+        MissingDependency,
+        ReleaseRefused,
+        UnsafeCell,
+        build_release,
+    )
     from nk_defections.release.changes import VersionNotBumped
     from nk_defections.release.changes import iter_text as diff_text
     from nk_defections.release.database import DatabaseError
@@ -365,14 +388,14 @@ def build(
             click.echo(line)
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INVALID)
-    except (MissingDependency, DatabaseError, ReleaseExists) as exc:
+    except (MissingDependency, DatabaseError, ReleaseExists, UnsafeCell) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INVALID)
     click.echo(str(release.folder))
     click.echo(f"{release.archive}  sha256:{release.archive_sha256()}")
 
 
-@cli.command()
+@cli.command(epilog=exit_codes("compared (the differences, or none, are printed)"))
 @click.argument("old", type=click.Path(exists=True, path_type=Path))
 @click.argument("new", type=click.Path(exists=True, path_type=Path))
 @click.option(
@@ -387,8 +410,6 @@ def diff(old: Path, new: Path, output_format: str) -> None:
 
     Added, removed, and changed records with the fields that changed, schema changes, and the
     version bump they need.
-
-    Exit 0.
     """
     import json
 
@@ -403,7 +424,11 @@ def diff(old: Path, new: Path, output_format: str) -> None:
             click.echo(line)
 
 
-@cli.command()
+@cli.command(
+    epilog=exit_codes(
+        "stopped", "the site cannot be served (the port is taken, Datasette is missing)"
+    )
+)
 @click.option(
     "--port",
     type=click.IntRange(1, 65535),
@@ -430,8 +455,6 @@ def serve(port: int, package_dir: Path | None, dist: Path) -> None:
     The release's SQLite database (built from the package when there is no current release),
     with every description, facets, full-text search and the first questions as canned queries.
     Ctrl-C stops it.
-
-    Exit 0 stopped, 1 the site cannot be served (the port is taken, Datasette is missing).
     """
     from nk_defections.release.database import DatabaseError, MissingDependency
     from nk_defections.release.site import HOST, SiteError, check_port, open_site

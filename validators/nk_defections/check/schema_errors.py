@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,7 +9,9 @@ from jsonschema.exceptions import ValidationError
 
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue, escape_pointer
+from nk_defections.model.countries import country_message
 from nk_defections.model.dates import date_error
+from nk_defections.model.hints import did_you_mean, pattern_message
 from nk_defections.model.package import Package
 
 _KEYWORD_CODES = {
@@ -91,11 +92,9 @@ def iter_schema_issues(
             allowed = set(schema.get("properties", {}))
             extras = [k for k in value if k not in allowed] if isinstance(value, dict) else []
             for prop in extras:
-                hint = difflib.get_close_matches(prop, sorted(allowed), n=1)
-                suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
                 yield Issue(
                     C.SCHEMA_ADDITIONAL_PROPERTIES,
-                    f"unknown field {prop!r}{suggestion}",
+                    f"unknown field {prop!r}{did_you_mean(prop, sorted(allowed))}",
                     file=file,
                     row=row,
                     pointer=escape_pointer([*base, *path, prop]),
@@ -112,23 +111,22 @@ def iter_schema_issues(
             and keyword in ("pattern", "format")
             and isinstance(value, str)
         ):
-            if field in {c for c, _ in package.date_columns(t)}:
+            if value == "" and _required(package, t, field):
+                code, message = C.SCHEMA_REQUIRED, f"required field {field!r} is empty"
+            elif field in {c for c, _ in package.date_columns(t)}:
                 code, message = (
                     C.DATE_INVALID,
                     date_error(value, interval=dict(package.date_columns(t))[field]),
                 )
             elif field in package.country_columns(t):
-                code, message = (
-                    C.COUNTRY_UNKNOWN,
-                    f"{value!r} is not an ISO 3166-1 alpha-3 country code",
-                )
+                code, message = C.COUNTRY_UNKNOWN, country_message(value)
             elif keyword == "pattern":
-                message = f"{value!r} does not match the pattern of {field!r}"
+                pattern = _declared(package, t, field).get("constraints", {}).get("pattern")
+                message = pattern_message(value, t, field, pattern or str(error.validator_value))
         elif keyword == "enum":
             vocabulary = error.validator_value if isinstance(error.validator_value, list) else []
-            hint = difflib.get_close_matches(str(value), [str(v) for v in vocabulary], n=1)
-            message = f"{_describe(value)} is not an allowed {field or 'value'}" + (
-                f"; did you mean {hint[0]!r}?" if hint else ""
+            message = f"{_describe(value)} is not an allowed {field or 'value'}" + did_you_mean(
+                str(value), [str(v) for v in vocabulary], list_up_to=8
             )
         elif keyword == "type":
             message = f"{_describe(value)} is not of type {error.validator_value!r}"
@@ -141,6 +139,15 @@ def iter_schema_issues(
             field=field,
             record_id=None,
         )
+
+
+def _declared(package: Package, table: str, field: str) -> dict[str, Any]:
+    """The Table Schema field *field* of *table*, or ``{}``."""
+    return next((f for f in package.fields(table) if f["name"] == field), {})
+
+
+def _required(package: Package, table: str, field: str) -> bool:
+    return bool(_declared(package, table, field).get("constraints", {}).get("required"))
 
 
 def _record_id(value: Any) -> str | None:

@@ -31,7 +31,7 @@ from nk_defections.model.package import Package, PackageError, load_package_desc
 from nk_defections.model.records import typed_rows
 from nk_defections.progress import step
 from nk_defections.read.contribution import Contribution, read_contribution
-from nk_defections.read.package import read_package_frames
+from nk_defections.read.package import read_package_frames, unread_tables
 
 
 @dataclass
@@ -130,7 +130,7 @@ def validate_package(
     sources: list[Source] = [
         Listed(whole, Origin.PACKAGE),
         Listed(found, Origin.READ),
-        *run_rules(Context(package, frames)),
+        *run_rules(Context(package, frames, unread=unread_tables(package, found))),
         Listed(check_json_schemas(package, frames), Origin.SCHEMA),
     ]
     if frictionless and not found:
@@ -190,7 +190,8 @@ def check_contribution(
     }
     read = [*found, *contribution.issues]
     sources: list[Source] = [Listed(map(contribution.located, read), Origin.READ)]
-    for source in run_rules(Context(pkg, frames, amended=applied)):
+    unread = unread_tables(pkg, found) | contribution.unread
+    for source in run_rules(Context(pkg, frames, amended=applied, unread=unread)):
         # A finding in a JSON document is placed at its value's line, which its reader knows.
         if isinstance(source, Batch) and contribution.lines:
             source = source.located(contribution.located)

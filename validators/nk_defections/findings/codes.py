@@ -34,6 +34,11 @@ CSV_MALFORMED = register(
 CSV_RAGGED_ROW = register(
     "csv.ragged-row", E, "A row has more or fewer cells than the header, or is blank."
 )
+CSV_DELIMITER = register(
+    "csv.delimiter",
+    E,
+    "A CSV file is separated by ';', TAB or '|' instead of commas (a spreadsheet's export).",
+)
 CSV_UNKNOWN_COLUMN = register(
     "csv.unknown-column", E, "The header names a column the table does not have."
 )
@@ -54,6 +59,11 @@ JSON_TOP_LEVEL = register(
 )
 JSON_UNKNOWN_RESOURCE = register(
     "json.unknown-resource", E, "A resource name the package does not have."
+)
+JSON_EXAMPLE = register(
+    "json.example",
+    W,
+    'A contribution marked "example": true (the template\'s invented records): `add` refuses it.',
 )
 JSON_NUMBER_RANGE = register(
     "json.number-range", E, "A number too large for any field (it overflows a 64-bit float)."
@@ -126,10 +136,22 @@ RECORD_BIDI = register("record.bidi-control", E, "Text holds a bidirectional-ove
 RECORD_FORMULA = register(
     "record.formula",
     E,
-    "Text a spreadsheet would run as a formula (=, +, @, or - before a non-digit).",
+    "Text a spreadsheet would run as a formula: it begins with = + - @ (or a full-width form), "
+    "also after spaces or quotes, or with a TAB or CR; a plain number is not one.",
 )
 RECORD_NOT_NFC = register("record.not-nfc", E, "Text is not in Unicode normalisation form NFC.")
 RECORD_WHITESPACE = register("record.whitespace", W, "Text begins or ends with white space.")
+RECORD_INVISIBLE = register(
+    "record.invisible-character",
+    W,
+    "Text holds a character that shows nothing (zero-width space or joiner, word joiner, BOM, "
+    "soft hyphen).",
+)
+RECORD_MIXED_SCRIPT = register(
+    "record.mixed-script",
+    W,
+    "A name has a word mixing Latin, Cyrillic or Greek letters (a look-alike: Cyrillic 'о' for 'o').",
+)
 
 # References
 REF_UNKNOWN = {

@@ -38,3 +38,16 @@ def alpha3_codes() -> frozenset[str]:
 def is_alpha3(code: str) -> bool:
     """Tell whether *code* is a current ISO 3166-1 alpha-3 code."""
     return code in alpha3_codes()
+
+
+def country_message(value: str) -> str:
+    """Why *value* is not a country code, and the code it may mean (``'KR'``: KOR).
+
+    Examples
+    --------
+    >>> country_message("KR")
+    "'KR' is not an ISO 3166-1 alpha-3 country code; did you mean 'KOR'?"
+    """
+    from nk_defections.model.hints import country_hint
+
+    return f"{value!r} is not an ISO 3166-1 alpha-3 country code{country_hint(value)}"

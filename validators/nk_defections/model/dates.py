@@ -20,6 +20,7 @@ __all__ = [
     "is_valid",
     "kind_expr",
     "parse_bounds",
+    "suggest",
     "valid_expr",
 ]
 
@@ -257,16 +258,115 @@ def parse_bounds(text: str, *, interval: bool = False) -> Bounds:
 def date_error(text: str, *, interval: bool = False) -> str:
     """Why *text* is not a valid date of the subset, in one sentence (for a finding's message).
 
+    Where :func:`suggest` knows the form that was meant, the sentence ends with it.
+
     Examples
     --------
     >>> date_error("2023-02-30")
     "'2023-02-30' is not a calendar date."
+    >>> date_error("2023/11/05")
+    "'2023/11/05' is not a date of the supported EDTF forms: write '2023-11-05'."
     """
+    if text == "":
+        kind = "period" if interval else "date"
+        return f"the {kind} is empty: write one (such as '2023-11'), or leave the key out."
     try:
         parse_bounds(text, interval=interval)
     except DateError as exc:
-        return str(exc)
+        suggestion = suggest(text, interval=interval)
+        return str(exc) if suggestion is None else f"{str(exc)[:-1]}: write {suggestion!r}."
     return f"{text!r} is not in the EDTF subset"
+
+
+# ---- what was meant ---------------------------------------------------------
+# A contributor's first dates, measured: slashes or dots for dashes, a month's name, a year
+# range with a dash, a day or month without its zero, a time after the day. Each is read
+# plainly; a suggestion is made only when the result is valid (a property test checks it).
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        zip(calendar.month_name[1:], calendar.month_abbr[1:], strict=True), start=1
+    )
+    for name in (names[0].lower(), names[1].lower(), names[1].lower() + ".")
+} | {"sept": 9, "sept.": 9}
+_NUMERIC = re.compile(r"([0-9]{4})[-/. ]([0-9]{1,2})(?:[-/. ]([0-9]{1,2}))?(?:[T ][0-9:.Z+-]*)?")
+_DAY_FIRST = re.compile(r"([0-9]{1,2})[/.]([0-9]{1,2})[/.]([0-9]{4})")
+_MONTH_YEAR = re.compile(r"([0-9]{1,2})[/.]([0-9]{4})")
+_RANGE = re.compile(r"(.+?)\s*(?:-|–|—|/|\bto\b|\buntil\b)\s*(.+)")
+_APPROXIMATE = re.compile(r"(?:c\.|ca\.|circa|about|around|approximately|~)\s*(.+)", re.IGNORECASE)
+_BEFORE = re.compile(r"(?:before|by|until|no later than)\s+(.+)", re.IGNORECASE)
+_AFTER = re.compile(r"(?:after|since|from|no earlier than)\s+(.+)", re.IGNORECASE)
+
+
+def suggest(text: str, *, interval: bool = False) -> str | None:
+    """The valid date (or period) that *text* most plainly means, or None.
+
+    Every value it returns is valid (:func:`is_valid`): it suggests nothing rather than a guess
+    it cannot check.
+
+    Examples
+    --------
+    >>> [suggest(t) for t in ["2023/11/05", "November 2023", "2023-11-1", "5 Nov 2023"]]
+    ['2023-11-05', '2023-11', '2023-11-01', '2023-11-05']
+    >>> suggest("2013-2023", interval=True), suggest("2013-2023"), suggest("soon")
+    ('2013/2023', '[2013..2023]', None)
+    """
+    found = _meant(text.strip(), interval)
+    return (
+        found
+        if found is not None and found != text and is_valid(found, interval=interval)
+        else None
+    )
+
+
+def _meant(text: str, interval: bool) -> str | None:
+    single = _one_date(text)
+    if single is not None:
+        return single
+    for pattern, form in ((_APPROXIMATE, "{}~"), (_BEFORE, "[..{}]"), (_AFTER, "[{}..]")):
+        m = pattern.fullmatch(text)
+        if m and (inner := _one_date(m[1])) is not None:
+            return form.format(inner)
+    m = _RANGE.fullmatch(text)
+    if m:
+        lo, hi = _one_date(m[1]), _one_date(m[2])
+        if lo is not None and hi is not None:
+            if interval:
+                return f"{lo}/{hi}"
+            if len(lo) == len(hi):
+                return f"[{lo}..{hi}]"
+    return None
+
+
+def _one_date(text: str) -> str | None:
+    """``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` for one date written another way, or None."""
+    text = text.strip().rstrip(",")
+    if re.fullmatch(r"[0-9]{4}", text):
+        return text
+    m = _NUMERIC.fullmatch(text)
+    if m:
+        return _ymd(m[1], m[2], m[3])
+    m = _DAY_FIRST.fullmatch(text)
+    if m and int(m[1]) > 12:  # 05/11/2023 could be either way round; 25/11/2023 cannot
+        return _ymd(m[3], m[2], m[1])
+    m = _MONTH_YEAR.fullmatch(text)
+    if m:
+        return _ymd(m[2], m[1], None)
+    words = re.findall(r"[0-9]+|[^\W\d_]+\.?", text.lower())
+    months = [_MONTHS[w] for w in words if w in _MONTHS]
+    numbers = [w for w in words if w.isdigit()]
+    years = [n for n in numbers if len(n) == 4]
+    days = [n for n in numbers if len(n) <= 2]
+    if len(months) == 1 and len(years) == 1 and len(days) <= 1 and len(words) == 2 + len(days):
+        return _ymd(years[0], str(months[0]), days[0] if days else None)
+    return None
+
+
+def _ymd(year: str, month: str, day: str | None) -> str | None:
+    if not (1 <= int(month) <= 12) or (day is not None and not 1 <= int(day) <= 31):
+        return None
+    return f"{year}-{int(month):02d}" + (f"-{int(day):02d}" if day is not None else "")
 
 
 def is_valid(text: str, *, interval: bool = False) -> bool:

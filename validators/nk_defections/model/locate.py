@@ -150,6 +150,12 @@ def locate_package(path: Path | str | None = None) -> Located:
         if given.suffix.lower() == ".zip":
             return Located(given, RELEASE)  # its descriptor's name is checked as it is opened
         folder = given.parent if given.name == DESCRIPTOR else given
+        if folder.exists() and not folder.is_dir():
+            raise PackageError(
+                f"{given} is a file where a package is expected: give a folder holding "
+                f"{DESCRIPTOR} (a checkout or a release folder), the {DESCRIPTOR} itself, or a "
+                "release .zip"
+            )
         readable, _, descriptor = read_name(folder / DESCRIPTOR)
         if readable and descriptor is not None:
             check_name(descriptor, folder)

@@ -211,6 +211,11 @@ def build_schemas(package: Package) -> dict[str, dict[str, Any]]:
         "additionalProperties": False,
         "properties": {
             "$schema": {"type": "string", "description": "Optional: the schema this file follows."},
+            "example": {
+                "type": "boolean",
+                "description": "True in the template, whose records are invented: `validate` "
+                "warns of it and `add` refuses it. Delete it when the records are your own.",
+            },
             **{
                 table: {"type": "array", "items": {"$ref": f"{BASE}{table}"}}
                 for table in package.resources

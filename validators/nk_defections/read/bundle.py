@@ -11,7 +11,11 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import shutil
+import tempfile
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path, PurePosixPath
@@ -223,6 +227,32 @@ def open_bundle(path: Path | str | None = None) -> Bundle:
         return _open_zip(Path(path))
     package = load_package_descriptor(find_root(path))
     return Bundle(package.root, package.descriptor)
+
+
+@contextmanager
+def unpacked(path: Path) -> Iterator[Path]:
+    """The package at *path* as a folder: itself, or a release zip's folder unpacked for a while.
+
+    Only the members under the folder that holds the zip's ``datapackage.json`` are unpacked,
+    each to a checked relative path (:func:`_check_member`), as files; the folder is removed on
+    leaving the block.
+    """
+    if Path(path).suffix.lower() != ".zip":
+        yield Path(path)
+        return
+    bundle = _open_zip(Path(path))
+    prefix = bundle.member_prefix or ""
+    with tempfile.TemporaryDirectory(prefix="nk-defections-") as temporary:
+        folder = Path(temporary)
+        with zipfile.ZipFile(bundle.location) as archive:
+            for info in archive.infolist():
+                if info.is_dir() or not info.filename.startswith(prefix):
+                    continue
+                target = folder / _check_member(info.filename[len(prefix) :])
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with archive.open(info) as source, target.open("xb") as out:
+                    shutil.copyfileobj(source, out)
+        yield folder
 
 
 def _open_zip(path: Path) -> Bundle:

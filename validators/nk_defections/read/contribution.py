@@ -10,7 +10,6 @@ issues take their place among the file's.
 
 from __future__ import annotations
 
-import difflib
 import gc
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -24,6 +23,7 @@ import polars as pl
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue, escape_pointer
 from nk_defections.model.frames import FILE, LINE, POINTER, empty_frame, frame_schema, marked
+from nk_defections.model.hints import did_you_mean, nearest
 from nk_defections.model.package import AMENDMENTS, REDIRECTS, Package
 from nk_defections.model.records import cell, typed_rows
 from nk_defections.progress import step
@@ -75,6 +75,8 @@ class Contribution:
     #: The amendments, in the order written (the amendment fields as strings, their location,
     #: and ``_valid``); None where the contribution has none.
     amendments: pl.DataFrame | None = None
+    #: Tables with a contributed CSV file whose rows could not be read.
+    unread: frozenset[str] = frozenset()
 
     def located(self, issue: Issue) -> Issue:
         """Give *issue* the line of the value its pointer names, if it is in a JSON envelope."""
@@ -122,6 +124,7 @@ class _Reader:
         self.csv_frames: dict[str, list[pl.DataFrame]] = {t: [] for t in package.resources}
         #: The amendments read so far, in order: (cells by field, file, line, pointer, valid).
         self.amendments: list[tuple[dict[str, str | None], str, int | None, str | None, bool]] = []
+        self.unread: set[str] = set()
         self.issues: list[Issue] = []
         self.lines: dict[str, dict[str, int]] = {}
         #: The pointer -> line map of the envelope being read (JSON Lines rows carry their line).
@@ -137,7 +140,7 @@ class _Reader:
             self._issue(C.FILE_UNKNOWN_KIND, f"{path.name}: {NOT_CONTRIBUTED}", display)
             return
         if kind == ".csv" and path.stem not in self.package.resources and not self._amends(path):
-            hint = _nearest_resource(path.stem, self.package)
+            hint = nearest_resource(path.stem, self.package)
             suggestion = (
                 f"; did you mean {hint}.csv?"
                 if hint
@@ -170,6 +173,8 @@ class _Reader:
             self.issues += found
             if frame is not None:
                 self.csv_frames[path.stem].append(frame)
+            else:
+                self.unread.add(path.stem)
             return
         if kind not in (".json", ".jsonl"):
             self._issue(
@@ -230,6 +235,27 @@ class _Reader:
         cells = {f["name"]: cell(f, record.get(f["name"])) for f in self.package.amendment_fields}
         self.amendments.append((cells, display, line, pointer, not found))
 
+    def _example(self, value: Any, display: str) -> None:
+        """The envelope's ``example`` member: true marks the template's invented records."""
+        if not isinstance(value, bool):
+            self._issue(
+                C.SCHEMA_TYPE,
+                f"'example' holds {_kind(value)}, not true or false",
+                display,
+                pointer="/example",
+                field="example",
+            )
+        elif value:
+            self._issue(
+                C.JSON_EXAMPLE,
+                'the contribution is marked "example": true: its records are the template\'s '
+                "invented ones, which `add` refuses; replace them with your own and delete the "
+                '"example" member',
+                display,
+                pointer="/example",
+                field="example",
+            )
+
     def _issue(self, code: str, message: str, file: str, **where: Any) -> None:
         self.issues.append(Issue(code, message, file=file, **where))
 
@@ -253,6 +279,9 @@ class _Reader:
         else:
             value = sanitized(value)
             for key, records in value.items():
+                if key == "example":
+                    self._example(records, display)
+                    continue
                 if key == "$schema":
                     if not isinstance(records, str):
                         self._issue(
@@ -338,11 +367,9 @@ class _Reader:
             return
         for key in value:
             if key not in JSONL_KEYS:
-                hint = difflib.get_close_matches(key, JSONL_KEYS, n=1)
-                suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
                 self._issue(
                     C.SCHEMA_ADDITIONAL_PROPERTIES,
-                    f"unknown field {key!r}{suggestion}",
+                    f"unknown field {key!r}{did_you_mean(key, JSONL_KEYS)}",
                     display,
                     row=number,
                     pointer=escape_pointer([key]),
@@ -395,15 +422,9 @@ class _Reader:
             )
 
     def _unknown_resource(self, name: str, display: str, *, pointer: str, row: int | None) -> None:
-        hint = _nearest_resource(name, self.package)
-        suggestion = (
-            f"; did you mean {hint!r}?"
-            if hint
-            else f"; one of: {', '.join(self.package.resources)}"
-        )
         self._issue(
             C.JSON_UNKNOWN_RESOURCE,
-            f"{safe(name)!r} is not a resource{suggestion}",
+            f"{safe(name)!r} is not a resource{resource_hint(name, self.package)}",
             display,
             pointer=pointer,
             row=row,
@@ -441,7 +462,12 @@ class _Reader:
                 if parts
                 else marked(empty_frame(self.package, table), csv=False, report=True)
             )
-        contribution = Contribution(frames, lines=self.lines, amendments=self._amendments_frame())
+        contribution = Contribution(
+            frames,
+            lines=self.lines,
+            amendments=self._amendments_frame(),
+            unread=frozenset(self.unread),
+        )
         contribution.issues = [contribution.located(issue) for issue in self.issues]
         return contribution
 
@@ -519,7 +545,22 @@ _SYNONYMS = {
 }
 
 
-def _nearest_resource(name: str, package: Package) -> str | None:
+def resource_hint(name: str, package: Package) -> str:
+    """``"; did you mean 'people'?"`` for a resource name meant, else the list of resources."""
+    meant = nearest_resource(name, package)
+    return f"; did you mean {meant!r}?" if meant else f"; one of: {', '.join(package.resources)}"
+
+
+def nearest_resource(name: str, package: Package) -> str | None:
+    """The resource *name* most likely means (its case or dashes, a synonym, a typo), or None.
+
+    Examples
+    --------
+    >>> from nk_defections.model.package import load_package_descriptor
+    >>> pkg = load_package_descriptor()
+    >>> nearest_resource("persons", pkg), nearest_resource("peopel", pkg)
+    ('people', 'people')
+    """
     folded = name.lower().replace("-", "_").replace(" ", "_")
     if folded in package.resources:
         return folded
@@ -528,8 +569,7 @@ def _nearest_resource(name: str, package: Package) -> str | None:
     names = [*package.resources, *([AMENDMENTS] if package.amendment_fields else [])]
     if folded.rstrip("s") == AMENDMENTS.rstrip("s") and AMENDMENTS in names:
         return AMENDMENTS
-    hint = difflib.get_close_matches(folded, names, n=1)
-    return hint[0] if hint else None
+    return nearest(folded, names)
 
 
 def _kind(value: Any) -> str:

@@ -7,8 +7,9 @@ from pathlib import Path
 import polars as pl
 
 from nk_defections.model.dates import DATE_KINDS, bounds_exprs, kind_expr
-from nk_defections.model.package import REDIRECTS, Package
+from nk_defections.model.package import REDIRECTS, Package, PackageError
 from nk_defections.read.bundle import Bundle, open_bundle
+from nk_defections.read.contribution import resource_hint
 
 
 def polars_dtype(field: dict) -> pl.DataType:
@@ -79,9 +80,7 @@ def typed_frame(package: Package, table: str, frame: pl.DataFrame) -> pl.DataFra
 def _load(bundle: Bundle, name: str) -> pl.DataFrame:
     package = bundle.package
     if name not in package.resources:
-        raise KeyError(
-            f"{name!r} is not a table of the package; one of: {', '.join(package.resources)}"
-        )
+        raise PackageError(f"{name!r} is not a table of the package{resource_hint(name, package)}")
     frame = bundle.string_frame(name, with_bounds=bundle.stored_bounds(name))
     return typed_frame(package, name, frame)
 
@@ -102,6 +101,12 @@ def load_table(name: str, *, path: Path | str | None = None) -> pl.DataFrame:
         A checkout, a release folder, or a release zip; ``None`` finds the nearest nk-defections
         package at or above the current directory, else the copy installed with the Python
         package (:func:`nk_defections.model.locate.locate_package`).
+
+    Raises
+    ------
+    nk_defections.model.package.PackageError
+        If *name* is not a table of the package, or *path* is not a package (a file where a
+        folder is expected, a folder without a descriptor).
 
     Examples
     --------

@@ -10,6 +10,15 @@ from nk_defections.model.package import Package
 from nk_defections.read.csv import read_csv
 
 
+def unread_tables(package: Package, issues: list[Issue]) -> frozenset[str]:
+    """The tables whose file *issues* (from :func:`read_package_frames`) say could not be read.
+
+    A file is read whole or not at all: every finding of its reading refuses it.
+    """
+    files = {issue.file for issue in issues}
+    return frozenset(t for t, r in package.resources.items() if r["path"] in files)
+
+
 def read_package_frames(
     package: Package, *, report: bool = True
 ) -> tuple[dict[str, pl.DataFrame], list[Issue]]:

@@ -90,6 +90,14 @@ class ReleaseRefused(Exception):
         self.report = report
 
 
+class UnsafeCell(Exception):
+    """A cell that a spreadsheet would run as a formula reached the tables: no release is built.
+
+    The validator refuses such cells (``record.formula``); this is the writer's own guard, for a
+    package that was not validated first.
+    """
+
+
 class MissingDependency(Exception):
     """A package that the release needs (matplotlib, for the figure) is not installed."""
 
@@ -302,6 +310,21 @@ def _extra_file(
     }
 
 
+def _refuse_formulas(table: str, frame: pl.DataFrame) -> None:
+    """Raise :class:`UnsafeCell` naming the first cell of *frame* a spreadsheet would run."""
+    from nk_defections.model.spreadsheet import formula_expr
+
+    for column in frame.columns:
+        if frame.schema[column] != pl.String:
+            continue
+        hits = frame.select(pl.col("id"), formula_expr(column).alias("_hit")).filter("_hit")
+        if hits.height:
+            raise UnsafeCell(
+                f"data/{table}.csv: {column!r} of {hits['id'][0]} would run as a formula in a "
+                f"spreadsheet ({hits.height} such cells); validate the package and correct them"
+            )
+
+
 def render_json(records: list[dict[str, Any]]) -> bytes:
     """Canonical JSON text of a list of records."""
     return (json.dumps(records, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
@@ -342,6 +365,8 @@ def write_contents(bundle: Bundle, folder: Path) -> list[str]:
     resources, extras = [], []
 
     released = {t: _release_csv(package, t, strings[t], typed[t]) for t in package.resources}
+    for table, frame in released.items():
+        _refuse_formulas(table, frame)
     for table in package.resources:
         data = put(
             f"data/{table}.csv",

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from nk_defections.model.package import REDIRECTS
 from nk_defections.model.versions import (
     Bump,
     DescriptorChange,
@@ -19,7 +20,6 @@ from nk_defections.model.versions import (
     records_bump,
     version_bump,
 )
-from nk_defections.model.package import REDIRECTS
 from nk_defections.read.bundle import Bundle
 
 #: How many of the changes that need the bump a refusal names.
@@ -248,6 +248,9 @@ def check_version(previous: Bundle, current: Bundle) -> Diff:
 
 def iter_text(diff: Diff) -> Iterator[str]:
     """Render a diff for humans, one line at a time."""
+    if not diff.schema and not any(diff.tables.values()):
+        yield f"{diff.old_version} → {diff.new_version}: no differences"
+        return
     yield f"{diff.old_version} → {diff.new_version}: changes need a {diff.required_bump()} bump"
     for change in diff.schema:
         yield f"  schema  {str(change.bump):5}  {change.where}: {change.message}"

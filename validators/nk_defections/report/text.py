@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, TextIO
 
 from nk_defections.findings.issues import Issue, Report, Severity
+from nk_defections.model.hints import plural
 
 
 def iter_lines(report: Report, *, limit_per_code: int | None = 20) -> Iterator[str]:
@@ -51,6 +52,7 @@ def write(
     verdict = "valid" if report.is_valid(strict=strict) else "invalid"
     checked = sum(report.checked.values())
     err.write(
-        f"{verdict}: {counts[Severity.ERROR]} errors, {counts[Severity.WARNING]} warnings, "
-        f"{counts[Severity.INFO]} notes; {checked} rows in {len(report.checked)} tables checked\n"
+        f"{verdict}: {plural(counts[Severity.ERROR], 'error')}, "
+        f"{plural(counts[Severity.WARNING], 'warning')}, {plural(counts[Severity.INFO], 'note')}; "
+        f"{plural(checked, 'row')} in {plural(len(report.checked), 'table')} checked\n"
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 from nk_defections.findings.issues import Issue
 from nk_defections.model.ids import mint
 from nk_defections.model.package import REDIRECTS, load_package_descriptor
-from nk_defections.read.contribution import read_contribution
+from nk_defections.read.contribution import read_contribution, resource_hint
 from nk_defections.read.package import read_package_frames
 
 
@@ -42,7 +42,7 @@ def new_ids(
     """
     pkg = load_package_descriptor(package)
     if resource not in pkg.resources:
-        raise UnknownResource(f"{resource!r} is not a resource; one of: {', '.join(pkg.resources)}")
+        raise UnknownResource(f"{resource!r} is not a resource{resource_hint(resource, pkg)}")
     frames, _ = read_package_frames(pkg)
     taken = set(frames[resource]["id"].drop_nulls().to_list())
     if REDIRECTS in frames:  # a merged or retired id is never minted again

@@ -123,7 +123,8 @@ def _merge(
         return MergeResult(Report(own.errors), dry_run=dry_run, refused=True)
     checked = check_contribution(paths, package=root, source_texts=source_texts)
     result = MergeResult(checked.report, dry_run=dry_run)
-    if not checked.report.is_valid(strict=strict) or checked.package is None:
+    example = C.JSON_EXAMPLE in checked.report.codes()  # invented records never enter data/
+    if example or not checked.report.is_valid(strict=strict) or checked.package is None:
         result.refused = True
         return result
     package = checked.package

@@ -46,6 +46,9 @@ class Context:
     frames: dict[str, pl.DataFrame]
     #: What a contribution's amendments did to the package's rows (None: no contribution).
     amended: Applied | None = None
+    #: Tables with a file whose rows could not be read (its finding says why): a reference to
+    #: one of their ids may name a row of that file, so it is not reported as dangling.
+    unread: frozenset[str] = frozenset()
     cache: dict[str, Any] = field(default_factory=dict)
     _locks: dict[str, threading.Lock] = field(default_factory=dict, repr=False)
     _guard: threading.Lock = field(default_factory=threading.Lock, repr=False)

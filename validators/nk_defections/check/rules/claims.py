@@ -11,6 +11,7 @@ from nk_defections.check.rules import Batch, Context, emit, rule
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue
 from nk_defections.model.frames import REPORT
+from nk_defections.model.hints import did_you_mean
 from nk_defections.model.package import CLAIM_KEY, CLAIMS, Package
 
 #: Columns (besides every date and number) whose values need a claim of their own.
@@ -201,7 +202,10 @@ def check_claim_soundness(ctx: Context) -> Iterator[Issue | Batch]:
         claim_rows(ctx, faults.filter(pl.col("_textual").is_null())["_claim"]),
         C.CLAIM_UNKNOWN_FIELD,
         "field",
-        lambda r: f"field {r['field']!r} is not a column of {table_of[r[CLAIM_KEY][:3]]}",
+        lambda r: (
+            f"field {r['field']!r} is not a column of {table_of[r[CLAIM_KEY][:3]]}"
+            + did_you_mean(r["field"], package.field_names(table_of[r[CLAIM_KEY][:3]]))
+        ),
     )
     yield from emit(
         claim_rows(ctx, faults.filter(pl.col("_textual"))["_claim"]),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
@@ -13,16 +12,17 @@ import polars as pl
 from nk_defections.check.rules import Batch, Check, Context, emit_checks, rule
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue
-from nk_defections.model.countries import COUNTRY_PATTERN, alpha3_codes
+from nk_defections.model.countries import COUNTRY_PATTERN, alpha3_codes, country_message
 from nk_defections.model.dates import DATE_PATTERN, PERIOD_PATTERN, date_error
 from nk_defections.model.frames import CSV, REPORT
+from nk_defections.model.hints import did_you_mean, pattern_message
+from nk_defections.model.spreadsheet import FORMULA, formula_expr, is_formula
 
 #: Free-text columns where a newline is allowed.
 MULTILINE = frozenset({"summary", "note", "derivation"})
 _CONTROL = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]"
 _BREAKS = "[\\t\\n\\r\\u2028\\u2029]"
 _BIDI = "[\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]"
-_FORMULA = "^(?:[=+@\\t\\r]|-[^0-9])"
 #: Any character outside these ranges. A text without one is in NFC: every character in them has
 #: canonical combining class 0, is NFC itself (quick check "yes") and is never the second
 #: character of a canonical composition (tests check all three against unicodedata). Normalising
@@ -32,6 +32,17 @@ NFC_SUSPECT = (
     "\\u3131-\\u318e\\u4e00-\\u9fff\\uac00-\\ud7a3]"
 )
 
+#: Characters that show nothing: zero-width space, non-joiner and joiner, word joiner, BOM,
+#: soft hyphen, Mongolian vowel separator, invisible operators. A zero-width joiner inside an
+#: emoji sequence is no fault (:func:`invisible_character`).
+_INVISIBLE = "[\\u00ad\\u180e\\u200b-\\u200d\\u2060-\\u2064\\ufeff]"
+#: A zero-width joiner that joins an emoji sequence: after a symbol, a modifier or a mark.
+_JOINING = "[\\p{So}\\p{Sk}\\p{Mn}]\\u200d"
+#: Columns that name someone or something: a look-alike letter there makes two names of one.
+NAME_COLUMNS = frozenset({"name"})
+#: Scripts whose letters look alike (Latin o, Cyrillic o, Greek omicron): one word should not mix them.
+CONFUSABLE_SCRIPTS = frozenset({"LATIN", "CYRILLIC", "GREEK"})
+
 #: The codes of the text checks, which also run in check_fields (on a closed column's refusals).
 TEXT_CODES = (
     C.RECORD_CONTROL_CHARACTER,
@@ -39,20 +50,9 @@ TEXT_CODES = (
     C.RECORD_FORMULA,
     C.RECORD_NOT_NFC,
     C.RECORD_WHITESPACE,
+    C.RECORD_INVISIBLE,
+    C.RECORD_MIXED_SCRIPT,
 )
-
-
-def _suggest(value: str, allowed: list[str]) -> str:
-    return _suggestion(value, tuple(allowed))
-
-
-@lru_cache(maxsize=4096)
-def _suggestion(value: str, allowed: tuple[str, ...]) -> str:
-    # Once per distinct wrong value: a typo tends to repeat down a column.
-    close = difflib.get_close_matches(value, allowed, n=1, cutoff=0.6)
-    if close:
-        return f"; did you mean {close[0]!r}?"
-    return f"; allowed: {', '.join(allowed)}" if len(allowed) <= 8 else ""
 
 
 @rule(
@@ -84,7 +84,7 @@ def check_fields(ctx: Context) -> Iterator[Issue | Batch]:
         for field in ctx.package.fields(table):
             refused = _refusals(field, frame)
             prepared += [expr.alias(name) for name, expr in refused.items()]
-            checks += _column_checks(frame, scope, field, [pl.col(name) for name in refused])
+            checks += _column_checks(frame, scope, table, field, [pl.col(name) for name in refused])
             if closed(field) and refused:
                 checks += _text_checks(
                     field["name"], pl.col(REPORT) & pl.any_horizontal(*map(pl.col, refused))
@@ -169,15 +169,16 @@ def _clean_text(value: str) -> bool:
 
     return (
         value != ""
-        and not re.search(f"{_CONTROL}|{_BREAKS}|{_BIDI}|{_FORMULA}|^\\s|\\s$", value)
+        and not re.search(f"{_CONTROL}|{_BREAKS}|{_BIDI}|^\\s|\\s$", value)
+        and not is_formula(value)
         and unicodedata.is_normalized("NFC", value)
     )
 
 
 #: The characters a closed column's values may hold: printable ASCII but for a space and a
-#: formula's first characters. A value of them alone holds no control, bidi or non-NFC
+#: formula's first characters and quotes. A value of them alone holds no control, bidi or non-NFC
 #: character and no edge white space; one that also does not begin with ``-`` is no formula.
-_SAFE = frozenset(chr(c) for c in range(0x21, 0x7F)) - set("=+@")
+_SAFE = frozenset(chr(c) for c in range(0x21, 0x7F)) - set("=+@\"'")
 #: Classes that Python and polars read as Unicode (``\\w`` matches "é") and greenery as ASCII:
 #: a pattern with one is not judged.
 _UNICODE_CLASS = re.compile(r"\\[wWdDsSbB]")
@@ -250,7 +251,7 @@ def _walk(node: Any) -> tuple[frozenset[str], frozenset[str], bool] | None:
 
 
 def _column_checks(
-    frame: pl.DataFrame, scope: pl.Expr, field: dict, refused: list[pl.Expr]
+    frame: pl.DataFrame, scope: pl.Expr, table: str, field: dict, refused: list[pl.Expr]
 ) -> list[Check]:
     """The checks of one field; *refused* are its prepared :func:`_refusals`, in their order."""
     name = field["name"]
@@ -309,20 +310,23 @@ def _column_checks(
         check(
             C.COUNTRY_UNKNOWN,
             next(refusals),
-            lambda r: f"{r[name]!r} is not an ISO 3166-1 alpha-3 country code",
+            lambda r: country_message(r[name]),
         )
     elif pattern:
         check(
             C.SCHEMA_PATTERN,
             next(refusals),
-            lambda r: f"{r[name]!r} does not match the pattern of {name!r}",
+            lambda r: pattern_message(r[name], table, name, pattern),
         )
     if "enum" in cons:
         allowed = list(cons["enum"])
         check(
             C.SCHEMA_ENUM,
             next(refusals),
-            lambda r: f"{r[name]!r} is not an allowed {name}{_suggest(r[name], allowed)}",
+            lambda r: (
+                f"{r[name]!r} is not an allowed {name}"
+                + did_you_mean(r[name], allowed, list_up_to=8)
+            ),
         )
     if "minLength" in cons:
         check(
@@ -370,17 +374,54 @@ def check_text(ctx: Context) -> Iterator[Issue | Batch]:
             # One scan per cell finds every cell that may fail any of the five checks; each
             # check then decides on those cells alone (\\s is White_Space, as strip_chars strips).
             suspect = pl.col(REPORT) & col.str.contains(
-                f"{control}|{_BIDI}|{_FORMULA}|{NFC_SUSPECT}|^\\s|\\s$"
+                f"{control}|{_BIDI}|{FORMULA}|{_INVISIBLE}|{NFC_SUSPECT}|^\\s|\\s$"
             )
             checks += _text_checks(name, suspect)
         yield from emit_checks(ctx.frame(table), checks)
 
 
 def _text_checks(name: str, suspect: pl.Expr) -> list[Check]:
-    """The five text checks of column *name*, deciding on the rows *suspect* hits."""
+    """The text checks of column *name*, deciding on the rows *suspect* hits.
+
+    *suspect* must hit every row that holds a character outside :data:`NFC_SUSPECT`'s ranges:
+    the invisible characters and the letters of Cyrillic and Greek are outside them.
+    """
     col = pl.col(name)
     control = _CONTROL if name in MULTILINE else f"(?:{_CONTROL}|{_BREAKS})"
+    names = (
+        [
+            Check(
+                C.RECORD_MIXED_SCRIPT,
+                name,
+                # Few names hold both a Latin and a Cyrillic or Greek letter: only they are
+                # looked at word by word, in Python.
+                suspect
+                & col.str.contains("[\\p{Greek}\\p{Cyrillic}]")
+                & col.str.contains("\\p{Latin}"),
+                confirm=col.map_elements(
+                    lambda v: mixed_script_word(v) is not None, return_dtype=pl.Boolean
+                ),
+                message=lambda r, n=name: (
+                    f"{n!r} mixes Latin, Cyrillic or Greek letters in the word "
+                    f"{mixed_script_word(r[n])!r}: a look-alike letter makes another name of "
+                    "it; type the word in one script"
+                ),
+            )
+        ]
+        if name in NAME_COLUMNS
+        else []
+    )
     return [
+        *names,
+        Check(
+            C.RECORD_INVISIBLE,
+            name,
+            suspect,
+            confirm=invisible_expr(col),
+            message=lambda r, n=name: (
+                f"{n!r} holds the invisible character {invisible_character(r[n])}: delete it"
+            ),
+        ),
         Check(
             C.RECORD_CONTROL_CHARACTER,
             name,
@@ -403,8 +444,11 @@ def _text_checks(name: str, suspect: pl.Expr) -> list[Check]:
             C.RECORD_FORMULA,
             name,
             suspect,
-            confirm=col.str.contains(_FORMULA),
-            message=lambda r, n=name: f"{r[n][:20]!r} would run as a formula in a spreadsheet",
+            confirm=formula_expr(col),
+            message=lambda r, n=name: (
+                f"{r[n][:20]!r} would run as a formula in a spreadsheet: begin the text "
+                "with a word, not with = + - @ (or a TAB, CR, space or quote before them)"
+            ),
         ),
         Check(
             C.RECORD_NOT_NFC,
@@ -421,6 +465,64 @@ def _text_checks(name: str, suspect: pl.Expr) -> list[Check]:
             message=lambda r, n=name: f"{r[n][:30]!r} begins or ends with white space",
         ),
     ]
+
+
+def invisible_character(text: str) -> str | None:
+    """The first character of *text* that shows nothing (``U+200B``), or None.
+
+    A zero-width joiner after a symbol or a mark joins an emoji sequence (man, ZWJ, woman):
+    that one shows.
+
+    Examples
+    --------
+    >>> invisible_character("Ri\u200bIl Kyu"), invisible_character("\U0001f468\u200d\U0001f469")
+    ('U+200B', None)
+    """
+    import unicodedata
+
+    for match in re.finditer(_INVISIBLE, text):
+        at = match.start()
+        if (
+            match.group(0) == "\u200d"
+            and at > 0
+            and unicodedata.category(text[at - 1]) in ("So", "Sk", "Mn")
+        ):
+            continue
+        return f"U+{ord(match.group(0)):04X}"
+    return None
+
+
+def invisible_expr(col: pl.Expr) -> pl.Expr:
+    """:func:`invisible_character` is not None, as a polars expression (a test shows they agree)."""
+    return col.str.replace_all(_JOINING, "").str.contains(_INVISIBLE)
+
+
+def _script(char: str) -> str:
+    """The script of a letter, as the first word of its Unicode name (LATIN, CYRILLIC, GREEK).
+
+    The standard library has no Script property; for letters of the scripts that look alike,
+    each letter's name begins with its script's name, which is what this rule needs.
+    """
+    import unicodedata
+
+    return unicodedata.name(char, "").split(" ", 1)[0]
+
+
+def mixed_script_word(text: str) -> str | None:
+    """The first word of *text* that mixes letters of Latin, Cyrillic or Greek, or None.
+
+    Examples
+    --------
+    >>> mixed_script_word("Kim J\u043eng Un") == "J\u043eng"  # a Cyrillic o
+    True
+    >>> mixed_script_word("\u041a\u0438\u043c"), mixed_script_word("Kim Jong Un \uae40")
+    (None, None)
+    """
+    for word in re.findall(r"[^\W\d_]+", text):
+        scripts = {_script(char) for char in word if char.isalpha()} & CONFUSABLE_SCRIPTS
+        if len(scripts) > 1:
+            return word
+    return None
 
 
 def _first(value: str, pattern: str) -> str:

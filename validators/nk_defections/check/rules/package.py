@@ -239,13 +239,29 @@ def check_source_texts(
                 continue
             if not 1 <= number <= len(paras) or claim["original_text"] not in paras[number - 1]:
                 pointer = f"{claim[POINTER]}/original_text" if claim[POINTER] else None
+                found = [i for i, para in enumerate(paras, 1) if claim["original_text"] in para]
                 yield Issue(
                     C.SOURCE_TEXT_NOT_FOUND,
                     f"{claim['original_text']!r} does not occur "
-                    f"in paragraph {number} of {source_id}",
+                    f"in paragraph {number} of {source_id}{_found_in(found)}",
                     file=claim[FILE],
                     row=claim[LINE],
                     pointer=pointer,
                     field="original_text",
                     record_id=claim["id"],
                 )
+
+
+def _found_in(paragraphs: list[int]) -> str:
+    """Where else a quote occurs, for a claim that cites the wrong paragraph.
+
+    Examples
+    --------
+    >>> _found_in([3]), _found_in([2, 5]), _found_in([])
+    ('; it occurs in paragraph 3: cite that one', '; it occurs in paragraphs 2, 5', '')
+    """
+    if not paragraphs:
+        return ""
+    if len(paragraphs) == 1:
+        return f"; it occurs in paragraph {paragraphs[0]}: cite that one"
+    return f"; it occurs in paragraphs {', '.join(map(str, paragraphs))}"

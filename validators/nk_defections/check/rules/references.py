@@ -79,6 +79,8 @@ def check_references(ctx: Context) -> Iterator[Issue | Batch]:
             )
             dangling = dangling.filter(~pl.col(column).is_in(retired))
             for target in targets:
+                if target in ctx.unread:
+                    continue
                 code, label = C.ref_unknown(target)
                 yield from emit(
                     dangling.filter(starts[target]),

@@ -24,6 +24,7 @@ import polars as pl
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue, escape_pointer
 from nk_defections.model.frames import empty_frame, marked
+from nk_defections.model.limits import read_file
 from nk_defections.model.package import Package
 from nk_defections.progress import step
 from nk_defections.read.csv import decode, read_csv
@@ -129,6 +130,13 @@ class _Reader:
                 display,
             )
             return
+        if path.is_symlink():  # it could show a file outside the contribution in a message
+            self._issue(
+                C.FILE_UNREADABLE,
+                f"{display} is a symbolic link; name the file it points to itself",
+                display,
+            )
+            return
         if not path.exists():
             self._issue(C.FILE_UNREADABLE, f"{display} does not exist", display)
             return
@@ -161,7 +169,7 @@ class _Reader:
             )
             return
         try:
-            data = path.read_bytes()
+            data = read_file(path, links=False)  # within the limits of nk_defections.model.limits
         except OSError as exc:
             self._issue(C.FILE_UNREADABLE, f"{display} cannot be read: {exc.strerror}", display)
             return
@@ -491,7 +499,10 @@ def read_contribution(
     tables = [
         p
         for p in files
-        if p.suffix.lower() == ".csv" and p.stem in package.resources and p.is_file()
+        if p.suffix.lower() == ".csv"
+        and p.stem in package.resources
+        and p.is_file()
+        and not p.is_symlink()
     ]
     if len(tables) < 2:
         for path in files:

@@ -50,7 +50,11 @@ class _Object(dict):
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+# Possessive, unrolled: `"(?:[^"\\]|\\.)*"` kept a backtracking point per character, about 120
+# bytes of memory per character of a long string (2.3 GB for one of 20 MB); this keeps none.
+_STRING = re.compile(r'"[^"\\\n]*+(?:\\.[^"\\\n]*+)*+"')
+#: How many bytes the depth check scans at once (its arrays are a few times this).
+_CHUNK = 1 << 20
 
 
 class StrictJson:
@@ -163,20 +167,28 @@ def parse_json(text: str) -> tuple[Any, ParseError | None]:
 
 
 def _too_deep(text: str) -> int | None:
-    """Offset at which brackets outside strings nest deeper than MAX_DEPTH, if they do."""
+    """Offset at which brackets outside strings nest deeper than MAX_DEPTH, if they do.
+
+    The depth is summed a chunk at a time, so that the memory it takes is a copy of the text
+    and not a multiple of it.
+    """
     if text.count("[") + text.count("{") <= MAX_DEPTH:  # cannot nest deeper than it opens
         return None
     blanked = _STRING.sub(lambda m: " " * len(m.group()), text).encode(
         "utf-8", errors="surrogatepass"
     )
     data = np.frombuffer(blanked, dtype=np.uint8)
-    step = np.isin(data, (ord("["), ord("{"))).astype(np.int32) - np.isin(
-        data, (ord("]"), ord("}"))
-    )
-    over = np.flatnonzero(np.cumsum(step) > MAX_DEPTH) if len(step) else step
-    if not len(over):
-        return None
-    return len(blanked[: int(over[0])].decode("utf-8", errors="surrogatepass"))
+    depth = 0
+    for start in range(0, len(data), _CHUNK):
+        chunk = data[start : start + _CHUNK]
+        step = (chunk == ord("[")).view(np.int8) + (chunk == ord("{")).view(np.int8)
+        step -= (chunk == ord("]")).view(np.int8) + (chunk == ord("}")).view(np.int8)
+        levels = np.cumsum(step, dtype=np.int64) + depth
+        over = np.flatnonzero(levels > MAX_DEPTH)
+        if len(over):
+            return len(blanked[: start + int(over[0])].decode("utf-8", errors="surrogatepass"))
+        depth = int(levels[-1])
+    return None
 
 
 def _line_column(text: str, offset: int) -> tuple[int, int]:
@@ -259,7 +271,7 @@ def sanitized(value: Any) -> Any:
     return value
 
 
-_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
+_TOKEN = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+"|[{}\[\]:,]|[^\s{}\[\]:,"]+')  # as _STRING
 
 
 def pointer_lines(text: str) -> dict[str, int]:

@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
-from nk_defections.model.versions import parse_version
+from nk_defections.findings.printable import printable
+from nk_defections.model.package import PackageError
+from nk_defections.model.versions import is_semver, parse_version
 from nk_defections.read.bundle import Bundle
 
 
@@ -293,6 +295,14 @@ def diff_packages(old: Bundle, new: Bundle) -> Diff:
     >>> diff.required_bump()
     <Bump.NONE: 0>
     """
+    for bundle in (old, new):
+        if not is_semver(bundle.version):
+            version = bundle.descriptor.get("version")
+            has = "has no version" if version is None else f"has the version {version!r}"
+            raise PackageError(
+                f"{bundle.location} {has}, not a semantic version (MAJOR.MINOR.PATCH): "
+                "the package and release versions are compared"
+            )
     tables = list(dict.fromkeys([*old.package.resources, *new.package.resources]))
     return Diff(
         old.version,
@@ -312,7 +322,11 @@ def check_version(previous: Bundle, current: Bundle) -> Diff:
 
 
 def iter_text(diff: Diff) -> Iterator[str]:
-    """Render a diff for humans, one line at a time."""
+    """Render a diff for humans, one line at a time (what the data holds, escaped: one line each)."""
+    return map(printable, _text(diff))
+
+
+def _text(diff: Diff) -> Iterator[str]:
     yield f"{diff.old_version} → {diff.new_version}: changes need a {diff.required_bump()} bump"
     for change in diff.schema:
         where = f"{change.table}.{change.field}" if change.field else change.table

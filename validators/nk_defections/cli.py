@@ -56,7 +56,9 @@ def _source_texts(values: tuple[str, ...]) -> dict[str, Path]:
         if not sep or not source_id or not file:
             raise click.BadParameter(f"{value!r} is not SOURCE_ID=FILE", param_hint="--source-text")
         path = Path(file)
-        if "\x00" in file or not path.is_file():
+        if "\x00" in file:
+            raise click.BadParameter(f"{file!r} holds a NUL byte", param_hint="--source-text")
+        if not path.is_file():
             raise click.BadParameter(f"{file!r} is not a readable file", param_hint="--source-text")
         texts[source_id] = path
     return texts

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -191,7 +192,8 @@ class Package:
 
 def _check_paths(root: Path, descriptor: dict[str, Any]) -> None:
     """Refuse resource paths that are remote, absolute, climb out, or leave via a symlink."""
-    real_root = root.resolve()
+    # realpath, not resolve(): a link loop is then a file that cannot be read, not an error here
+    real_root = Path(os.path.realpath(root))
     for resource in descriptor.get("resources", []):
         name = resource.get("name", "?")
         paths = resource.get("path")
@@ -210,7 +212,7 @@ def _check_paths(root: Path, descriptor: dict[str, Any]) -> None:
                 raise PackageError(f"resource {name!r}: path {p!r} is absolute")
             if ".." in Path(p).parts or ".." in p.split("\\"):
                 raise PackageError(f"resource {name!r}: path {p!r} contains '..'")
-            target = (root / p).resolve()
+            target = Path(os.path.realpath(root / p))
             if not target.is_relative_to(real_root):
                 raise PackageError(
                     f"resource {name!r}: path {p!r} resolves outside the package (symlink)"

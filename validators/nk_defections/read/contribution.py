@@ -196,9 +196,9 @@ class _Reader:
             code, message, line = error
             self._issue(code, message, display, row=line)
             return
-        start = len(self.issues)
         self.lines[display] = self._envelope_lines = pointer_lines(text)
         bad = self._markers(value, display, row=None, base=[])
+        start = len(self.issues)  # what the markers' values cascade into comes after them
         if not isinstance(value, dict):
             self._issue(
                 C.JSON_TOP_LEVEL,
@@ -260,8 +260,8 @@ class _Reader:
             if not parser.needs_walk(line, markers):
                 self._line_record(value, display, number)  # no marker: nothing to report or replace
                 continue
-            start = len(self.issues)
             bad = self._markers(value, display, row=number, base=[])
+            start = len(self.issues)  # what the markers' values cascade into comes after them
             self._line_record(sanitized(value), display, number)
             self._drop_cascades(start, bad)
         if not number:

@@ -17,10 +17,10 @@ import numpy as np
 
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import escape_pointer
+from nk_defections.model.limits import MAX_CELL_CHARS, MAX_JSON_DEPTH
 
-#: Deeper than any record needs (envelope > array > record > names > name > claims > claim is 7);
-#: checked before parsing, so that no input can exhaust the parser's recursion.
-MAX_DEPTH = 32
+#: Checked before parsing, so that no input can exhaust the parser's recursion.
+MAX_DEPTH = MAX_JSON_DEPTH
 #: Integers with more digits than this overflow a 64-bit float; Python would parse them slowly
 #: or refuse them (its 4,300-digit limit), so they are reported instead.
 MAX_DIGITS = 308
@@ -41,6 +41,19 @@ class _Constant(Invalid):
 
 class _OutOfRange(Invalid):
     code = C.JSON_NUMBER_RANGE
+
+
+class _TooLong(Invalid):
+    """A text longer than any cell may hold, in its place: it is not kept, nor checked further."""
+
+    code = C.SCHEMA_MAX_LENGTH
+    length = 0
+
+
+def _too_long(text: str) -> _TooLong:
+    marker = _TooLong(f"<a text of {len(text):,} characters>")
+    marker.length = len(text)
+    return marker
 
 
 class _Object(dict):
@@ -74,6 +87,14 @@ class StrictJson:
             parse_float=self._float,
             parse_int=self._int,
         )
+        # Only a text longer than MAX_CELL_CHARS can hold a string as long: only such a text is
+        # parsed with the hook that looks at every value's length.
+        self._long_decoder = json.JSONDecoder(
+            object_pairs_hook=self._object_of_long_text,
+            parse_constant=self._constant,
+            parse_float=self._float,
+            parse_int=self._int,
+        )
 
     def parse(self, text: str) -> tuple[Any, ParseError | None]:
         """Parse *text*: ``(value, None)``, or ``(None, (code, message, line))`` if it cannot be.
@@ -95,7 +116,8 @@ class StrictJson:
         try:
             if text.startswith("\ufeff"):  # as json.loads says
                 raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
-            value = self._decoder.decode(text)
+            decoder = self._decoder if len(text) <= MAX_CELL_CHARS else self._long_decoder
+            value = decoder.decode(text)
         except json.JSONDecodeError as exc:
             if not text.strip():
                 return None, (C.JSON_SYNTAX, "the file is empty; an empty contribution is {}", 1)
@@ -130,6 +152,18 @@ class StrictJson:
         marked.duplicates = tuple(repeated)
         self.markers += 1
         return marked
+
+    def _object_of_long_text(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        return self._object([(key, self._shortened(value)) for key, value in pairs])
+
+    def _shortened(self, value: Any) -> Any:
+        """*value*, with each text in it longer than a cell may hold replaced by a marker."""
+        if type(value) is str and len(value) > MAX_CELL_CHARS:
+            self.markers += 1
+            return _too_long(value)
+        if type(value) is list:  # the objects in it were shortened as they were made
+            return [self._shortened(item) for item in value]
+        return value
 
     def _constant(self, text: str) -> _Constant:
         self.markers += 1
@@ -204,7 +238,14 @@ def iter_markers(value: Any, path: list[Any] | None = None) -> Iterator[tuple[li
     [([1], 'json.constant')]
     """
     path = path or []
-    if isinstance(value, Invalid):
+    if isinstance(value, _TooLong):
+        yield (
+            path,
+            value.code,
+            f"the text has {value.length:,} characters, more than the {MAX_CELL_CHARS:,} a cell "
+            "may hold",
+        )
+    elif isinstance(value, Invalid):
         what = "not a JSON number" if value.code == C.JSON_CONSTANT else "too large for any field"
         yield path, value.code, f"{str(value)[:20]!r} is {what}"
     elif isinstance(value, str):

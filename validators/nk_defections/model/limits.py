@@ -88,7 +88,7 @@ def check_regular(path: Path | str) -> None:
         raise _refuse(path, f"it is {_kind(mode)}, not a regular file")
 
 
-def read_file(path: Path | str, *, limit: int = MAX_FILE_BYTES, links: bool = True) -> bytes:
+def read_file(path: Path | str, *, limit: int | None = None, links: bool = True) -> bytes:
     """The bytes of the regular file *path*, if it holds at most *limit* bytes.
 
     Parameters
@@ -96,7 +96,7 @@ def read_file(path: Path | str, *, limit: int = MAX_FILE_BYTES, links: bool = Tr
     path
         The file.
     limit
-        The most bytes it may hold.
+        The most bytes it may hold (default :data:`MAX_FILE_BYTES`).
     links
         Whether *path* itself may be a symbolic link (a contributed file may not be).
 
@@ -117,6 +117,7 @@ def read_file(path: Path | str, *, limit: int = MAX_FILE_BYTES, links: bool = Tr
     ...     exc.strerror
     'it is a directory, not a regular file'
     """
+    limit = MAX_FILE_BYTES if limit is None else limit
     if not links and stat.S_ISLNK(os.lstat(path).st_mode):
         raise _refuse(
             path,

@@ -258,7 +258,10 @@ class Bundle:
         """The CSV bytes of *table*, checked against the descriptor's ``hash`` when it has one."""
         resource = self.resource(table)
         expected = str(resource["hash"]) if "hash" in resource else None
-        return self.read_bytes(resource["path"], expected_hash=expected)
+        try:
+            return self.read_bytes(resource["path"], expected_hash=expected)
+        except OSError as exc:  # missing, not a regular file, too large: the package is unusable
+            raise PackageError(f"{resource['path']} cannot be read: {exc.strerror or exc}") from exc
 
     def stored_bounds(self, table: str) -> bool:
         """Whether the file of *table* carries the derived date bounds (a release does)."""

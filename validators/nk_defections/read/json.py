@@ -67,7 +67,7 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 # bytes of memory per character of a long string (2.3 GB for one of 20 MB); this keeps none.
 _STRING = re.compile(r'"[^"\\\n]*+(?:\\.[^"\\\n]*+)*+"')
 #: How many bytes the depth check scans at once (its arrays are a few times this).
-_CHUNK = 1 << 20
+_CHUNK = 1 << 18
 
 
 class StrictJson:

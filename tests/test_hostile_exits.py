@@ -323,6 +323,16 @@ def test_a_table_that_is_a_link_loop_is_a_finding(tmp_path: Path) -> None:
     no_bug(main_run("diff", ROOT, package))
 
 
+@pytest.mark.parametrize("command", ["add", "fmt"])
+def test_a_planted_journal_nested_too_deep_is_one_line(tmp_path: Path, command: str) -> None:
+    package = copy_package(tmp_path / "package")
+    (package / journal.JOURNAL).write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    before = tree(package)
+    args = [TEMPLATE] if command == "add" else []
+    one_line(main_run(command, *args, "--package", package), "is unreadable (nested too deep)")
+    assert tree(package) == before
+
+
 # -- a full disk, simulated: the write fails with ENOSPC, and leaves nothing behind --------------
 
 

@@ -305,7 +305,8 @@ def add(
 def fmt(check: bool, package_dir: Path | None) -> None:
     """Rewrite data/ in canonical form: columns in descriptor order, rows sorted by id, LF line ends.
 
-    Exit 0 canonical (or now rewritten), 1 when --check finds a file to change or a table cannot be read.
+    Exit 0 canonical (or now rewritten), 1 when --check finds a file to change or a table cannot be read,
+    2 when the package cannot be used or a file cannot be written (nothing is changed).
     """
     from nk_defections.report.text import iter_lines
     from nk_defections.write.canonical import ReadOnlyPackage, format_package
@@ -365,7 +366,8 @@ def build(
     and sha256 per file, CODEBOOK.md, a timeline figure, a README, SHA256SUMS and a zip.
 
     Exit 0 built, 1 the package has errors, the version was not bumped enough, or the output
-    folder holds a release of this version with other content (nothing is written).
+    folder holds a release of this version with other content (nothing is written); 2 the
+    package or --previous cannot be used, or a file cannot be read or written.
     """
     from nk_defections.check.integrity import ReleaseExists
     from nk_defections.release.build import MissingDependency, ReleaseRefused, build_release
@@ -409,7 +411,8 @@ def diff(old: Path, new: Path, output_format: str) -> None:
     Added, removed, and changed records with the fields that changed, schema changes, and the
     version bump they need.
 
-    Exit 0.
+    Exit 0 compared, 2 either is no package or release (a plain file, a zip without a
+    version, a descriptor that cannot be used).
     """
     import json
 

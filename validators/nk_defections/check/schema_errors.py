@@ -106,8 +106,6 @@ def iter_schema_issues(
         t, field = table_at(package, table, path) if table else (None, None)
         code = _KEYWORD_CODES[keyword]  # every keyword the generated schemas use (a test checks)
         message = error.message
-        if isinstance(value, str) and len(value) > 60:  # jsonschema quotes the whole value
-            message = message.replace(repr(value), _describe(value))
         if (
             t is not None
             and field is not None

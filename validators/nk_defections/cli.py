@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,6 +11,7 @@ from pathlib import Path
 import click
 
 from nk_defections.findings.issues import Report
+from nk_defections.findings.printable import printable
 from nk_defections.report import REPORTERS, write_report
 
 EXIT_VALID, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -20,6 +22,33 @@ DEFAULT_PACKAGE = (
 )
 
 
+class PathArgument(click.Path):
+    """A path on the command line; one holding a NUL byte (which no file name can) is a usage error."""
+
+    def convert(
+        self,
+        value: str | os.PathLike[str],
+        param: click.Parameter | None,
+        ctx: click.Context | None,
+    ) -> str | bytes | os.PathLike[str]:
+        """Refuse a NUL byte before anything asks the system about the path."""
+        text = os.fspath(value)
+        if "\x00" in text:
+            self.fail(f"{text!r} holds a NUL byte", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+def _say(text: str, *, err: bool = False, nl: bool = True) -> None:
+    """Echo *text* with what it carries from the data escaped (one line stays one line)."""
+    click.echo(printable(text), err=err, nl=nl)
+
+
+def _fail(message: object, code: int) -> None:
+    """The one-line error of a command, then its exit code."""
+    _say(f"error: {message}", err=True)
+    sys.exit(code)
+
+
 def _source_texts(values: tuple[str, ...]) -> dict[str, Path]:
     texts = {}
     for value in values:
@@ -27,6 +56,8 @@ def _source_texts(values: tuple[str, ...]) -> dict[str, Path]:
         if not sep or not source_id or not file:
             raise click.BadParameter(f"{value!r} is not SOURCE_ID=FILE", param_hint="--source-text")
         path = Path(file)
+        if "\x00" in file:
+            raise click.BadParameter(f"{file!r} holds a NUL byte", param_hint="--source-text")
         if not path.is_file():
             raise click.BadParameter(f"{file!r} is not a readable file", param_hint="--source-text")
         texts[source_id] = path
@@ -38,7 +69,7 @@ def _use(package_dir: Path | None, label: str = "package") -> Path:
     from nk_defections.model.locate import locate_package
 
     located = locate_package(package_dir)
-    click.echo(located.describe(label), err=True)
+    _say(located.describe(label), err=True)
     return located.root
 
 
@@ -99,11 +130,11 @@ def cli() -> None:
 @cli.command(
     epilog=exit_codes("valid (warnings allowed unless --strict)", "invalid: the data has errors")
 )
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=PathArgument(path_type=Path))
 @click.option(
     "--package",
     "package_dir",
-    type=click.Path(path_type=Path),
+    type=PathArgument(path_type=Path),
     help=f"The package to check against: a folder or a release .zip ({DEFAULT_PACKAGE}).",
 )
 @click.option(
@@ -158,7 +189,7 @@ def validate(
 
 @cli.command("new-id", epilog=exit_codes("the ids were printed"))
 @click.argument("resource")
-@click.argument("contribution", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("contribution", nargs=-1, type=PathArgument(path_type=Path))
 @click.option(
     "-n",
     "count",
@@ -170,7 +201,7 @@ def validate(
 @click.option(
     "--package",
     "package_dir",
-    type=click.Path(path_type=Path, file_okay=False),
+    type=PathArgument(path_type=Path, file_okay=False),
     help=f"The package whose ids to avoid ({DEFAULT_PACKAGE}).",
 )
 def new_id(
@@ -187,9 +218,7 @@ def new_id(
     except UnknownResource as exc:
         raise click.BadParameter(str(exc), param_hint="RESOURCE") from exc
     for issue in found.unread:
-        click.echo(
-            f"warning: {issue.location()}: {issue.message}; ids in it were not avoided", err=True
-        )
+        _say(f"warning: {issue.location()}: {issue.message}; ids in it were not avoided", err=True)
     for identifier in found.ids:
         click.echo(identifier)
 
@@ -200,11 +229,11 @@ def new_id(
         "refused: the contribution has errors; nothing was added",
     )
 )
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=PathArgument(path_type=Path))
 @click.option(
     "--package",
     "package_dir",
-    type=click.Path(path_type=Path, file_okay=False),
+    type=PathArgument(path_type=Path, file_okay=False),
     help=f"The package to merge into ({DEFAULT_PACKAGE}).",
 )
 @click.option(
@@ -249,8 +278,7 @@ def add(
             paths, package=package_dir, source_texts=texts, dry_run=dry_run, strict=strict
         )
     except (ReadOnlyPackage, WriteError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
+        _fail(exc, EXIT_USAGE)
     if result.recovered:
         click.echo(f"note: an interrupted merge was found and {result.recovered} first", err=True)
     if output_format == "json":
@@ -270,10 +298,10 @@ def add(
             for table, ids in changes.items():
                 shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
                 done = verb if dry_run else f"{verb}ed"
-                click.echo(f"{table}: {would}{done} {len(ids)} ({shown})")
+                _say(f"{table}: {would}{done} {len(ids)} ({shown})")
         for old, new in result.retired.items():
             done = ("merge" if new else "retire") if dry_run else ("merged" if new else "retired")
-            click.echo(f"{would}{done} {old}" + (f" into {new}" if new else ""))
+            _say(f"{would}{done} {old}" + (f" into {new}" if new else ""))
         if result.refused:
             click.echo("refused: nothing was added; data/ is unchanged", err=True)
         elif not result.written:
@@ -297,7 +325,7 @@ def add(
 @click.option(
     "--package",
     "package_dir",
-    type=click.Path(path_type=Path, file_okay=False),
+    type=PathArgument(path_type=Path, file_okay=False),
     help=f"The package to put in order ({DEFAULT_PACKAGE}).",
 )
 def fmt(check: bool, package_dir: Path | None) -> None:
@@ -310,17 +338,20 @@ def fmt(check: bool, package_dir: Path | None) -> None:
     try:
         result = format_package(package_dir, check=check)
     except (ReadOnlyPackage, WriteError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
+        _fail(exc, EXIT_USAGE)
     if result.recovered:
         click.echo(f"note: an interrupted merge was found and {result.recovered} first", err=True)
     if result.issues:
         for line in iter_lines(Report(result.issues)):
-            click.echo(line)
+            click.echo(line)  # escaped by the text report
         click.echo("cannot put the tables in order (see above): nothing was rewritten", err=True)
         sys.exit(EXIT_INVALID)
     for name, diff in result.diffs.items():
-        click.echo(diff if check else f"reformatted {name}", nl=not check)
+        if check:  # line by line, so that the diff keeps its lines and a cell's controls show
+            for line in diff.splitlines():
+                _say(line)
+        else:
+            _say(f"reformatted {name}")
     sys.exit(EXIT_INVALID if check and result.diffs else EXIT_VALID)
 
 
@@ -332,7 +363,7 @@ def fmt(check: bool, package_dir: Path | None) -> None:
 )
 @click.option(
     "--out",
-    type=click.Path(path_type=Path, file_okay=False),
+    type=PathArgument(path_type=Path, file_okay=False),
     default=Path("dist"),
     show_default=True,
     help="Where nk-defections-<version>/ and its zip are written.",
@@ -340,12 +371,12 @@ def fmt(check: bool, package_dir: Path | None) -> None:
 @click.option(
     "--package",
     "package_dir",
-    type=click.Path(path_type=Path, file_okay=False),
+    type=PathArgument(path_type=Path, file_okay=False),
     help=f"The package to release ({DEFAULT_PACKAGE}).",
 )
 @click.option(
     "--previous",
-    type=click.Path(exists=True, path_type=Path),
+    type=PathArgument(exists=True, path_type=Path),
     help="The previous release (folder or .zip): fail unless the version moved as far as the changes since then require.",
 )
 @click.option(
@@ -381,23 +412,20 @@ def build(
         )
     except ReleaseRefused as exc:
         _report(exc.report, "text", False)
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_INVALID)
+        _fail(exc, EXIT_INVALID)
     except VersionNotBumped as exc:
         for line in diff_text(exc.diff):
-            click.echo(line)
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_INVALID)
+            click.echo(line)  # escaped by diff_text
+        _fail(exc, EXIT_INVALID)
     except (MissingDependency, DatabaseError, ReleaseExists, UnsafeCell) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_INVALID)
-    click.echo(str(release.folder))
-    click.echo(f"{release.archive}  sha256:{release.archive_sha256()}")
+        _fail(exc, EXIT_INVALID)
+    _say(str(release.folder))
+    _say(f"{release.archive}  sha256:{release.archive_sha256()}")
 
 
 @cli.command(epilog=exit_codes("compared (the differences, or none, are printed)"))
-@click.argument("old", type=click.Path(exists=True, path_type=Path))
-@click.argument("new", type=click.Path(exists=True, path_type=Path))
+@click.argument("old", type=PathArgument(exists=True, path_type=Path))
+@click.argument("new", type=PathArgument(exists=True, path_type=Path))
 @click.option(
     "--format",
     "output_format",
@@ -421,7 +449,7 @@ def diff(old: Path, new: Path, output_format: str) -> None:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
         for line in iter_text(result):
-            click.echo(line)
+            click.echo(line)  # escaped by iter_text
 
 
 @cli.command(
@@ -439,12 +467,12 @@ def diff(old: Path, new: Path, output_format: str) -> None:
 @click.option(
     "--package",
     "package_dir",
-    type=click.Path(path_type=Path, file_okay=False),
+    type=PathArgument(path_type=Path, file_okay=False),
     help="The package (default: the nearest datapackage.json).",
 )
 @click.option(
     "--dist",
-    type=click.Path(path_type=Path, file_okay=False),
+    type=PathArgument(path_type=Path, file_okay=False),
     default=Path("dist"),
     show_default=True,
     help="Where releases are built: the release of the package's version is served if it holds the current data.",
@@ -463,43 +491,55 @@ def serve(port: int, package_dir: Path | None, dist: Path) -> None:
     try:
         check_port(port)  # before building anything
         with open_site(package_dir, dist) as site:
-            click.echo(f"serving {site.database}: {site.origin}", err=True)
+            _say(f"serving {site.database}: {site.origin}", err=True)
             click.echo(f"at http://{HOST}:{port}/ (Ctrl-C stops it)", err=True)
             serve_site(site, port=port)
     except (SiteError, DatabaseError, MissingDependency) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_INVALID)
+        _fail(exc, EXIT_INVALID)
     click.echo("stopped", err=True)
 
 
 def main() -> None:
-    """Entry point: run the CLI; a fault in our own code is one line and exit 3, never a traceback."""
+    """Entry point: run the CLI; a fault in our own code is one line and exit 3, never a traceback.
+
+    The input's faults and the environment's are not ours: a package that cannot be used
+    (:class:`~nk_defections.model.package.PackageError`) and a file that cannot be read or
+    written (any :class:`OSError`: a permission, a full disk, a link loop, a file refused by
+    :mod:`nk_defections.model.limits`) end the command with one line and exit 2, wherever
+    they arise. Only what is left is a bug: exit 3.
+    """
     from nk_defections.model.package import PackageError
 
     try:
         cli.main(standalone_mode=True)
-    except PackageError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
     except KeyboardInterrupt:
         sys.exit(130)
     except BrokenPipeError:
         _reader_gone()
+    except PackageError as exc:
+        _fail(exc, EXIT_USAGE)
+    except OSError as exc:
+        _fail(_os_error(exc), EXIT_USAGE)
     except SystemExit:
         raise
     except Exception as exc:  # noqa: BLE001 - the one place a bug becomes a message
-        click.echo(
+        _say(
             f"internal error in nk-defections ({type(exc).__name__}: {exc}); please report it",
             err=True,
         )
         sys.exit(EXIT_INTERNAL)
 
 
+def _os_error(exc: OSError) -> str:
+    """An OSError in one line: the file(s) it names, then what the system said."""
+    files = [os.fsdecode(f) for f in (exc.filename, exc.filename2) if f is not None]
+    reason = exc.strerror or str(exc)
+    return f"{' -> '.join(files)}: {reason}" if files else reason
+
+
 def _reader_gone() -> None:
     # The reader of the output went away (a pipe to `head`): as the Python documentation's
     # recipe says, point stdout at devnull so that the flush at exit does not fail again.
-    import os
-
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
     sys.exit(130)

@@ -9,6 +9,7 @@ written, so that ``build`` never silently replaces what may have been published.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -57,12 +58,12 @@ def check_release_files(package: Package) -> Iterator[Issue]:
     """
     bundle = Bundle(package.root, package.descriptor)
     tables = {resource["path"] for resource in package.resources.values()}
-    real_root = package.root.resolve()
+    real_root = Path(os.path.realpath(package.root))
     for pointer, entry in described_files(package.descriptor):
         path = entry["path"]
         try:
             data = bundle.read_bytes(path)  # refuses a path that is absolute or climbs out
-            if not (package.root / path).resolve().is_relative_to(real_root):
+            if not Path(os.path.realpath(package.root / path)).is_relative_to(real_root):
                 raise PackageError(f"{path} resolves outside the release (symlink)")
         except (OSError, PackageError) as exc:
             if path not in tables:

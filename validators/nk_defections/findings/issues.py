@@ -31,6 +31,10 @@ class Rule:
 
 RULES: dict[str, Rule] = {}
 
+#: The longest message a finding keeps: one that quotes a long value is cut to this, so that a
+#: cell of megabytes is not copied into its findings.
+MAX_MESSAGE_CHARS = 1000
+
 
 def register(code: str, severity: Severity, doc: str) -> str:
     """Register a rule code once and return it.
@@ -70,6 +74,8 @@ class Issue:
         if rule is None:
             raise KeyError(f"unregistered rule code {self.code!r}")
         object.__setattr__(self, "severity", rule.severity)
+        if len(self.message) > MAX_MESSAGE_CHARS:
+            object.__setattr__(self, "message", self.message[: MAX_MESSAGE_CHARS - 3] + "...")
 
     def sort_key(self) -> tuple:
         """Order by file, row, pointer, field, code (:func:`location_key`) and message."""

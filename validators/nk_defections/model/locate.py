@@ -9,12 +9,12 @@ a message that says how to choose.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nk_defections.model.package import PackageError
+from nk_defections.model.limits import MAX_DESCRIPTOR_BYTES, read_file
+from nk_defections.model.package import PackageError, parse_descriptor
 from nk_defections.model.resources import is_installed_copy, package_root
 
 #: The ``name`` of this dataset's descriptor, in a checkout and in a release alike.
@@ -79,10 +79,8 @@ def read_name(path: Path) -> tuple[bool, str | None, dict[str, Any] | None]:
     passed over (its error is then reported where it is used).
     """
     try:
-        descriptor = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return False, None, None
-    if not isinstance(descriptor, dict):
+        descriptor = parse_descriptor(read_file(path, limit=MAX_DESCRIPTOR_BYTES), path)
+    except (OSError, PackageError):
         return False, None, None
     name = descriptor.get("name")
     return True, name if isinstance(name, str) else None, descriptor

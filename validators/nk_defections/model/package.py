@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -10,6 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from nk_defections.model.countries import COUNTRY_PATTERN
+from nk_defections.model.limits import (
+    MAX_DESCRIPTOR_BYTES,
+    MAX_DESCRIPTOR_DEPTH,
+    json_depth,
+    read_file,
+)
 
 #: The provenance table: its rows cite a source for a row (``field`` = ``*``) or one of its values,
 #: and its ``record_id`` may name a row of any table its id pattern admits.
@@ -30,6 +37,8 @@ RELEASE_FILES = "release_files"
 AMENDMENTS = "amendments"
 #: The table of ids that no longer name a row (merged or retired), written by the amendments.
 REDIRECTS = "redirects"
+#: The algorithms a Data Package ``hash`` may name (``sha256:<hex>``; a bare hex digest is MD5).
+HASH_ALGORITHMS = ("md5", "sha1", "sha256", "sha512")
 
 _ID_PATTERN = re.compile(r"^([a-z]{3})-\[0-9a-hjkmnp-tv-z\]\{8\}$")
 
@@ -230,7 +239,8 @@ class Package:
 
 def _check_paths(root: Path, descriptor: dict[str, Any]) -> None:
     """Refuse resource paths that are remote, absolute, climb out, or leave via a symlink."""
-    real_root = root.resolve()
+    # realpath, not resolve(): a link loop is then a file that cannot be read, not an error here
+    real_root = Path(os.path.realpath(root))
     for resource in descriptor.get("resources", []):
         name = resource.get("name", "?")
         paths = resource.get("path")
@@ -249,7 +259,7 @@ def _check_paths(root: Path, descriptor: dict[str, Any]) -> None:
                 raise PackageError(f"resource {name!r}: path {p!r} is absolute")
             if ".." in Path(p).parts or ".." in p.split("\\"):
                 raise PackageError(f"resource {name!r}: path {p!r} contains '..'")
-            target = (root / p).resolve()
+            target = Path(os.path.realpath(root / p))
             if not target.is_relative_to(real_root):
                 raise PackageError(
                     f"resource {name!r}: path {p!r} resolves outside the package (symlink)"
@@ -285,7 +295,7 @@ FIELD_TYPES = frozenset(
 )
 
 
-def _check_structure(path: Path, descriptor: dict[str, Any]) -> None:
+def check_structure(path: Path | str, descriptor: dict[str, Any]) -> None:
     """Refuse a descriptor the validator cannot apply.
 
     That is: resources without a name or a Table Schema of named, typed fields with an id, a
@@ -312,6 +322,7 @@ def _check_structure(path: Path, descriptor: dict[str, Any]) -> None:
             raise PackageError(
                 f"{path}: resource {resource['name']!r} has no Table Schema of named, typed fields with an id"
             )
+        _check_fields(path, resource["name"], fields)
         nested = resource.get(NESTED)
         if nested is not None and not (
             isinstance(nested, dict)
@@ -329,6 +340,90 @@ def _check_structure(path: Path, descriptor: dict[str, Any]) -> None:
         raise PackageError(f"{path}: the descriptor names the resource {twice[0]!r} twice")
     if CLAIMS not in names:
         raise PackageError(f"{path}: the descriptor lacks the resource {CLAIMS!r}")
+    fields_of = {
+        r["name"]: [f["name"] for f in r["schema"]["fields"]] for r in descriptor["resources"]
+    }
+    for resource in descriptor["resources"]:
+        _check_foreign_keys(path, resource, fields_of)
+
+
+def _check_fields(path: Path | str, table: str, fields: list[dict[str, Any]]) -> None:
+    """Refuse a field named twice, or a pattern that is no regular expression."""
+    import polars as pl
+
+    names = [f["name"] for f in fields]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise PackageError(f"{path}: resource {table!r} names the field {twice[0]!r} twice")
+    for field in fields:
+        pattern = field.get("constraints", {}).get("pattern")
+        if pattern is None:
+            continue
+        try:
+            if not isinstance(pattern, str):
+                raise TypeError("it is not a string")
+            re.compile(pattern)
+            pl.Series([""]).str.contains(pattern)  # the rules match it in polars too
+        except (re.error, TypeError, pl.exceptions.PolarsError) as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise PackageError(
+                f"{path}: {table}.{field['name']}: the pattern {pattern!r} is not a regular "
+                f"expression ({reason})"
+            ) from None
+
+
+def _check_foreign_keys(
+    path: Path | str, resource: dict[str, Any], fields_of: dict[str, list[str]]
+) -> None:
+    """Refuse a foreign key that is not of single fields of the package's own resources."""
+    table = resource["name"]
+    keys = resource["schema"].get("foreignKeys", [])
+    if not isinstance(keys, list):
+        raise PackageError(f"{path}: resource {table!r}: foreignKeys is not a list")
+    for i, key in enumerate(keys):
+        where = f"{path}: resource {table!r}, foreign key {i}"
+        reference = key.get("reference") if isinstance(key, dict) else None
+        if not isinstance(reference, dict):
+            raise PackageError(f"{where} has no reference object")
+        target = reference.get("resource") or table
+        if not isinstance(target, str) or target not in fields_of:
+            raise PackageError(
+                f"{where} refers to the resource {target!r}, which the descriptor does not have"
+            )
+        for side, names, owner in (
+            ("fields", key.get("fields"), table),
+            ("reference fields", reference.get("fields"), target),
+        ):
+            names = [names] if isinstance(names, str) else names
+            if not isinstance(names, list) or len(names) != 1:
+                raise PackageError(f"{where}: its {side} are not one field name")
+            if names[0] not in fields_of[owner]:
+                raise PackageError(f"{where}: {owner!r} has no field {names[0]!r}")
+
+
+def parse_descriptor(data: bytes, where: Path | str) -> dict[str, Any]:
+    """Parse the bytes of a descriptor: a JSON object, nesting at most MAX_DESCRIPTOR_DEPTH levels.
+
+    Examples
+    --------
+    >>> parse_descriptor(b'{"name": "x"}', "datapackage.json")
+    {'name': 'x'}
+    >>> parse_descriptor(b"[" * 5000 + b"]" * 5000, "x")
+    Traceback (most recent call last):
+    ...
+    nk_defections.model.package.PackageError: x: nesting deeper than 32 levels
+    """
+    try:
+        descriptor = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PackageError(f"{where}: not a readable JSON descriptor ({exc})") from exc
+    except RecursionError:
+        raise PackageError(f"{where}: nesting deeper than {MAX_DESCRIPTOR_DEPTH} levels") from None
+    if json_depth(descriptor) > MAX_DESCRIPTOR_DEPTH:
+        raise PackageError(f"{where}: nesting deeper than {MAX_DESCRIPTOR_DEPTH} levels")
+    if not isinstance(descriptor, dict):
+        raise PackageError(f"{where}: the descriptor is not a JSON object")
+    return descriptor
 
 
 def load_package_descriptor(root: Path | str | None = None) -> Package:
@@ -348,14 +443,19 @@ def load_package_descriptor(root: Path | str | None = None) -> Package:
     folder = find_root(root)
     path = folder / "datapackage.json"
     try:
-        descriptor = json.loads(path.read_text(encoding="utf-8"))
+        data = read_file(path, limit=MAX_DESCRIPTOR_BYTES)
     except FileNotFoundError as exc:
         raise PackageError(f"{path}: no datapackage.json") from exc
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PackageError(f"{path}: not a readable JSON descriptor ({exc})") from exc
-    if not isinstance(descriptor, dict) or not isinstance(descriptor.get("resources"), list):
+    except NotADirectoryError as exc:
+        raise PackageError(
+            f"{folder} is not a package: give a folder holding datapackage.json, or a release .zip"
+        ) from exc
+    except OSError as exc:
+        raise PackageError(f"{path} cannot be read: {exc.strerror or exc}") from exc
+    descriptor = parse_descriptor(data, path)
+    if not isinstance(descriptor.get("resources"), list):
         raise PackageError(f"{path}: the descriptor has no list of resources")
-    _check_structure(path, descriptor)
+    check_structure(path, descriptor)
     _check_paths(folder, descriptor)
     return Package(folder, descriptor)
 

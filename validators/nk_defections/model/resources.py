@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
@@ -26,4 +27,4 @@ def package_root() -> Path:
 
 def is_installed_copy(root: Path) -> bool:
     """Tell whether *root* is the read-only copy installed with the Python package."""
-    return root.resolve() == (Path(__file__).resolve().parents[1] / "_package")
+    return Path(os.path.realpath(root)) == (Path(__file__).resolve().parents[1] / "_package")

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import shutil
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,8 +23,26 @@ from typing import Any
 
 import polars as pl
 
+from nk_defections.model.limits import (
+    MAX_DESCRIPTOR_BYTES,
+    MAX_FILE_BYTES,
+    MAX_ZIP_RATIO,
+    FileRefused,
+    check_regular,
+    read_chunks,
+    read_file,
+    size_text,
+)
 from nk_defections.model.locate import check_name
-from nk_defections.model.package import Package, PackageError, find_root, load_package_descriptor
+from nk_defections.model.package import (
+    HASH_ALGORITHMS,
+    Package,
+    PackageError,
+    check_structure,
+    find_root,
+    load_package_descriptor,
+    parse_descriptor,
+)
 from nk_defections.read.csv import structure_fault
 
 DESCRIPTOR = "datapackage.json"
@@ -90,6 +108,21 @@ def _check_member(path: str) -> str:
     return pure.as_posix()
 
 
+def _hasher(expected: str) -> Any:
+    """A hash object for the Data Package ``hash`` *expected* (``sha256:…``, or bare MD5)."""
+    algorithm, _, _ = expected.rpartition(":")
+    if (algorithm or "md5") not in HASH_ALGORITHMS:
+        raise PackageError(
+            f"unknown hash algorithm {algorithm!r}; one of: {', '.join(HASH_ALGORITHMS)}"
+        )
+    return hashlib.new(algorithm or "md5")
+
+
+def _notation(hasher: Any, expected: str) -> str:
+    algorithm = expected.rpartition(":")[0]
+    return f"{algorithm}:{hasher.hexdigest()}" if algorithm else hasher.hexdigest()
+
+
 def hash_of(data: bytes, expected: str) -> str:
     """The hash of *data* in the notation of the Data Package ``hash`` *expected*.
 
@@ -100,12 +133,16 @@ def hash_of(data: bytes, expected: str) -> str:
     >>> hash_of(b"", "sha256:…")[:15]
     'sha256:e3b0c442'
     """
-    algorithm, _, _ = expected.rpartition(":")
-    try:
-        digest = hashlib.new(algorithm or "md5", data).hexdigest()
-    except ValueError as exc:
-        raise PackageError(f"unknown hash algorithm {algorithm!r}") from exc
-    return f"{algorithm}:{digest}" if algorithm else digest
+    hasher = _hasher(expected)
+    hasher.update(data)
+    return _notation(hasher, expected)
+
+
+def _mismatch(expected: str, what: str) -> PackageError:
+    algorithm = expected.rpartition(":")[0] or "md5"
+    return PackageError(
+        f"{what} does not match its {algorithm} hash in the descriptor: it has been altered"
+    )
 
 
 def check_hash(data: bytes, expected: str, what: str) -> None:
@@ -115,10 +152,48 @@ def check_hash(data: bytes, expected: str, what: str) -> None:
     except PackageError as exc:
         raise PackageError(f"{what}: {exc}") from exc
     if actual.lower() != expected.lower():
-        algorithm = expected.rpartition(":")[0] or "md5"
+        raise _mismatch(expected, what)
+
+
+def _read_member(archive: zipfile.ZipFile, name: str, expected: str | None, what: str) -> bytes:
+    """A member of *archive*, read within the limits and checked against *expected* as it streams."""
+    try:
+        info = archive.getinfo(name)
+    except KeyError:
+        raise PackageError(f"{what}: the zip has no member {name}") from None
+    if info.file_size > MAX_FILE_BYTES:
         raise PackageError(
-            f"{what} does not match its {algorithm} hash in the descriptor: it has been altered"
+            f"{what} inflates to {info.file_size:,} bytes, more than the limit of "
+            f"{size_text(MAX_FILE_BYTES)}"
         )
+    if info.file_size > 2**20 and info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1):
+        raise PackageError(
+            f"{what} inflates {info.file_size // max(info.compress_size, 1):,} times, more than "
+            f"the limit of {MAX_ZIP_RATIO}: it is not read"
+        )
+    try:
+        hasher = _hasher(expected) if expected is not None else None
+    except PackageError as exc:
+        raise PackageError(f"{what}: {exc}") from exc
+
+    def chunks() -> Iterator[bytes]:
+        # The member yields no more than the size its header declares (checked above).
+        with archive.open(info) as member:
+            while chunk := member.read(2**20):
+                if hasher is not None:
+                    hasher.update(chunk)
+                yield chunk
+
+    try:
+        data = read_chunks(chunks(), limit=MAX_FILE_BYTES, what=what)
+    except FileRefused as exc:
+        raise PackageError(f"{what}: {exc.strerror}") from exc
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError) as exc:
+        raise PackageError(f"{what} cannot be read from the zip: {exc}") from exc
+    if hasher is not None and expected is not None:
+        if _notation(hasher, expected).lower() != expected.lower():
+            raise _mismatch(expected, what)
+    return data
 
 
 @dataclass(frozen=True)
@@ -154,18 +229,24 @@ class Bundle:
         """The package version."""
         return str(self.descriptor.get("version", ""))
 
-    def read_bytes(self, path: str) -> bytes:
-        """Read one file of the package by its descriptor path."""
+    def read_bytes(self, path: str, *, expected_hash: str | None = None) -> bytes:
+        """Read one file of the package by its descriptor path, checked against *expected_hash*.
+
+        Within the limits of :mod:`nk_defections.model.limits`, a zip member's hash checked
+        as it streams.
+        """
         relative = _check_member(path)
         if self.member_prefix is None:
-            return (self.location / relative).read_bytes()
-        with zipfile.ZipFile(self.location) as archive:
-            try:
-                return archive.read(self.member_prefix + relative)
-            except KeyError as exc:
-                raise PackageError(
-                    f"{self.location.name} has no member {self.member_prefix + relative}"
-                ) from exc
+            data = read_file(self.location / relative)
+            if expected_hash is not None:
+                check_hash(data, expected_hash, path)
+            return data
+        name = self.member_prefix + relative
+        try:
+            with zipfile.ZipFile(self.location) as archive:
+                return _read_member(archive, name, expected_hash, f"{self.location.name}:{name}")
+        except (OSError, zipfile.BadZipFile) as exc:
+            raise PackageError(f"{self.location}: not a readable zip ({exc})") from exc
 
     def resource(self, table: str) -> dict[str, Any]:
         """The stored resource of *table*."""
@@ -179,10 +260,11 @@ class Bundle:
     def table_bytes(self, table: str) -> bytes:
         """The CSV bytes of *table*, checked against the descriptor's ``hash`` when it has one."""
         resource = self.resource(table)
-        data = self.read_bytes(resource["path"])
-        if "hash" in resource:
-            check_hash(data, str(resource["hash"]), resource["path"])
-        return data
+        expected = str(resource["hash"]) if "hash" in resource else None
+        try:
+            return self.read_bytes(resource["path"], expected_hash=expected)
+        except OSError as exc:  # missing, not a regular file, too large: the package is unusable
+            raise PackageError(f"{resource['path']} cannot be read: {exc.strerror or exc}") from exc
 
     def stored_bounds(self, table: str) -> bool:
         """Whether the file of *table* carries the derived date bounds (a release does)."""
@@ -257,9 +339,11 @@ def unpacked(path: Path) -> Iterator[Path]:
 
 def _open_zip(path: Path) -> Bundle:
     try:
+        check_regular(path)  # a FIFO would block the open, a device never end
         archive = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile) as exc:
-        raise PackageError(f"{path}: not a readable zip ({exc})") from exc
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise PackageError(f"{path}: not a readable zip ({reason})") from exc
     with archive:
         names = [n for n in archive.namelist() if PurePosixPath(n).name == DESCRIPTOR]
         # The release layout is one top folder; a zip of a bare package folder works too.
@@ -267,13 +351,18 @@ def _open_zip(path: Path) -> Bundle:
         if not names or names[0].count("/") > 1:
             raise PackageError(f"{path}: no datapackage.json at the top of the zip")
         member = names[0]
-        try:
-            descriptor = json.loads(archive.read(member).decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise PackageError(f"{path}:{member}: not a readable JSON descriptor ({exc})") from exc
-    if not isinstance(descriptor, dict) or not isinstance(descriptor.get("resources"), list):
+        where = f"{path}:{member}"
+        info = archive.getinfo(member)
+        if info.file_size > MAX_DESCRIPTOR_BYTES:
+            raise PackageError(
+                f"{where} holds {info.file_size:,} bytes, more than the limit of "
+                f"{size_text(MAX_DESCRIPTOR_BYTES)}"
+            )
+        descriptor = parse_descriptor(_read_member(archive, member, None, where), where)
+    if not isinstance(descriptor.get("resources"), list):
         raise PackageError(f"{path}:{member}: the descriptor has no list of resources")
     check_name(descriptor, path)
+    check_structure(where, descriptor)
     for resource in descriptor["resources"]:
         if is_table(resource):
             _check_member(resource["path"])

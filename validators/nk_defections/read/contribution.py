@@ -24,6 +24,7 @@ from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue, escape_pointer
 from nk_defections.model.frames import FILE, LINE, POINTER, empty_frame, frame_schema, marked
 from nk_defections.model.hints import did_you_mean, nearest
+from nk_defections.model.limits import read_file
 from nk_defections.model.package import AMENDMENTS, REDIRECTS, Package
 from nk_defections.model.records import cell, typed_rows
 from nk_defections.progress import step
@@ -152,6 +153,13 @@ class _Reader:
                 display,
             )
             return
+        if path.is_symlink():  # it could show a file outside the contribution in a message
+            self._issue(
+                C.FILE_UNREADABLE,
+                f"{display} is a symbolic link; name the file it points to itself",
+                display,
+            )
+            return
         if not path.exists():
             self._issue(C.FILE_UNREADABLE, f"{display} does not exist", display)
             return
@@ -189,7 +197,7 @@ class _Reader:
             )
             return
         try:
-            data = path.read_bytes()
+            data = read_file(path, links=False)  # within the limits of nk_defections.model.limits
         except OSError as exc:
             self._issue(C.FILE_UNREADABLE, f"{display} cannot be read: {exc.strerror}", display)
             return
@@ -265,9 +273,9 @@ class _Reader:
             code, message, line = error
             self._issue(code, message, display, row=line)
             return
-        start = len(self.issues)
         self.lines[display] = self._envelope_lines = pointer_lines(text)
         bad = self._markers(value, display, row=None, base=[])
+        start = len(self.issues)  # what the markers' values cascade into comes after them
         if not isinstance(value, dict):
             self._issue(
                 C.JSON_TOP_LEVEL,
@@ -342,8 +350,8 @@ class _Reader:
             if not parser.needs_walk(line, markers):
                 self._line_record(value, display, number)  # no marker: nothing to report or replace
                 continue
-            start = len(self.issues)
             bad = self._markers(value, display, row=number, base=[])
+            start = len(self.issues)  # what the markers' values cascade into comes after them
             self._line_record(sanitized(value), display, number)
             self._drop_cascades(start, bad)
         if not number:
@@ -619,7 +627,10 @@ def read_contribution(
     tables = [
         p
         for p in files
-        if p.suffix.lower() == ".csv" and p.stem in package.resources and p.is_file()
+        if p.suffix.lower() == ".csv"
+        and p.stem in package.resources
+        and p.is_file()
+        and not p.is_symlink()
     ]
     if len(tables) < 2:
         for path in files:

@@ -20,6 +20,7 @@ import polars as pl
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue
 from nk_defections.model.frames import FILE, LINE, POINTER
+from nk_defections.model.limits import read_file
 from nk_defections.model.package import Package
 
 
@@ -149,11 +150,7 @@ def read_csv(
     ([], [2])
     """
     try:
-        raw = path.read_bytes()
-    except IsADirectoryError:
-        return None, [
-            Issue(C.FILE_UNREADABLE, f"{display} is a directory, not a file", file=display)
-        ]
+        raw = read_file(path)  # a regular file within the limits of nk_defections.model.limits
     except OSError as exc:
         return None, [
             Issue(C.FILE_UNREADABLE, f"{display} cannot be read: {exc.strerror}", file=display)

@@ -17,10 +17,10 @@ import numpy as np
 
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import escape_pointer
+from nk_defections.model.limits import MAX_CELL_CHARS, MAX_JSON_DEPTH
 
-#: Deeper than any record needs (envelope > array > record > names > name > claims > claim is 7);
-#: checked before parsing, so that no input can exhaust the parser's recursion.
-MAX_DEPTH = 32
+#: Checked before parsing, so that no input can exhaust the parser's recursion.
+MAX_DEPTH = MAX_JSON_DEPTH
 #: Integers with more digits than this overflow a 64-bit float; Python would parse them slowly
 #: or refuse them (its 4,300-digit limit), so they are reported instead.
 MAX_DIGITS = 308
@@ -43,6 +43,19 @@ class _OutOfRange(Invalid):
     code = C.JSON_NUMBER_RANGE
 
 
+class _TooLong(Invalid):
+    """A text longer than any cell may hold, in its place: it is not kept, nor checked further."""
+
+    code = C.SCHEMA_MAX_LENGTH
+    length = 0
+
+
+def _too_long(text: str) -> _TooLong:
+    marker = _TooLong(f"<a text of {len(text):,} characters>")
+    marker.length = len(text)
+    return marker
+
+
 class _Object(dict):
     """A JSON object that remembers which of its keys were repeated."""
 
@@ -50,7 +63,11 @@ class _Object(dict):
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+# Possessive, unrolled: `"(?:[^"\\]|\\.)*"` kept a backtracking point per character, about 120
+# bytes of memory per character of a long string (2.3 GB for one of 20 MB); this keeps none.
+_STRING = re.compile(r'"[^"\\\n]*+(?:\\.[^"\\\n]*+)*+"')
+#: How many bytes the depth check scans at once (its arrays are a few times this).
+_CHUNK = 1 << 18
 
 
 class StrictJson:
@@ -66,6 +83,14 @@ class StrictJson:
         self.markers = 0
         self._decoder = json.JSONDecoder(
             object_pairs_hook=self._object,
+            parse_constant=self._constant,
+            parse_float=self._float,
+            parse_int=self._int,
+        )
+        # Only a text longer than MAX_CELL_CHARS can hold a string as long: only such a text is
+        # parsed with the hook that looks at every value's length.
+        self._long_decoder = json.JSONDecoder(
+            object_pairs_hook=self._object_of_long_text,
             parse_constant=self._constant,
             parse_float=self._float,
             parse_int=self._int,
@@ -91,7 +116,8 @@ class StrictJson:
         try:
             if text.startswith("\ufeff"):  # as json.loads says
                 raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
-            value = self._decoder.decode(text)
+            decoder = self._decoder if len(text) <= MAX_CELL_CHARS else self._long_decoder
+            value = decoder.decode(text)
         except json.JSONDecodeError as exc:
             if not text.strip():
                 return None, (C.JSON_SYNTAX, "the file is empty; an empty contribution is {}", 1)
@@ -126,6 +152,18 @@ class StrictJson:
         marked.duplicates = tuple(repeated)
         self.markers += 1
         return marked
+
+    def _object_of_long_text(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        return self._object([(key, self._shortened(value)) for key, value in pairs])
+
+    def _shortened(self, value: Any) -> Any:
+        """*value*, with each text in it longer than a cell may hold replaced by a marker."""
+        if type(value) is str and len(value) > MAX_CELL_CHARS:
+            self.markers += 1
+            return _too_long(value)
+        if type(value) is list:  # the objects in it were shortened as they were made
+            return [self._shortened(item) for item in value]
+        return value
 
     def _constant(self, text: str) -> _Constant:
         self.markers += 1
@@ -163,20 +201,28 @@ def parse_json(text: str) -> tuple[Any, ParseError | None]:
 
 
 def _too_deep(text: str) -> int | None:
-    """Offset at which brackets outside strings nest deeper than MAX_DEPTH, if they do."""
+    """Offset at which brackets outside strings nest deeper than MAX_DEPTH, if they do.
+
+    The depth is summed a chunk at a time, so that the memory it takes is a copy of the text
+    and not a multiple of it.
+    """
     if text.count("[") + text.count("{") <= MAX_DEPTH:  # cannot nest deeper than it opens
         return None
     blanked = _STRING.sub(lambda m: " " * len(m.group()), text).encode(
         "utf-8", errors="surrogatepass"
     )
     data = np.frombuffer(blanked, dtype=np.uint8)
-    step = np.isin(data, (ord("["), ord("{"))).astype(np.int32) - np.isin(
-        data, (ord("]"), ord("}"))
-    )
-    over = np.flatnonzero(np.cumsum(step) > MAX_DEPTH) if len(step) else step
-    if not len(over):
-        return None
-    return len(blanked[: int(over[0])].decode("utf-8", errors="surrogatepass"))
+    depth = 0
+    for start in range(0, len(data), _CHUNK):
+        chunk = data[start : start + _CHUNK]
+        step = (chunk == ord("[")).view(np.int8) + (chunk == ord("{")).view(np.int8)
+        step -= (chunk == ord("]")).view(np.int8) + (chunk == ord("}")).view(np.int8)
+        levels = np.cumsum(step, dtype=np.int64) + depth
+        over = np.flatnonzero(levels > MAX_DEPTH)
+        if len(over):
+            return len(blanked[: start + int(over[0])].decode("utf-8", errors="surrogatepass"))
+        depth = int(levels[-1])
+    return None
 
 
 def _line_column(text: str, offset: int) -> tuple[int, int]:
@@ -192,7 +238,14 @@ def iter_markers(value: Any, path: list[Any] | None = None) -> Iterator[tuple[li
     [([1], 'json.constant')]
     """
     path = path or []
-    if isinstance(value, Invalid):
+    if isinstance(value, _TooLong):
+        yield (
+            path,
+            value.code,
+            f"the text has {value.length:,} characters, more than the {MAX_CELL_CHARS:,} a cell "
+            "may hold",
+        )
+    elif isinstance(value, Invalid):
         what = "not a JSON number" if value.code == C.JSON_CONSTANT else "too large for any field"
         yield path, value.code, f"{str(value)[:20]!r} is {what}"
     elif isinstance(value, str):
@@ -259,7 +312,7 @@ def sanitized(value: Any) -> Any:
     return value
 
 
-_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
+_TOKEN = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+"|[{}\[\]:,]|[^\s{}\[\]:,"]+')  # as _STRING
 
 
 def pointer_lines(text: str) -> dict[str, int]:

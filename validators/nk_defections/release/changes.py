@@ -11,11 +11,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from nk_defections.model.package import REDIRECTS
+from nk_defections.findings.printable import printable
+from nk_defections.model.package import REDIRECTS, PackageError
 from nk_defections.model.versions import (
     Bump,
     DescriptorChange,
     descriptor_changes,
+    is_semver,
     least_version,
     records_bump,
     version_bump,
@@ -227,6 +229,14 @@ def diff_packages(old: Bundle, new: Bundle) -> Diff:
     >>> diff.required_bump()
     <Bump.NONE: 0>
     """
+    for bundle in (old, new):
+        if not is_semver(bundle.version):
+            version = bundle.descriptor.get("version")
+            has = "has no version" if version is None else f"has the version {version!r}"
+            raise PackageError(
+                f"{bundle.location} {has}, not a semantic version (MAJOR.MINOR.PATCH): "
+                "the package and release versions are compared"
+            )
     tables = list(dict.fromkeys([*old.package.resources, *new.package.resources]))
     moved = redirects(new)
     return Diff(
@@ -247,7 +257,11 @@ def check_version(previous: Bundle, current: Bundle) -> Diff:
 
 
 def iter_text(diff: Diff) -> Iterator[str]:
-    """Render a diff for humans, one line at a time."""
+    """Render a diff for humans, one line at a time (what the data holds, escaped: one line each)."""
+    return map(printable, _text(diff))
+
+
+def _text(diff: Diff) -> Iterator[str]:
     if not diff.schema and not any(diff.tables.values()):
         yield f"{diff.old_version} → {diff.new_version}: no differences"
         return

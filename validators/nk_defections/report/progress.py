@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import IO, Any
 
+from nk_defections.findings.printable import printable
+
 
 class Bar:
     """A rich progress bar on a terminal that appears only once a run has lasted *delay* seconds.
@@ -24,6 +26,7 @@ class Bar:
 
     def __call__(self, description: str, *, total: int | None = None) -> None:
         """Show a step: *description*, and the number of steps where *total* gives it."""
+        description = printable(description)  # it may name a contributed file
         if total is not None:
             self.total = total
         if self._progress is None:

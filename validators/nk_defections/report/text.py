@@ -1,4 +1,8 @@
-"""The text report: one line per finding (capped per code), and a verdict on stderr."""
+"""The text report: one line per finding (capped per code), and a verdict on stderr.
+
+What the data holds is written escaped (:func:`~nk_defections.findings.printable.printable`): a
+finding is one line, whatever its ids, keys, headers, values or file name hold.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, TextIO
 
 from nk_defections.findings.issues import Issue, Report, Severity
+from nk_defections.findings.printable import printable
 from nk_defections.model.hints import plural
 
 
@@ -23,7 +28,7 @@ def _lines(issues: Iterable[Issue], limit_per_code: int | None) -> Iterator[str]
             hidden[issue.code] += 1
             continue
         shown[issue.code] += 1
-        yield f"{issue.location()} [{issue.code}] {issue.severity}: {issue.message}"
+        yield printable(f"{issue.location()} [{issue.code}] {issue.severity}: {issue.message}")
     for code, n in sorted(hidden.items()):
         yield f"... and {n} more [{code}] (use --format json for all)"
 

@@ -415,8 +415,9 @@ def _read_journal(root: Path, journal: Path, owned: Mapping[str, Path]) -> list[
     try:
         entries = json.loads(_read_own(journal).decode("utf-8"))["files"]
         checked = [{"path": str(e["path"]), "sha256": str(e["sha256"])} for e in entries]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise JournalError(f"{journal} is unreadable ({exc}); inspect it by hand") from exc
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
+        reason = "nested too deep" if isinstance(exc, RecursionError) else exc
+        raise JournalError(f"{journal} is unreadable ({reason}); inspect it by hand") from exc
     seen: set[str] = set()
     for entry in checked:
         path = Path(entry["path"])

@@ -16,6 +16,7 @@ from nk_defections.model.countries import COUNTRY_PATTERN, alpha3_codes, country
 from nk_defections.model.dates import DATE_PATTERN, PERIOD_PATTERN, date_error
 from nk_defections.model.frames import CSV, REPORT
 from nk_defections.model.hints import did_you_mean, pattern_message
+from nk_defections.model.limits import MAX_CELL_CHARS
 from nk_defections.model.spreadsheet import FORMULA, formula_expr, is_formula
 
 #: Free-text columns where a newline is allowed.
@@ -272,6 +273,16 @@ def _column_checks(
                 lambda r: f"required field {name!r} is empty",
             )
         )
+    # Any field: no cell holds more than the limit (nk_defections.model.limits).
+    length = col.str.len_chars()
+    check(
+        C.SCHEMA_MAX_LENGTH,
+        length > MAX_CELL_CHARS,
+        lambda r: (
+            f"the text has {len(r[name]):,} characters, more than the {MAX_CELL_CHARS:,} "
+            "a cell may hold"
+        ),
+    )
     if field["type"] in ("integer", "number"):
         dtype = pl.Int64 if field["type"] == "integer" else pl.Float64
         typed = col.cast(dtype, strict=False)
@@ -337,7 +348,7 @@ def _column_checks(
     if "maxLength" in cons:
         check(
             C.SCHEMA_MAX_LENGTH,
-            col.str.len_chars() > cons["maxLength"],
+            (length > cons["maxLength"]) & (length <= MAX_CELL_CHARS),
             lambda r: f"{name!r} has {len(r[name])} characters, more than {cons['maxLength']}",
         )
     if field.get("format") == "uri":

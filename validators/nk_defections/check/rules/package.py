@@ -20,6 +20,7 @@ from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue
 from nk_defections.model.files import JOURNAL
 from nk_defections.model.frames import FILE, LINE, POINTER, REPORT
+from nk_defections.model.limits import read_file
 from nk_defections.model.package import Package
 from nk_defections.model.versions import is_semver
 
@@ -208,7 +209,7 @@ def check_source_texts(
                 **where,
             )
             continue
-        data = Path(path).read_bytes()
+        data = read_file(path)  # a regular file within the limits; else exit 2
         digest = hashlib.sha256(data).hexdigest()
         if digest != source["content_sha256"]:
             yield Issue(

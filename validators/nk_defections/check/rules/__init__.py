@@ -305,7 +305,15 @@ def emit_checks(
 
 def all_rules() -> list[Rule]:
     """Every rule, in the order they run."""
-    from nk_defections.check.rules import claims, dates, fields, record, references, table
+    from nk_defections.check.rules import (
+        claims,
+        dates,
+        fields,
+        record,
+        references,
+        table,
+        values,
+    )
 
     return [
         *fields.RULES,
@@ -314,6 +322,7 @@ def all_rules() -> list[Rule]:
         *dates.RULES,
         *references.RULES,
         *claims.RULES,
+        *values.RULES,
     ]
 
 

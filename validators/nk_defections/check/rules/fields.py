@@ -92,16 +92,18 @@ def check_fields(ctx: Context) -> Iterator[Issue | Batch]:
         yield from emit_checks(frame, checks, prepared)
 
 
-def _refusals(field: dict, frame: pl.DataFrame) -> dict[str, pl.Expr]:
+def _refusals(field: dict, frame: pl.DataFrame, column: str | None = None) -> dict[str, pl.Expr]:
     """Prepared columns: true where a string field's value is outside its pattern, vocabulary or country list.
 
     Computed once per query, for the field check and, on a closed field, for the text checks.
     A pattern is matched against each distinct value once when the column has few of them
-    (:func:`_few_values`): the column is then only looked up in the values it refuses.
+    (:func:`_few_values`): the column is then only looked up in the values it refuses. The
+    values are in *column* of *frame* (the field's own, unless given), and a date's validity
+    in ``_valid:<column>``.
     """
     if field["type"] != "string":
         return {}
-    name, cons = field["name"], field.get("constraints", {})
+    name, cons = column or field["name"], field.get("constraints", {})
     col, pattern, out = pl.col(name), cons.get("pattern"), {}
     if pattern in (DATE_PATTERN, PERIOD_PATTERN):
         out[f"_refused-date:{name}"] = ~pl.col(
@@ -250,10 +252,19 @@ def _walk(node: Any) -> tuple[frozenset[str], frozenset[str], bool] | None:
 
 
 def _column_checks(
-    frame: pl.DataFrame, scope: pl.Expr, field: dict, refused: list[pl.Expr]
+    frame: pl.DataFrame,
+    scope: pl.Expr,
+    field: dict,
+    refused: list[pl.Expr],
+    column: str | None = None,
 ) -> list[Check]:
-    """The checks of one field; *refused* are its prepared :func:`_refusals`, in their order."""
-    name = field["name"]
+    """The checks of one field; *refused* are its prepared :func:`_refusals`, in their order.
+
+    On the values in *column* of *frame* (the field's own, unless given): their findings are
+    about that column.
+    """
+    name = column or field["name"]
+    label = field["name"]
     cons = field.get("constraints", {})
     col = pl.col(name)
     present = scope & col.is_not_null()
@@ -268,7 +279,7 @@ def _column_checks(
                 C.SCHEMA_REQUIRED,
                 name,
                 scope & col.is_null(),
-                lambda r: f"required field {name!r} is empty",
+                lambda r: f"required field {label!r} is empty",
             )
         )
     if field["type"] in ("integer", "number"):
@@ -315,26 +326,26 @@ def _column_checks(
         check(
             C.SCHEMA_PATTERN,
             next(refusals),
-            lambda r: f"{r[name]!r} does not match the pattern of {name!r}",
+            lambda r: f"{r[name]!r} does not match the pattern of {label!r}",
         )
     if "enum" in cons:
         allowed = list(cons["enum"])
         check(
             C.SCHEMA_ENUM,
             next(refusals),
-            lambda r: f"{r[name]!r} is not an allowed {name}{_suggest(r[name], allowed)}",
+            lambda r: f"{r[name]!r} is not an allowed {label}{_suggest(r[name], allowed)}",
         )
     if "minLength" in cons:
         check(
             C.SCHEMA_MIN_LENGTH,
             col.str.len_chars() < cons["minLength"],
-            lambda r: f"{name!r} is shorter than {cons['minLength']} characters",
+            lambda r: f"{label!r} is shorter than {cons['minLength']} characters",
         )
     if "maxLength" in cons:
         check(
             C.SCHEMA_MAX_LENGTH,
             col.str.len_chars() > cons["maxLength"],
-            lambda r: f"{name!r} has {len(r[name])} characters, more than {cons['maxLength']}",
+            lambda r: f"{label!r} has {len(r[name])} characters, more than {cons['maxLength']}",
         )
     if field.get("format") == "uri":
         # Few distinct values, each checked once in Python.
@@ -350,6 +361,34 @@ def _column_checks(
                 C.SCHEMA_FORMAT, col.is_in(wrong), lambda r: f"{r[name]!r} is not an absolute URI"
             )
     return checks
+
+
+def value_checks(
+    field: dict, frame: pl.DataFrame, column: str, scope: pl.Expr
+) -> tuple[list[Check], list[pl.Expr]]:
+    """Whether the texts in *column* of *frame* are valid cells of *field*: its checks, prepared.
+
+    The one statement of a field's lexical form (its type, pattern, vocabulary, country list,
+    EDTF form, bounds and lengths; not whether it is required), for a value that stands
+    elsewhere than in the field's own column: a claim's ``value`` is checked by the checks
+    :func:`check_fields` runs on the cells. Pass the checks and the prepared columns to
+    :func:`~nk_defections.check.rules.emit_checks`; a date's validity must be in
+    ``_valid:<column>`` of *frame* (:func:`nk_defections.model.dates.derived_exprs` with
+    ``prefix="_"``).
+
+    Examples
+    --------
+    >>> from nk_defections.check.rules import emit_checks
+    >>> field = {"name": "rank", "type": "string", "constraints": {"enum": ["a", "b"]}}
+    >>> frame = pl.DataFrame({"value": ["a", "c"]})
+    >>> checks, prepared = value_checks(field, frame, "value", pl.lit(True))
+    >>> [(b.code, b.rows.to_list()) for b in emit_checks(frame, checks, prepared)]
+    [('schema.enum', [1])]
+    """
+    field = {**field, "constraints": {**field.get("constraints", {}), "required": False}}
+    refused = _refusals(field, frame, column)
+    checks = _column_checks(frame, scope, field, [pl.col(name) for name in refused], column)
+    return checks, [expr.alias(name) for name, expr in refused.items()]
 
 
 @rule(*TEXT_CODES)

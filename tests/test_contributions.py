@@ -377,9 +377,7 @@ def test_csv_structure_errors(here: Path) -> None:
                 "per-00000002,B,named,individual,,,,,,",
             ),
             "sources.csv": csv_text("id,source_type,title", 'src-00000001,report,"unclosed'),
-            "claims.csv": csv_text(
-                ",".join([*PACKAGE.field_names("claims"), "extra"])
-            ),
+            "claims.csv": csv_text(",".join([*PACKAGE.field_names("claims"), "extra"])),
             "relationships.csv": csv_text("id,person_id,related_person_id,kind,kind"),
         },
     )

@@ -189,7 +189,8 @@ def test_fmt_restores_the_canonical_form_and_is_idempotent(tmp_path: Path) -> No
     people.write_bytes(("\r\n".join([header, *reversed(rows)]) + "\r\n").encode("utf-8"))
     claims = package / "data" / "claims.csv"
     claims.write_text(
-        claims.read_text(encoding="utf-8").replace(",normal,\n", ',"normal",\n', 1), encoding="utf-8"
+        claims.read_text(encoding="utf-8").replace(",normal,\n", ',"normal",\n', 1),
+        encoding="utf-8",
     )
     check = format_package(package, check=True)
     assert check.changed == ["data/people.csv", "data/claims.csv"]

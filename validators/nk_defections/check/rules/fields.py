@@ -17,8 +17,9 @@ from nk_defections.model.countries import COUNTRY_PATTERN, alpha3_codes
 from nk_defections.model.dates import DATE_PATTERN, PERIOD_PATTERN, date_error
 from nk_defections.model.frames import CSV, REPORT
 
-#: Free-text columns where a newline is allowed.
-MULTILINE = frozenset({"summary", "note", "derivation"})
+#: Free-text columns where a newline is allowed (a claim's value gives a summary or a note too:
+#: a newline in a value for a field of one line makes it differ from the cell, which is refused).
+MULTILINE = frozenset({"summary", "note", "derivation", "value"})
 _CONTROL = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]"
 _BREAKS = "[\\t\\n\\r\\u2028\\u2029]"
 _BIDI = "[\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]"

@@ -241,9 +241,7 @@ def check_value_form(ctx: Context) -> Iterator[Issue | Batch]:
 
 
 def _invalid_message(part: Part, said: Callable[..., str]) -> Callable[[Row], str]:
-    return lambda r: (
-        f"value {r['value']!r} is not a valid {part.column} of {part.table}: {said(r)}"
-    )
+    return lambda r: f"value {r['value']!r} is not a valid {part.column} of {part.table}: {said(r)}"
 
 
 def _listed(values: pl.Expr) -> pl.Expr:
@@ -341,9 +339,7 @@ def _disputed(ctx: Context) -> pl.DataFrame:
         if cells.is_empty():
             return cells
         open_ = cells.filter(
-            pl.col("_ok:value")
-            & (_rank() != DEPRECATED)
-            & ~pl.col("_preferred").any().over(CELL)
+            pl.col("_ok:value") & (_rank() != DEPRECATED) & ~pl.col("_preferred").any().over(CELL)
         )
         return _pairs(open_, _disagree(), reported=False)
 
@@ -448,7 +444,11 @@ def check_rank_reason(ctx: Context) -> Iterator[Issue | Batch]:
         lambda r: (
             f"{r['rank_reason']!r} is a reason for a {r['_reason_rank']} claim, and this one is "
             f"{r['claim_rank'] or NORMAL}"
-            + (": a normal claim has no rank_reason" if (r["claim_rank"] or NORMAL) == NORMAL else "")
+            + (
+                ": a normal claim has no rank_reason"
+                if (r["claim_rank"] or NORMAL) == NORMAL
+                else ""
+            )
         ),
     )
 

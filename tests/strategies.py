@@ -1083,7 +1083,7 @@ def set_value(
         for j in on:
             pkg.rows(CLAIMS)[j]["value"] = value
     if PACKAGE.is_claimed(table) and column in needs_claim(table) and not on:
-        add_claim(draw, pkg, row["id"], column, None if invalid else value)
+        add_claim(draw, pkg, row["id"], column, draw(values(table, column)) if invalid else value)
 
 
 def choose(draw: st.DrawFn, options: list[Any]) -> Any:

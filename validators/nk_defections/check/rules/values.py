@@ -388,7 +388,7 @@ def disputes(ctx: Context) -> pl.DataFrame:
         "claim_id": pl.String,
         "value": pl.String,
         "source_id": pl.String,
-        "paragraph": pl.String,
+        "paragraph": pl.Int64,
     }
     pairs = _disputed(ctx)
     if pairs.is_empty():

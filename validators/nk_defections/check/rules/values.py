@@ -235,6 +235,7 @@ def check_value_form(ctx: Context) -> Iterator[Issue | Batch]:
     """A claim's value is a valid cell of its field, by the field's own checks."""
     for part in valued(ctx):
         for batch in emit_checks(part.frame, part.checks, part.prepared):
+            assert isinstance(batch, Batch)  # emit_checks yields batches only
             yield replace(
                 batch, code=C.CLAIM_INVALID_VALUE, message=_invalid_message(part, batch.message)
             )
@@ -493,7 +494,7 @@ def _claims_with(ctx: Context, found: pl.DataFrame) -> pl.DataFrame:
 
 def _at_cells(
     ctx: Context, groups: pl.DataFrame, code: str, said: Callable[[Row], str]
-) -> Iterator[Batch]:
+) -> Iterator[Issue | Batch]:
     """Findings about cells: at the row where it is reported, else at its reported claims.
 
     *groups* has one row per cell (:data:`CELL`), ``_row_report``, ``_claim`` (the reported

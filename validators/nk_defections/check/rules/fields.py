@@ -381,8 +381,8 @@ def value_checks(
     --------
     >>> from nk_defections.check.rules import emit_checks
     >>> field = {"name": "rank", "type": "string", "constraints": {"enum": ["a", "b"]}}
-    >>> frame = pl.DataFrame({"value": ["a", "c"]})
-    >>> checks, prepared = value_checks(field, frame, "value", pl.lit(True))
+    >>> frame = pl.DataFrame({"value": ["a", "c"], "_report": [True, True]})
+    >>> checks, prepared = value_checks(field, frame, "value", pl.col("_report"))
     >>> [(b.code, b.rows.to_list()) for b in emit_checks(frame, checks, prepared)]
     [('schema.enum', [1])]
     """

@@ -423,13 +423,22 @@ def test_build_refuses_to_overwrite_another_release_of_its_version(
         people.read_text(encoding="utf-8").replace("Tae Yongho", "Thae Yong-ho"),
         encoding="utf-8",
     )
+    claims = package_copy / "data" / "claims.csv"  # the values of the claims on people's cells
+    lines = claims.read_text(encoding="utf-8").splitlines(keepends=True)
+    claims.write_text(
+        "".join(
+            line.replace("Tae Yongho", "Thae Yong-ho") if ",per-" in line[:30] else line
+            for line in lines
+        ),
+        encoding="utf-8",
+    )
     before = files_of(out)
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 1, result.output
     (message,) = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     version_ = open_bundle(ROOT).version
     assert message.startswith(f"error: {out} already holds a release {version_} with other content")
-    assert f"(nk-defections-{version_}: data/people.csv, " in message
+    assert f"(nk-defections-{version_}: data/claims.csv, " in message
     assert f"remove the old release ({out / f'nk-defections-{version_}'} and " in message
     assert files_of(out) == before
 

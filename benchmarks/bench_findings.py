@@ -15,6 +15,7 @@ runs' memory above the clean run's. With ``--baseline BIN``, another ``nk-defect
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import statistics
 import sys
@@ -24,7 +25,13 @@ from pathlib import Path
 from bench_validate import BIN, ROOT, SOURCE_ID, Run, run
 
 PEOPLE = "id,name,identity_status,kind,group_size_min,group_size_max,gender,birth_date,death_date,nationality,summary"
-CLAIMS = "id,record_id,field,source_id,paragraph,original_text,attributed_to,relayed_by,derivation,claim_rank"
+#: The claims' header, as the descriptor has it (a `*` claim fills the first five cells).
+CLAIMS = ",".join(
+    field["name"]
+    for resource in json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))["resources"]
+    if resource["name"] == "claims"
+    for field in resource["schema"]["fields"]
+)
 ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 
 
@@ -44,7 +51,9 @@ def write(folder: Path, rows: int, *, faulty: bool) -> list[Path]:
         f"{_id('per', 10**6 + i)},Person {i},named,{kind},,,{gender},,,PRK," for i in range(rows)
     ]
     claims = [CLAIMS] + [
-        f"{_id('clm', 10**6 + i)},{_id('per', 10**6 + i)},*,{SOURCE_ID},1,,,,," for i in range(rows)
+        f"{_id('clm', 10**6 + i)},{_id('per', 10**6 + i)},*,{SOURCE_ID},1"
+        + "," * (CLAIMS.count(",") - 4)
+        for i in range(rows)
     ]
     paths = [folder / "people.csv", folder / "claims.csv"]
     for path, lines in zip(paths, (people, claims), strict=True):

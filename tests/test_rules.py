@@ -69,20 +69,17 @@ def edit(pkg: Path, table: str, row_id: str, *, claims_follow: bool = True, **ch
 def _claimable(pkg: Path, table: str, field: str, value: str) -> bool:
     """Whether *value* is a valid cell of *field* with clean text: what a claim may give."""
     from nk_defections.check.rules import emit_checks
-    from nk_defections.check.rules.fields import _text_checks, value_checks
+    from nk_defections.check.rules.fields import text_checks, value_checks
     from nk_defections.model.dates import derived_exprs
 
     package = load_package_descriptor(pkg)
+    spec = package.field(table, field)
     frame = pl.DataFrame({field: [value], "_report": [True]})
     dates = dict(package.date_columns(table))
     if field in dates:
         frame = frame.with_columns(derived_exprs(field, interval=dates[field], prefix="_"))
-    checks, prepared = value_checks(package.field(table, field), frame, field, pl.col("_report"))
-    faults = [
-        *emit_checks(frame, checks, prepared),
-        *emit_checks(frame, _text_checks(field, pl.lit(True))),
-    ]
-    return not faults
+    checks, prepared = value_checks(spec, frame, field, pl.col("_report"))
+    return not list(emit_checks(frame, checks + text_checks(spec, field), prepared))
 
 
 def append(pkg: Path, table: str, **values: str) -> None:

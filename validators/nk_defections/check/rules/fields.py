@@ -392,6 +392,16 @@ def value_checks(
     return checks, [expr.alias(name) for name, expr in refused.items()]
 
 
+def text_checks(field: dict, column: str) -> list[Check]:
+    """The text checks of *field* on the texts in *column*: none for a closed or non-text field.
+
+    With :func:`value_checks`, whether a text is a valid cell of the field in every respect.
+    """
+    if field["type"] != "string" or closed(field):
+        return []
+    return _text_checks(column, pl.lit(True), field["name"])
+
+
 @rule(*TEXT_CODES)
 def check_text(ctx: Context) -> Iterator[Issue | Batch]:
     """Control and bidi characters, formula prefixes, NFC and stray spaces in every text cell.
@@ -416,10 +426,14 @@ def check_text(ctx: Context) -> Iterator[Issue | Batch]:
         yield from emit_checks(ctx.frame(table), checks)
 
 
-def _text_checks(name: str, suspect: pl.Expr) -> list[Check]:
-    """The five text checks of column *name*, deciding on the rows *suspect* hits."""
+def _text_checks(name: str, suspect: pl.Expr, field: str | None = None) -> list[Check]:
+    """The five text checks of column *name*, deciding on the rows *suspect* hits.
+
+    The texts are cells of *field* (the column's own, unless given): it says whether a line
+    break is allowed.
+    """
     col = pl.col(name)
-    control = _CONTROL if name in MULTILINE else f"(?:{_CONTROL}|{_BREAKS})"
+    control = _CONTROL if (field or name) in MULTILINE else f"(?:{_CONTROL}|{_BREAKS})"
     return [
         Check(
             C.RECORD_CONTROL_CHARACTER,

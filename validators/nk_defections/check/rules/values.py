@@ -24,7 +24,7 @@ import polars.selectors as cs
 
 from nk_defections.check.rules import Batch, Check, Context, Row, emit, emit_checks, rule
 from nk_defections.check.rules.claims import DEPRECATED, named
-from nk_defections.check.rules.fields import value_checks
+from nk_defections.check.rules.fields import text_checks, value_checks
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Issue
 from nk_defections.model.dates import derived_exprs
@@ -100,7 +100,8 @@ def valued(ctx: Context) -> list[Part]:
     claims frame), ``_row`` (the named row in its table's frame), ``_table``, ``_cell`` (the
     row's cell), ``_row_report`` (whether the row is reported), and for both the value and the
     cell: whether it is a valid cell of the column (``_ok:value``, ``_ok:_cell``: the one check
-    of the field's lexical form, :func:`~nk_defections.check.rules.fields.value_checks`), its
+    of the field's lexical form, :func:`~nk_defections.check.rules.fields.value_checks`, and its
+    text checks), its
     bounds if a date (``_min:…``, ``_max:…``) and the key it compares by (``_key:…``).
     """
     return ctx.cached("valued", lambda: _valued(ctx))
@@ -133,8 +134,12 @@ def _valued(ctx: Context) -> list[Part]:
             )
             field = package.field(table, column)
             checks, prepared = value_checks(field, frame, "value", pl.col(REPORT))
+            # Valid in every respect: a cell (or value) with a fault of text is reported as
+            # such, and compared with nothing.
             cell_checks, cell_prepared = value_checks(field, frame, "_cell", pl.lit(True))
             every, every_prepared = value_checks(field, frame, "value", pl.lit(True))
+            cell_checks += text_checks(field, "_cell")
+            every += text_checks(field, "value")
             frame = (
                 frame.lazy()
                 .with_columns(every_prepared + cell_prepared)

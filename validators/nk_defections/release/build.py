@@ -392,7 +392,7 @@ def write_contents(bundle: Bundle, folder: Path) -> list[str]:
             )
         )
 
-    disputed = _disputes(package, strings)
+    disputed = disputed_fields(package, strings)
     data = put(
         DISPUTES,
         disputed.write_csv(line_terminator="\n", null_value="", quote_style="necessary").encode(
@@ -447,8 +447,12 @@ def write_contents(bundle: Bundle, folder: Path) -> list[str]:
     return sorted(written)
 
 
-def _disputes(package: Package, strings: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
-    """The disputed fields, as the rule that warns of them finds them (every row checked)."""
+def disputed_fields(package: Package, strings: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
+    """The disputed fields of a package's tables (string frames), as the rule that warns of them finds them.
+
+    The rows of ``disputes.csv`` and of the table ``disputes`` of the database
+    (:func:`nk_defections.check.rules.values.disputes`).
+    """
     from nk_defections.check.rules import Context
     from nk_defections.check.rules.values import disputes
 

@@ -218,6 +218,9 @@ def generate(n_rows: int, seed: int = 20261101) -> Generated:
                     "note": _text(rng, 8) if rng.random() < 0.2 else None,
                 }
             )
+        # The title as written before a fault of text: what its claim gives (a claim repeating
+        # the fault would be a second finding of it).
+        clean_title = event["title"]
         fault_row: tuple[str, int] | None = None  # (table, index within event)
         drop_claims: set[tuple[int, str]] = (
             set()
@@ -277,6 +280,7 @@ def generate(n_rows: int, seed: int = 20261101) -> Generated:
             record_id: str,
             column: str,
             text: str | None,
+            value: object = None,
             drop_claims: set = drop_claims,
             claims: list = claims,
         ) -> None:
@@ -291,28 +295,31 @@ def generate(n_rows: int, seed: int = 20261101) -> Generated:
                         "field": column,
                         "source_id": SOURCE_ID,
                         "paragraph": rng.randrange(1, 28),
+                        # The value the claim supports: the cell (a faulty cell's own fault).
+                        "value": None if column == "*" or value is None else str(value),
                         "original_text": text,
                         "attributed_to": None,
                         "relayed_by": None,
                         "derivation": "resolved against the published date"
                         if rng.random() < 0.05
                         else None,
-                        "claim_rank": rng.choice(["preferred", "normal", None]),
+                        "claim_rank": (rank := rng.choice(["preferred", "normal", None])),
+                        "rank_reason": "most_precise" if rank == "preferred" else None,
                     },
                 )
             )
 
         claim(-1, event["id"], "*", "the diplomat")
         if event["title"] is not None:
-            claim(-1, event["id"], "title", None)
-        claim(-1, event["id"], "date", "in " + str(event["date"])[:4])
+            claim(-1, event["id"], "title", None, clean_title)
+        claim(-1, event["id"], "date", "in " + str(event["date"])[:4], event["date"])
         if event["disclosed_date"] is not None:
-            claim(-1, event["id"], "disclosed_date", "on Tuesday")
+            claim(-1, event["id"], "disclosed_date", "on Tuesday", event["disclosed_date"])
         for p, participant in enumerate(participants):
             claim(p, participant["id"], "*", None)
-            claim(p, participant["id"], "role", None)
+            claim(p, participant["id"], "role", None, participant["role"])
             if participant["count"] is not None:
-                claim(p, participant["id"], "count", "two of them")
+                claim(p, participant["id"], "count", "two of them", participant["count"])
         if kind in (
             "bad-id-unicode-digits",
             "dangling-source",
@@ -352,7 +359,7 @@ def generate(n_rows: int, seed: int = 20261101) -> Generated:
             if kind in ("wrong-integer", "below-minimum") and not any(
                 o == 0 and c["field"] == "count" for o, c in claims
             ):
-                claim(0, participants[0]["id"], "count", "two of them")
+                claim(0, participants[0]["id"], "count", "two of them", participants[0]["count"])
         if first_claim_id is None:
             first_claim_id = claims[0][1]["id"]
 

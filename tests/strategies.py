@@ -106,8 +106,8 @@ IDENTITY_CELLS = frozenset(
         ("identifiers", "value"),
     }
 )
-#: Free-text columns where a line break is allowed.
-MULTILINE = frozenset({"summary", "note", "derivation"})
+#: Free-text columns where a line break is allowed (a claim's value: a summary's text).
+MULTILINE = frozenset({"summary", "note", "derivation", "value"})
 #: Sources are drawn with at most this many paragraphs: each gets a text that long.
 MAX_PARAGRAPHS = 30
 #: The posting status that an end_reason requires, and the one that forbids an end date.
@@ -524,6 +524,38 @@ def cells(table: str, column: str) -> st.SearchStrategy[str]:
     return single_line(table, column)
 
 
+def values(table: str, column: str) -> st.SearchStrategy[str]:
+    """Valid cells of any column: what a claim's value may be."""
+    if column in DATE_COLUMNS[table]:
+        return edtf_strings(DATE_COLUMNS[table][column])
+    return cells(table, column)
+
+
+#: The reasons for each rank other than normal, as the descriptor lists them.
+RANK_REASONS: dict[str, list[str]] = PACKAGE.field(CLAIMS, "rank_reason")["ranks"]
+#: The ranks a claim that supports its cell may have (an empty rank is normal).
+SUPPORTING = [None, "normal", "preferred"]
+
+
+def ranked(draw: st.DrawFn, row: Row, ranks: list[str | None]) -> None:
+    """Give a claim one of *ranks*, with a reason of its rank where it is not normal."""
+    rank = pick(draw, ranks)
+    row["claim_rank"] = rank
+    row["rank_reason"] = pick(draw, RANK_REASONS[rank]) if rank in RANK_REASONS else None
+
+
+def wider(draw: st.DrawFn, value: str, interval: bool) -> str:
+    """A date value whose range holds *value*'s: its year, month, or itself."""
+    bounds = parse_bounds(value, interval=interval)
+    if bounds.min is None or bounds.max is None:
+        return value
+    for precision in draw(st.permutations(["year", "month"])):
+        text = fmt_date(bounds.min, precision)
+        if fmt_date(bounds.max, precision) == text:
+            return text
+    return value
+
+
 # --------------------------------------------------------------------------------------------
 # Whole packages
 # --------------------------------------------------------------------------------------------
@@ -799,7 +831,19 @@ class _Builder:
             row[column] = draw_around(draw, day, interval)
 
     # claims ------------------------------------------------------------------------------------
-    def claim(self, record_id: str, column: str, table: str) -> Row:
+    def claim(
+        self,
+        record_id: str,
+        column: str,
+        table: str,
+        value: str | None = None,
+        ranks: list[str | None] = SUPPORTING,
+    ) -> Row:
+        """A claim on *column* of a row: its cell's *value* (none for '*'), ranked among *ranks*.
+
+        A normal claim on a date may give a wider value that holds the cell's (the year of a
+        day); a deprecated one, any valid value: neither supports anything else than its cell.
+        """
         draw = self.draw
         sources = self.rows_of("sources")
         source = pick(draw, sources)
@@ -812,16 +856,24 @@ class _Builder:
             field=column,
             source_id=source["id"],
             paragraph=str(paragraph),
+            value=None if column == "*" else value,
         )
         if textual or draw(st.booleans()):
             row["original_text"] = draw(ORIGINAL_TEXTS)
         if draw(st.integers(0, 3)) == 0:  # most claims are bare; some carry everything
             people_or_orgs = self.ids("people") + self.ids("organizations")
-            for column in ("attributed_to", "relayed_by"):
+            for who in ("attributed_to", "relayed_by"):
                 if people_or_orgs and draw(st.booleans()):
-                    row[column] = pick(draw, people_or_orgs)
+                    row[who] = pick(draw, people_or_orgs)
             row["derivation"] = draw(st.none() | cells(CLAIMS, "derivation"))
-            row["claim_rank"] = draw(st.none() | cells(CLAIMS, "claim_rank"))
+            ranked(draw, row, ranks)
+        if column == "*" or value is None:
+            return row
+        if row["claim_rank"] == "deprecated" and draw(st.booleans()):
+            row["value"] = draw(values(table, column))
+        elif row["claim_rank"] in (None, "normal") and column in DATE_COLUMNS[table]:
+            if draw(st.integers(0, 3)) == 0:
+                row["value"] = wider(draw, value, DATE_COLUMNS[table][column])
         return row
 
     def claims_for(self, table: str, row: Row) -> list[Row]:
@@ -833,13 +885,14 @@ class _Builder:
             return out
         out.append(self.claim(row["id"], "*", table))
         filled = [c for c in PACKAGE.field_names(table) if c != "id" and row.get(c) is not None]
+        every = [*SUPPORTING, "deprecated"]
         for column in filled:
             if column in needs_claim(table):
-                out.append(self.claim(row["id"], column, table))
-                if draw(st.integers(0, 5)) == 0:  # a conflicting, ranked claim on the same value
-                    out.append(self.claim(row["id"], column, table))
+                out.append(self.claim(row["id"], column, table, row[column]))
+                if draw(st.integers(0, 5)) == 0:  # another claim, ranked, maybe deprecated
+                    out.append(self.claim(row["id"], column, table, row[column], every))
             elif draw(st.integers(0, 7)) == 0:
-                out.append(self.claim(row["id"], column, table))
+                out.append(self.claim(row["id"], column, table, row[column]))
         if draw(st.integers(0, 7)) == 0:
             out.append(self.claim(row["id"], "*", table))
         return out
@@ -1043,7 +1096,7 @@ def contributions(
     for table, row in draw(st.lists(st.sampled_from(targets), max_size=3)) if targets else []:
         filled = [c for c in PACKAGE.field_names(table) if c != "id" and row.get(c) is not None]
         column = draw(st.sampled_from(["*", *filled]))
-        tables[CLAIMS].append(builder.claim(row["id"], column, table))
+        tables[CLAIMS].append(builder.claim(row["id"], column, table, row.get(column)))
     return GeneratedContribution(base, tables)
 
 
@@ -1100,8 +1153,18 @@ def fresh_id(draw: st.DrawFn, pkg: GeneratedPackage, table: str) -> str:
             return new
 
 
-def add_claim(draw: st.DrawFn, pkg: GeneratedPackage, record_id: str, column: str) -> int:
-    """Append a sound claim (with original_text) on a record's column; return its index."""
+def add_claim(
+    draw: st.DrawFn,
+    pkg: GeneratedPackage,
+    record_id: str,
+    column: str,
+    value: str | None = None,
+    **more: str | None,
+) -> int:
+    """Append a sound claim (with original_text) on a record's column; return its index.
+
+    *value* is the value it gives (none on '*'); *more* sets other columns (a rank, a reason).
+    """
     sources = pkg.rows("sources")
     source = pick(draw, sources)
     row: Row = {name: None for name in PACKAGE.field_names(CLAIMS)}
@@ -1111,29 +1174,43 @@ def add_claim(draw: st.DrawFn, pkg: GeneratedPackage, record_id: str, column: st
         field=column,
         source_id=source["id"],
         paragraph=str(draw(st.integers(1, int(source["paragraphs"])))),
+        value=value,
         original_text=draw(ORIGINAL_TEXTS),
     )
+    row.update(more)
     pkg.rows(CLAIMS).append(row)
     return len(pkg.rows(CLAIMS)) - 1
 
 
 def set_value(
-    draw: st.DrawFn, pkg: GeneratedPackage, table: str, index: int, column: str, value: str | None
+    draw: st.DrawFn,
+    pkg: GeneratedPackage,
+    table: str,
+    index: int,
+    column: str,
+    value: str | None,
+    *,
+    invalid: bool = False,
 ) -> None:
-    """Set one cell, keeping the claims consistent: none on an empty cell, one on a value that needs it."""
+    """Set one cell, keeping the claims consistent: none on an empty cell, one on a value that needs it.
+
+    The claims on the cell give the new value, unless it is *invalid* (a value the field's own
+    checks refuse): a claim keeps its valid value then, and a cell that is not valid is
+    compared with none.
+    """
     row = pkg.rows(table)[index]
     row[column] = value
     if table in (CLAIMS,) or row["id"] is None:
         return
+    on = pkg.claims_on(row["id"], column)
     if value is None:
-        keep = set(pkg.claims_on(row["id"], column))
-        pkg.tables[CLAIMS] = [c for i, c in enumerate(pkg.rows(CLAIMS)) if i not in keep]
-    elif (
-        PACKAGE.is_claimed(table)
-        and column in needs_claim(table)
-        and not pkg.claims_on(row["id"], column)
-    ):
-        add_claim(draw, pkg, row["id"], column)
+        pkg.tables[CLAIMS] = [c for i, c in enumerate(pkg.rows(CLAIMS)) if i not in set(on)]
+        return
+    if not invalid:
+        for j in on:
+            pkg.rows(CLAIMS)[j]["value"] = value
+    if PACKAGE.is_claimed(table) and column in needs_claim(table) and not on:
+        add_claim(draw, pkg, row["id"], column, draw(values(table, column)) if invalid else value)
 
 
 def choose(draw: st.DrawFn, options: list[Any]) -> Any:
@@ -1184,7 +1261,7 @@ def _as_group(
     draw: st.DrawFn, pkg: GeneratedPackage, index: int, *, drop: str | None = None
 ) -> None:
     """Make a person a group (group sizes are only allowed on groups), optionally emptying one size."""
-    pkg.rows("people")[index]["kind"] = "group"
+    set_value(draw, pkg, "people", index, "kind", "group")
     if drop:
         set_value(draw, pkg, "people", index, drop, None)
 
@@ -1215,7 +1292,7 @@ def m_type(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
     bad = pick(
         draw, BAD_INTEGERS if PACKAGE.field(table, column)["type"] == "integer" else BAD_NUMBERS
     )
-    set_value(draw, pkg, table, i, column, bad)
+    set_value(draw, pkg, table, i, column, bad, invalid=True)
     return _mutation(C.SCHEMA_TYPE, pkg, table, i, column)
 
 
@@ -1240,7 +1317,7 @@ def m_enum(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
     value = pkg.rows(table)[i][column] or pick(draw, allowed)
     if (table, column) == ("postings", "status"):
         set_value(draw, pkg, table, i, "end_reason", None)  # an end_reason needs the status 'ended'
-    set_value(draw, pkg, table, i, column, typo(draw, value, allowed))
+    set_value(draw, pkg, table, i, column, typo(draw, value, allowed), invalid=True)
     return _mutation(C.SCHEMA_ENUM, pkg, table, i, column)
 
 
@@ -1259,7 +1336,7 @@ def m_pattern(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
     table, i, column = choose(draw, _cells_where(pkg, _columns(_plain_pattern)))
     # Upper case breaks every lower-case pattern, and an id no longer starts with a prefix.
     value = "X" + (pkg.rows(table)[i][column] or "a").upper()
-    set_value(draw, pkg, table, i, column, value)
+    set_value(draw, pkg, table, i, column, value, invalid=True)
     return _mutation(C.SCHEMA_PATTERN, pkg, table, i, column)
 
 
@@ -1275,6 +1352,7 @@ def m_max_length(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
         i,
         column,
         value + "a" * (limit + 1 - len(value) + draw(st.integers(0, 3))),
+        invalid=True,
     )
     return _mutation(C.SCHEMA_MAX_LENGTH, pkg, table, i, column)
 
@@ -1290,7 +1368,7 @@ def m_minimum(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
     if column.startswith("group_size"):
         _as_group(draw, pkg, i, drop="group_size_min" if column == "group_size_max" else None)
     value = constraints(table, column)["minimum"] - draw(st.integers(1, 10**6))
-    set_value(draw, pkg, table, i, column, str(value))
+    set_value(draw, pkg, table, i, column, str(value), invalid=True)
     return _mutation(C.SCHEMA_MINIMUM, pkg, table, i, column)
 
 
@@ -1305,7 +1383,7 @@ def m_maximum(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
     if column.startswith("group_size"):
         _as_group(draw, pkg, i, drop="group_size_max" if column == "group_size_min" else None)
     value = constraints(table, column)["maximum"] + draw(st.integers(1, 10**12))
-    set_value(draw, pkg, table, i, column, str(value))
+    set_value(draw, pkg, table, i, column, str(value), invalid=True)
     return _mutation(C.SCHEMA_MAXIMUM, pkg, table, i, column)
 
 
@@ -1326,7 +1404,7 @@ def m_format(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
     )
     value = pick(draw, NOT_URIS)
     assert not format_checker().conforms(value, "uri")
-    set_value(draw, pkg, table, i, column, value)
+    set_value(draw, pkg, table, i, column, value, invalid=True)
     return _mutation(C.SCHEMA_FORMAT, pkg, table, i, column)
 
 
@@ -1364,7 +1442,9 @@ def m_date_invalid(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
     table, i, column = choose(
         draw, _cells_where(pkg, [(t, c) for t in TABLES for c in DATE_COLUMNS[t]])
     )
-    set_value(draw, pkg, table, i, column, draw(invalid_dates(DATE_COLUMNS[table][column])))
+    set_value(
+        draw, pkg, table, i, column, draw(invalid_dates(DATE_COLUMNS[table][column])), invalid=True
+    )
     return _mutation(C.DATE_INVALID, pkg, table, i, column)
 
 
@@ -1404,7 +1484,7 @@ def m_country(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
     table, i, column = choose(
         draw, _cells_where(pkg, [(t, c) for t in TABLES for c in COUNTRY_COLUMNS[t]])
     )
-    set_value(draw, pkg, table, i, column, draw(NOT_COUNTRIES))
+    set_value(draw, pkg, table, i, column, draw(NOT_COUNTRIES), invalid=True)
     return _mutation(C.COUNTRY_UNKNOWN, pkg, table, i, column)
 
 
@@ -1444,11 +1524,11 @@ def m_group_size(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
     i = choose(draw, list(range(len(pkg.rows("people")))))
     if draw(st.booleans()):  # a group whose minimum exceeds its maximum
         low = draw(st.integers(1, 10**6))
-        pkg.rows("people")[i]["kind"] = "group"
+        set_value(draw, pkg, "people", i, "kind", "group")
         set_value(draw, pkg, "people", i, "group_size_min", str(low + draw(st.integers(1, 100))))
         set_value(draw, pkg, "people", i, "group_size_max", str(low))
     else:  # an individual with a group size
-        pkg.rows("people")[i]["kind"] = "individual"
+        set_value(draw, pkg, "people", i, "kind", "individual")
         sizes = draw(
             st.sampled_from(
                 [("group_size_min",), ("group_size_max",), ("group_size_min", "group_size_max")]
@@ -1467,7 +1547,18 @@ def m_self_reference(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
 
 
 def _free_text(pkg: GeneratedPackage) -> list[tuple[str, int, str]]:
-    return _cells_where(pkg, [(t, c) for t in TABLES for c in free_text_columns(t)])
+    """Free-text cells that no claim gives a value for (a claim would give the broken text too).
+
+    A claim's value is no free text: it is written as its field's cells are.
+    """
+    return [
+        (table, i, column)
+        for table, i, column in _cells_where(
+            pkg,
+            [(t, c) for t in TABLES for c in free_text_columns(t) if (t, c) != (CLAIMS, "value")],
+        )
+        if table == CLAIMS or not pkg.claims_on(pkg.rows(table)[i]["id"], column)
+    ]
 
 
 CONTROL = [chr(c) for c in [*range(0x01, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)]]
@@ -1652,7 +1743,7 @@ def m_unknown_field(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
         draw, [(t, i) for t in TABLES if t != CLAIMS for i in range(len(pkg.rows(t)))]
     )
     column = draw(NOT_COLUMNS.filter(lambda c: c not in PACKAGE.field_names(table)))
-    j = add_claim(draw, pkg, pkg.rows(table)[i]["id"], column)
+    j = add_claim(draw, pkg, pkg.rows(table)[i]["id"], column, draw(names(20)))
     return _mutation(C.CLAIM_UNKNOWN_FIELD, pkg, CLAIMS, j, "field")
 
 
@@ -1667,8 +1758,164 @@ def m_empty_field(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
         "group_size_min",
     ):
         pass  # an empty size is always allowed
-    j = add_claim(draw, pkg, pkg.rows(table)[i]["id"], column)
+    j = add_claim(draw, pkg, pkg.rows(table)[i]["id"], column, draw(values(table, column)))
     return _mutation(C.CLAIM_EMPTY_FIELD, pkg, CLAIMS, j, "field")
+
+
+# -- claims' values and ranks ------------------------------------------------------------------
+
+
+def _claimed_cells(pkg: GeneratedPackage, *, dates: bool = False) -> list[tuple[str, int, str]]:
+    """Filled cells that claims give a value for (only date cells, with *dates*)."""
+    on = {(c[CLAIM_KEY], c["field"]) for c in pkg.rows(CLAIMS)}
+    return [
+        (table, i, column)
+        for table in TABLES
+        if table != CLAIMS
+        for i, row in enumerate(pkg.rows(table))
+        for column in (DATE_COLUMNS[table] if dates else PACKAGE.field_names(table))
+        if column != "id" and row[column] is not None and (row["id"], column) in on
+    ]
+
+
+def _one_claim(pkg: GeneratedPackage, table: str, i: int, column: str, **more: str | None) -> int:
+    """Leave one claim on a cell, normal and giving its value (then *more*); return its index."""
+    row = pkg.rows(table)[i]
+    first, *others = pkg.claims_on(row["id"], column)
+    claim = pkg.rows(CLAIMS)[first]
+    claim.update(value=row[column], claim_rank=None, rank_reason=None)
+    claim.update(more)
+    pkg.tables[CLAIMS] = [c for j, c in enumerate(pkg.rows(CLAIMS)) if j not in set(others)]
+    return next(j for j, c in enumerate(pkg.rows(CLAIMS)) if c is claim)
+
+
+def _later(pkg: GeneratedPackage, *claims: int) -> int:
+    """The claim written last of *claims* (a package's claims are sorted by id)."""
+    return max(claims, key=lambda j: pkg.rows(CLAIMS)[j]["id"] or "")
+
+
+def _valued_claims(pkg: GeneratedPackage) -> list[int]:
+    return [j for j, c in enumerate(pkg.rows(CLAIMS)) if c["field"] != "*" and c["value"]]
+
+
+def m_missing_value(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
+    j = choose(draw, _valued_claims(pkg))
+    pkg.rows(CLAIMS)[j]["value"] = None
+    return _mutation(C.CLAIM_MISSING_VALUE, pkg, CLAIMS, j, "value")
+
+
+def m_row_value(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
+    j = choose(draw, [j for j, c in enumerate(pkg.rows(CLAIMS)) if c["field"] == "*"])
+    pkg.rows(CLAIMS)[j]["value"] = draw(names(40))
+    return _mutation(C.CLAIM_ROW_VALUE, pkg, CLAIMS, j, "value")
+
+
+def m_invalid_value(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
+    options = []
+    for j in _valued_claims(pkg):
+        claim = pkg.rows(CLAIMS)[j]
+        table = _table_of(claim[CLAIM_KEY])
+        if table and (
+            claim["field"] in DATE_COLUMNS[table] or "enum" in constraints(table, claim["field"])
+        ):
+            options.append((j, table, claim["field"]))
+    j, table, column = choose(draw, options)
+    claim = pkg.rows(CLAIMS)[j]
+    if column in DATE_COLUMNS[table]:
+        claim["value"] = draw(invalid_dates(DATE_COLUMNS[table][column]))
+    else:
+        claim["value"] = typo(draw, claim["value"], vocabulary(table, column))
+    return _mutation(C.CLAIM_INVALID_VALUE, pkg, CLAIMS, j, "value")
+
+
+def m_unsupported(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
+    table, i, column = choose(draw, _claimed_cells(pkg))
+    for j in pkg.claims_on(pkg.rows(table)[i]["id"], column):  # every claim on it deprecated
+        pkg.rows(CLAIMS)[j].update(
+            claim_rank="deprecated", rank_reason=pick(draw, RANK_REASONS["deprecated"])
+        )
+    return _mutation(C.CLAIM_UNSUPPORTED, pkg, table, i, column)
+
+
+def _other_date(draw: st.DrawFn, table: str, column: str, value: str) -> str:
+    return draw(values(table, column).filter(lambda v: v != value))
+
+
+def m_preferred_conflict(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
+    table, i, column = choose(draw, _claimed_cells(pkg, dates=True))
+    row = pkg.rows(table)[i]
+    reasons = RANK_REASONS["preferred"]
+    first = _one_claim(
+        pkg, table, i, column, claim_rank="preferred", rank_reason=pick(draw, reasons)
+    )
+    other = add_claim(
+        draw,
+        pkg,
+        row["id"],
+        column,
+        _other_date(draw, table, column, row[column]),
+        claim_rank="preferred",
+        rank_reason=pick(draw, reasons),
+    )
+    return _mutation(
+        C.CLAIM_PREFERRED_CONFLICT, pkg, CLAIMS, _later(pkg, first, other), "claim_rank"
+    )
+
+
+def m_preferred_mismatch(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
+    table, i, column = choose(draw, _claimed_cells(pkg, dates=True))
+    row = pkg.rows(table)[i]
+    _one_claim(pkg, table, i, column)
+    add_claim(
+        draw,
+        pkg,
+        row["id"],
+        column,
+        _other_date(draw, table, column, row[column]),
+        claim_rank="preferred",
+        rank_reason=pick(draw, RANK_REASONS["preferred"]),
+    )
+    return _mutation(C.CLAIM_PREFERRED_MISMATCH, pkg, table, i, column)
+
+
+def m_disputed(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
+    table, i, column = choose(draw, _claimed_cells(pkg, dates=True))
+    row = pkg.rows(table)[i]
+    bounds = parse_bounds(row[column], interval=DATE_COLUMNS[table][column])
+    # A day outside the cell's range, and inside the calendar's (years 1 to 9999).
+    if bounds.min is not None and bounds.min > _FIRST:
+        day = shift_days(bounds.min, -draw(st.integers(1, min(400, (bounds.min - _FIRST).days))))
+    else:
+        assume(bounds.max is not None and bounds.max < _LAST)
+        assert bounds.max is not None
+        day = shift_days(bounds.max, draw(st.integers(1, min(400, (_LAST - bounds.max).days))))
+    first = _one_claim(pkg, table, i, column)
+    other = add_claim(draw, pkg, row["id"], column, fmt_date(day, "day"))
+    return _mutation(C.CLAIM_DISPUTED, pkg, CLAIMS, _later(pkg, first, other), "value")
+
+
+def m_missing_rank_reason(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
+    options = [
+        j
+        for j, c in enumerate(pkg.rows(CLAIMS))
+        if c["field"] == "*" or c["claim_rank"] in RANK_REASONS
+    ]
+    j = choose(draw, options)
+    claim = pkg.rows(CLAIMS)[j]
+    if claim["claim_rank"] not in RANK_REASONS:
+        claim["claim_rank"] = pick(draw, sorted(RANK_REASONS))
+    claim["rank_reason"] = None
+    return _mutation(C.CLAIM_MISSING_RANK_REASON, pkg, CLAIMS, j, "rank_reason")
+
+
+def m_rank_reason_mismatch(draw: st.DrawFn, pkg: GeneratedPackage) -> Mutated:
+    j = choose(draw, list(range(len(pkg.rows(CLAIMS)))))
+    claim = pkg.rows(CLAIMS)[j]
+    wrong = [
+        r for rank, reasons in RANK_REASONS.items() if rank != claim["claim_rank"] for r in reasons
+    ]
+    claim["rank_reason"] = pick(draw, wrong)
+    return _mutation(C.CLAIM_RANK_REASON, pkg, CLAIMS, j, "rank_reason")
 
 
 # -- the evidence check: the sources' texts, built before the mutation ---------------------------
@@ -1824,6 +2071,15 @@ MUTATIONS: dict[str, Callable[[st.DrawFn, GeneratedPackage], Mutated]] = {
     C.CLAIM_PARAGRAPH: m_paragraph,
     C.CLAIM_UNKNOWN_FIELD: m_unknown_field,
     C.CLAIM_EMPTY_FIELD: m_empty_field,
+    C.CLAIM_MISSING_VALUE: m_missing_value,
+    C.CLAIM_ROW_VALUE: m_row_value,
+    C.CLAIM_INVALID_VALUE: m_invalid_value,
+    C.CLAIM_UNSUPPORTED: m_unsupported,
+    C.CLAIM_PREFERRED_CONFLICT: m_preferred_conflict,
+    C.CLAIM_PREFERRED_MISMATCH: m_preferred_mismatch,
+    C.CLAIM_DISPUTED: m_disputed,
+    C.CLAIM_MISSING_RANK_REASON: m_missing_rank_reason,
+    C.CLAIM_RANK_REASON: m_rank_reason_mismatch,
     C.SOURCE_SHA256: m_sha256,
     C.SOURCE_PARAGRAPHS: m_paragraph_count,
     C.SOURCE_TEXT_NOT_FOUND: m_text_not_found,

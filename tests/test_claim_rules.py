@@ -73,6 +73,7 @@ def tables(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
             ),
             "paragraph": draw(st.sampled_from(["1", "3", "11", "x", None])),
             "original_text": draw(st.sampled_from(["in 2016", None])),
+            "claim_rank": draw(st.sampled_from([None, "normal", "deprecated"])),
             "_report": draw(st.booleans()),
         }
         for i in range(draw(st.integers(0, 12)))
@@ -170,7 +171,9 @@ def model(rows: dict[str, list[dict[str, Any]]]) -> set[tuple[str, str, int, str
             continue
         if c["field"] in evidence_columns(PACKAGE, table)[1] and c["original_text"] is None:
             found.add((C.CLAIM_MISSING_TEXT, *where, "original_text"))
-        if any(r["id"] == record_id and r.get(c["field"]) is None for r in rows.get(table, [])):
+        if c["claim_rank"] != "deprecated" and any(
+            r["id"] == record_id and r.get(c["field"]) is None for r in rows.get(table, [])
+        ):
             found.add((C.CLAIM_EMPTY_FIELD, *where, "field"))
     return found
 

@@ -68,6 +68,7 @@ def source(**over: Any) -> dict[str, Any]:
 def claim(n: int, field: str = "*", **over: Any) -> dict[str, Any]:
     record = {"id": f"clm-{n:08d}", "field": field, "source_id": SRC, "paragraph": 2}
     if field != "*":
+        record["value"] = "1960"
         record["original_text"] = "born in 1960"
     return {**record, **over}
 
@@ -544,14 +545,22 @@ def test_dates_impossible_and_out_of_order(here: Path) -> None:
     bad = person(
         birth_date="2023-02-30",
         death_date="1990",
-        claims=[claim(1), claim(2, "birth_date"), claim(3, "death_date")],
+        claims=[
+            claim(1),
+            claim(2, "birth_date", value="2023-02"),
+            claim(3, "death_date", value="1990"),
+        ],
     )
     order = dict(
         person(
             id="per-00000002",
             birth_date="2000",
             death_date="1990",
-            claims=[claim(4), claim(5, "birth_date"), claim(6, "death_date")],
+            claims=[
+                claim(4),
+                claim(5, "birth_date", value="2000"),
+                claim(6, "death_date", value="1990"),
+            ],
         )
     )
     report = check(here, {"c.json": json.dumps(envelope(people=[bad, order]), indent=1)})

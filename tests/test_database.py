@@ -169,14 +169,16 @@ from pathlib import Path
 from nk_defections.read.bundle import open_bundle
 from nk_defections.release.database import build_database
 from nk_defections.read.load import typed_frame
-from nk_defections.release.build import release_fields
+from nk_defections.release.build import disputed_fields, release_fields
 bundle = open_bundle(sys.argv[1])
 package = bundle.package
+strings = {t: bundle.string_frame(t) for t in package.resources}
 build_database(
     package,
     {t: release_fields(package, t) for t in package.resources},
-    {t: typed_frame(package, t, bundle.string_frame(t)) for t in package.resources},
+    {t: typed_frame(package, t, strings[t]) for t in package.resources},
     Path(sys.argv[2]),
+    derived={"disputes": disputed_fields(package, strings)},
 )
 """
 

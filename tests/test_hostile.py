@@ -607,11 +607,24 @@ def test_frictionless_reads_the_records_we_read(package: Path) -> None:
     """A cell like `a; "b"; c` is well formed, but a sniffed dialect takes ';' for the delimiter."""
     path = package / "data" / "motives.csv"
     rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
+    text = 'He said; "no"; then "left"; later'
     for row in rows[1:3]:
-        row[4] = 'He said; "no"; then "left"; later'
+        row[4] = text
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(rows)
     path.write_text(buffer.getvalue(), encoding="utf-8")
+    # The claims on those notes give the new text (the cell a claim supports).
+    claims_path = package / "data" / "claims.csv"
+    claims = list(csv.DictReader(io.StringIO(claims_path.read_text(encoding="utf-8"), newline="")))
+    edited = {row[0] for row in rows[1:3]}
+    for claim in claims:
+        if claim["record_id"] in edited and claim["field"] == "note":
+            claim["value"] = text
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(claims[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(claims)
+    claims_path.write_text(buffer.getvalue(), encoding="utf-8")
     result = run("validate", "--package", package, "--frictionless")
     assert result.exit_code == 0, result.stdout
 

@@ -30,6 +30,7 @@ from nk_defections.release.build import (
     PROJECT_FILES,
     RELEASE_FILES,
     ZIP_DATE_TIME,
+    build_release,
     json_tables,
     write_release,
 )
@@ -70,6 +71,7 @@ def test_layout(release):
         "figures/timeline.svg",
         "figures/timeline.png",
         "sqlite/nk-defections.db",
+        "disputes.csv",
         *PROJECT_FILES,
     }
     expected |= {f"data/{t}.csv" for t in TABLES} | {f"parquet/{t}.parquet" for t in TABLES}
@@ -424,13 +426,22 @@ def test_build_refuses_to_overwrite_another_release_of_its_version(
         ),
         encoding="utf-8",
     )
+    claims = package_copy / "data" / "claims.csv"  # the values of the claims on people's cells
+    lines = claims.read_text(encoding="utf-8").splitlines(keepends=True)
+    claims.write_text(
+        "".join(
+            line.replace("Tae Yongho", "Thae Yong-ho") if ",per-" in line[:30] else line
+            for line in lines
+        ),
+        encoding="utf-8",
+    )
     before = files_of(out)
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 1, result.output
     (message,) = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     version_ = open_bundle(ROOT).version
     assert message.startswith(f"error: {out} already holds a release {version_} with other content")
-    assert f"(nk-defections-{version_}: data/people.csv, " in message
+    assert f"(nk-defections-{version_}: data/claims.csv, " in message
     assert f"remove the old release ({out / f'nk-defections-{version_}'} and " in message
     assert files_of(out) == before
 
@@ -802,3 +813,44 @@ def test_the_examples_name_a_released_version_tag():
         assert re.search(
             rf"^## \[{re.escape(tag[1:])}\] - [0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}$", changelog, re.M
         ), tag
+
+
+def test_a_release_says_which_fields_are_disputed(package_copy: Path, tmp_path: Path):
+    """A claim that disagrees with the package's, none preferred: a warning, then dispute rows."""
+    import sqlite3
+
+    from nk_defections.write.merge import add_contribution
+
+    contribution = tmp_path / "dispute.json"
+    claim = {
+        "id": "clm-7w4vrvka",
+        "record_id": "evt-04ybrtrc",  # its date, 2019, has one claim: clm-0exgrwdf
+        "field": "date",
+        "source_id": "src-1ekndjem",
+        "paragraph": 23,
+        "value": "2018",
+        "original_text": "In 2019",
+        "derivation": "Another year for the same words, to make a dispute.",
+    }
+    contribution.write_text(json.dumps({"claims": [claim]}), encoding="utf-8")
+    merged = add_contribution([contribution], package=package_copy)
+    assert not merged.refused
+    assert [
+        (i.code, i.record_id) for i in merged.report.issues if i.severity.value == "warning"
+    ] == [("claim.disputed", "clm-7w4vrvka")]
+    release = build_release(package_copy, tmp_path / "dist", frictionless=False)
+    disputes = pl.read_csv(release.folder / "disputes.csv", infer_schema=False)
+    expected = [
+        ("events", "evt-04ybrtrc", "date", "2019", "clm-0exgrwdf", "2019", "src-1ekndjem", "23"),
+        ("events", "evt-04ybrtrc", "date", "2019", "clm-7w4vrvka", "2018", "src-1ekndjem", "23"),
+    ]
+    assert disputes.rows() == expected
+    with sqlite3.connect(release.folder / "sqlite/nk-defections.db") as db:
+        rows = db.execute("SELECT claim_id, value, paragraph FROM disputes ORDER BY claim_id")
+        assert rows.fetchall() == [("clm-0exgrwdf", "2019", 23), ("clm-7w4vrvka", "2018", 23)]
+
+
+def test_the_shipped_release_has_no_dispute(release):
+    assert (release.folder / "disputes.csv").read_text(encoding="utf-8") == (
+        "table,record_id,field,record_value,claim_id,value,source_id,paragraph\n"
+    )

@@ -19,6 +19,7 @@ from nk_defections.check.rules.fields import closed
 from nk_defections.check.validate import validate_package, validate_paths
 from nk_defections.findings import codes as C
 from nk_defections.findings.issues import Severity
+from nk_defections.model.package import load_package_descriptor
 from nk_defections.progress import listening
 
 from .conftest import ROOT
@@ -38,12 +39,15 @@ from .test_rules import (
     write_rows,
 )
 
+PACKAGE = load_package_descriptor(ROOT)
 COUNSELLOR = "pst-rkra52py"  # Ri Il Kyu's last posting: no start date, ended 2023-11
 _ids = itertools.count()
 
 
 def claim(pkg: Path, record_id: str, field: str, original_text: str = "in November") -> None:
-    """Add a claim for *field* of *record_id*, so that a value set there is evidenced."""
+    """Add a claim for *field* of *record_id*, giving its value, so that the value is evidenced."""
+    table = PACKAGE.table_of_prefix[record_id[:3]]
+    (row,) = [r for r in read_rows(pkg, table) if r["id"] == record_id]
     append(
         pkg,
         "claims",
@@ -52,6 +56,7 @@ def claim(pkg: Path, record_id: str, field: str, original_text: str = "in Novemb
         field=field,
         source_id=SOURCE,
         paragraph="3",
+        value=row[field],
         original_text=original_text,
         claim_rank="normal",
     )
@@ -624,6 +629,12 @@ def test_each_rule_is_announced_as_a_step_in_order(package_copy: Path):
         "checking duplicate person",
         "checking duplicate organization",
         "checking duplicate posting",
+        "checking value present",
+        "checking value form",
+        "checking value support",
+        "checking preferred",
+        "checking disputes",
+        "checking rank reason",
     ]
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from nk_defections.check.rules.package import check_frictionless, paragraphs
@@ -45,11 +46,40 @@ def write_rows(pkg: Path, table: str, rows: list[dict[str, str]]) -> None:
     (pkg / "data" / f"{table}.csv").write_text(buf.getvalue(), encoding="utf-8")
 
 
-def edit(pkg: Path, table: str, row_id: str, **changes: str) -> None:
+def edit(pkg: Path, table: str, row_id: str, *, claims_follow: bool = True, **changes: str) -> None:
+    """Set cells of a row; the claims on them give the new values, where a claim can.
+
+    So a test breaks the rule it means to, not the claims' support of the cell. A value its
+    field refuses, or with a fault of text (a cell that is itself the fault), is left out of
+    the claims, which keep theirs. ``claims_follow=False`` leaves every claim as it is.
+    """
     rows = read_rows(pkg, table)
     (row,) = [r for r in rows if r["id"] == row_id]
     row.update(changes)
     write_rows(pkg, table, rows)
+    if claims_follow and table != "claims":
+        claims = read_rows(pkg, "claims")
+        for claim in claims:
+            value = changes.get(claim["field"]) if claim["record_id"] == row_id else None
+            if value and _claimable(pkg, table, claim["field"], value):
+                claim["value"] = value
+        write_rows(pkg, "claims", claims)
+
+
+def _claimable(pkg: Path, table: str, field: str, value: str) -> bool:
+    """Whether *value* is a valid cell of *field* with clean text: what a claim may give."""
+    from nk_defections.check.rules import emit_checks
+    from nk_defections.check.rules.fields import text_checks, value_checks
+    from nk_defections.model.dates import derived_exprs
+
+    package = load_package_descriptor(pkg)
+    spec = package.field(table, field)
+    frame = pl.DataFrame({field: [value], "_report": [True]})
+    dates = dict(package.date_columns(table))
+    if field in dates:
+        frame = frame.with_columns(derived_exprs(field, interval=dates[field], prefix="_"))
+    checks, prepared = value_checks(spec, frame, field, pl.col("_report"))
+    return not list(emit_checks(frame, checks + text_checks(spec, field), prepared))
 
 
 def append(pkg: Path, table: str, **values: str) -> None:
@@ -122,6 +152,8 @@ def _set(
 
 def _claim(record_id: str, field: str, original_text: str = "in November"):
     def step(pkg: Path) -> None:
+        table = load_package_descriptor(pkg).table_of_prefix[record_id[:3]]
+        (row,) = [r for r in read_rows(pkg, table) if r["id"] == record_id]
         append(
             pkg,
             "claims",
@@ -130,6 +162,7 @@ def _claim(record_id: str, field: str, original_text: str = "in November"):
             field=field,
             source_id=SOURCE,
             paragraph="3",
+            value=row[field],
             original_text=original_text,
             claim_rank="normal",
         )
@@ -182,6 +215,7 @@ def _empty_field_claim(pkg: Path) -> tuple[str, str, str]:
         field="birth_date",
         source_id=SOURCE,
         paragraph="3",
+        value="1985",
         original_text="in November",
         claim_rank="normal",
     )
@@ -294,6 +328,7 @@ def test_a_posting_outside_its_holders_life_is_out_of_order(package_copy: Path):
         field="death_date",
         source_id=SOURCE,
         paragraph="3",
+        value="2020",
         original_text="in November",
         claim_rank="normal",
     )

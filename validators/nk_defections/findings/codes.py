@@ -265,7 +265,51 @@ CLAIM_UNKNOWN_FIELD = register(
     "claim.unknown-field", E, "A claim names a field its record's table does not have."
 )
 CLAIM_EMPTY_FIELD = register(
-    "claim.empty-field", W, "A claim supports a field that is empty in its record."
+    "claim.empty-field",
+    E,
+    "A claim that is not deprecated names a field that is empty in its record.",
+)
+CLAIM_MISSING_VALUE = register(
+    "claim.missing-value", E, "A claim on a field (not '*') has no value."
+)
+CLAIM_ROW_VALUE = register(
+    "claim.row-value", E, "A claim with field '*' (about the row as a whole) has a value."
+)
+CLAIM_INVALID_VALUE = register(
+    "claim.invalid-value",
+    E,
+    "A claim's value is not a valid cell of its field (an EDTF date of the supported forms, a "
+    "vocabulary code, a number, a country code, an id...).",
+)
+CLAIM_UNSUPPORTED = register(
+    "claim.unsupported-value",
+    E,
+    "A filled cell that has claims is supported by none that is not deprecated (an equal value; "
+    "for a date, a value whose range holds the cell's).",
+)
+CLAIM_PREFERRED_CONFLICT = register(
+    "claim.preferred-conflict",
+    E,
+    "Two preferred claims give different values for one field of a record.",
+)
+CLAIM_PREFERRED_MISMATCH = register(
+    "claim.preferred-mismatch",
+    E,
+    "A record's cell is not exactly the value of its preferred claim.",
+)
+CLAIM_DISPUTED = register(
+    "claim.disputed",
+    W,
+    "Claims that are not deprecated disagree on one field of a record (different values; dates "
+    "whose ranges do not meet) and none is preferred.",
+)
+CLAIM_MISSING_RANK_REASON = register(
+    "claim.missing-rank-reason", E, "A preferred or deprecated claim has no rank_reason."
+)
+CLAIM_RANK_REASON = register(
+    "claim.rank-reason-mismatch",
+    E,
+    "A normal claim has a rank_reason, or the reason is one for the other rank.",
 )
 
 # Identity and names

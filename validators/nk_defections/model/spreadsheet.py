@@ -9,7 +9,7 @@ which an input method or a normalising import turns into the ASCII ones. The pro
 
 * a text cell that begins, after any white space and quotes, with one of those characters, or
   that begins with a TAB or CR, is refused;
-* except a cell that is a plain decimal number (``-3``, ``+2.5``): a spreadsheet reads it as a
+* except a cell that is a plain decimal number (``-3``, ``+2.5``, ``-1.5e+16``): a spreadsheet reads it as a
   number, and a formula made of a number alone runs nothing. Numbers in number columns are
   typed, and never text cells.
 
@@ -34,8 +34,9 @@ TRIGGERS = (
 LEADING = "\\s\"'\u2018\u2019\u201c\u201d\uff02\uff07"
 #: A text cell that a spreadsheet would run as a formula (with :data:`NUMBER` left out).
 FORMULA = f"^(?:[\\t\\r]|[{LEADING}]*[{TRIGGERS}])"
-#: A plain decimal number: read as a number, never run.
-NUMBER = "^[+-]?[0-9]+(?:\\.[0-9]+)?$"
+#: A plain decimal number, perhaps in exponent notation (``-5.99e+16``, as a number's text is
+#: written): read as a number, never run.
+NUMBER = "^[+-]?[0-9]+(?:\\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$"
 
 _FORMULA = re.compile(FORMULA)
 _NUMBER = re.compile(NUMBER)

@@ -12,7 +12,9 @@ Per table CSV, JSON and Parquet, and all of them in a SQLite database.
                           the same derived date fields
     parquet/<table>.parquet  typed: vocabularies and kinds as Enum, bounds as Date, integers, floats
     sqlite/nk-defections.db  every table in SQLite, with keys, indexes, full-text search and
-                          views (:mod:`nk_defections.release.database`)
+                          views (:mod:`nk_defections.release.database`), and the disputes
+    disputes.csv          the disputed fields: every claim that is not deprecated on a field
+                          whose claims disagree with none preferred (derived from the claims)
     CODEBOOK.md           every table and field, with types, vocabularies and counts
     figures/timeline.svg, figures/timeline.png
     README.md             what the release holds, file by file, and how to check and load it
@@ -43,6 +45,7 @@ import polars as pl
 
 from nk_defections.findings.issues import Report
 from nk_defections.model.dates import DATE_KINDS
+from nk_defections.model.frames import LOCATION_SCHEMA, marked
 from nk_defections.model.package import CLAIMS, RELEASE_FILES, Package, PackageError
 from nk_defections.model.records import nest, typed_value
 from nk_defections.read.bundle import Bundle, bound_names, kind_name, open_bundle
@@ -75,6 +78,14 @@ PROJECT_FILES: dict[str, tuple[str, str, str]] = {
         "What changed in the data, the schemas and the tools, release by release.",
     ),
 }
+#: The disputed fields, derived from the claims (:func:`nk_defections.check.rules.values.disputes`).
+DISPUTES = "disputes.csv"
+DISPUTES_DESCRIPTION = (
+    "The disputed fields, derived from the claims: one row per claim that is not deprecated on "
+    "a field of a record whose claims disagree (different values; dates whose ranges do not "
+    "meet) with none preferred, with the record's value (record_value), the claim's value and "
+    "where it is cited (source_id, paragraph). Also the table disputes of the SQLite database."
+)
 README = "README.md"
 README_DESCRIPTION = "What this release holds, file by file, and how to check and load it."
 #: What each per-table file of a release is (README.md says it once per folder).
@@ -406,7 +417,16 @@ def write_contents(bundle: Bundle, folder: Path) -> list[str]:
             )
         )
 
-    extras.append(_database_file(package, typed, folder, written))
+    disputed = disputed_fields(package, strings)
+    data = put(
+        DISPUTES,
+        disputed.write_csv(line_terminator="\n", null_value="", quote_style="necessary").encode(
+            "utf-8"
+        ),
+    )
+    extras.append(_extra_file(DISPUTES, data, "text/csv", DISPUTES_DESCRIPTION))
+
+    extras.append(_database_file(package, typed, folder, written, {"disputes": disputed}))
 
     figure = draw_timeline(typed, bundle.version)
     for path, mediatype in (
@@ -452,15 +472,40 @@ def write_contents(bundle: Bundle, folder: Path) -> list[str]:
     return sorted(written)
 
 
+def disputed_fields(package: Package, strings: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
+    """The disputed fields of a package's tables (string frames), as the rule that warns of them finds them.
+
+    The rows of ``disputes.csv`` and of the table ``disputes`` of the database
+    (:func:`nk_defections.check.rules.values.disputes`).
+    """
+    from nk_defections.check.rules import Context
+    from nk_defections.check.rules.values import disputes
+
+    located = [pl.lit(None, dtype).alias(name) for name, dtype in LOCATION_SCHEMA.items()]
+    frames = {
+        table: marked(frame.with_columns(located), csv=True, report=True)
+        for table, frame in strings.items()
+    }
+    return disputes(Context(package, frames))
+
+
 def _database_file(
-    package: Package, typed: Mapping[str, pl.DataFrame], folder: Path, written: dict[str, bytes]
+    package: Package,
+    typed: Mapping[str, pl.DataFrame],
+    folder: Path,
+    written: dict[str, bytes],
+    derived: Mapping[str, pl.DataFrame],
 ) -> dict[str, Any]:
     """Build the SQLite database into *folder* (see :mod:`nk_defections.release.database`); its entry."""
     from nk_defections.release.database import DATABASE_PATH, build_database, views
 
     target = folder / DATABASE_PATH
     build_database(
-        package, {t: release_fields(package, t) for t in package.resources}, typed, target
+        package,
+        {t: release_fields(package, t) for t in package.resources},
+        typed,
+        target,
+        derived=derived,
     )
     data = written.setdefault(DATABASE_PATH, target.read_bytes())
     names = ", ".join(view.name for view in views(package))
@@ -469,7 +514,8 @@ def _database_file(
         data,
         "application/vnd.sqlite3",
         "Every table in SQLite, typed, with its keys, indexes on references and full-text search "
-        f"over names, titles and summaries; the views {names}. Open it in Datasette "
+        f"over names, titles and summaries; the views {names}; the table "
+        f"{', '.join(derived)} ({DISPUTES}). Open it in Datasette "
         "(nk-defections serve) or any SQLite client.",
     )
 

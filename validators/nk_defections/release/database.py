@@ -12,7 +12,9 @@ Parquet files, and everything in it is read off ``datapackage.json``:
   ``event_participants.participant_id`` or ``claims.record_id``, included);
 * full-text search (SQLite FTS5, through sqlite-utils' ``enable_fts``) over the names, titles and
   summaries of :data:`FULL_TEXT`;
-* the views of :func:`views`, each with the one ``SELECT`` that answers its question.
+* the views of :func:`views`, each with the one ``SELECT`` that answers its question;
+* the tables derived from the others that the release passes in (``disputes``: the disputed
+  fields, one row per claim in a dispute).
 
 The same rows give the same bytes: nothing in the file depends on the time or place of the
 build, only on the data and the SQLite and sqlite-utils versions (as the Parquet files depend
@@ -416,6 +418,8 @@ def build_database(
     fields: Mapping[str, list[dict[str, Any]]],
     frames: Mapping[str, pl.DataFrame],
     target: Path,
+    *,
+    derived: Mapping[str, pl.DataFrame] | None = None,
 ) -> None:
     """Write the database of *package* to *target*, which must not exist yet.
 
@@ -430,6 +434,9 @@ def build_database(
         The typed rows of each table, as :func:`nk_defections.load_table` gives them.
     target
         The file to write.
+    derived
+        Tables derived from the others (the disputes), written as they are, each with an index
+        on its ``record_id``.
 
     Raises
     ------
@@ -479,6 +486,13 @@ def build_database(
                 db.table(table).create_index([column], index_name=f"idx_{table}_{column}")
         for table, columns in FULL_TEXT.items():
             db.table(table).enable_fts(list(columns), fts_version="FTS5", create_triggers=False)
+        for name, frame in (derived or {}).items():
+            db.table(name).create(
+                {c: int if dtype.is_integer() else str for c, dtype in frame.schema.items()}
+            )
+            db.table(name).insert_all(frame.iter_rows(named=True), batch_size=1000)
+            if CLAIM_KEY in frame.columns:
+                db.table(name).create_index([CLAIM_KEY], index_name=f"idx_{name}_{CLAIM_KEY}")
         for view in planned:
             try:
                 db.create_view(view.name, view.sql)

@@ -322,6 +322,7 @@ def all_rules() -> list[Rule]:
         record,
         references,
         table,
+        values,
     )
 
     return [
@@ -333,6 +334,7 @@ def all_rules() -> list[Rule]:
         *claims.RULES,
         *amendments.RULES,
         *identity.RULES,
+        *values.RULES,
     ]
 
 

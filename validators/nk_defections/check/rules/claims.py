@@ -14,6 +14,8 @@ from nk_defections.model.frames import REPORT
 from nk_defections.model.hints import did_you_mean
 from nk_defections.model.package import CLAIM_KEY, CLAIMS, Package
 
+#: The rank of a claim that supports nothing: kept so that its value is not added again.
+DEPRECATED = "deprecated"
 #: Columns (besides every date and number) whose values need a claim of their own.
 CLAIMED_COLUMNS = frozenset({"title", "rank", "status", "end_reason", "role", "motive", "value"})
 
@@ -215,9 +217,11 @@ def check_claim_soundness(ctx: Context) -> Iterator[Issue | Batch]:
             f"the claim on {r['field']!r} of {r['record_id']} needs the source's own words in original_text"
         ),
     )
-    # A claim on a field of a row that has no value there: the claims that name each table's
-    # rows by an id with its prefix, per field, looked up in that column.
+    # A claim on a field of a row that has no value there, unless deprecated (it then records
+    # a value that was given and is not held): the claims that name each table's rows by an id
+    # with its prefix, per field, looked up in that column.
     empty = []
+    kept = ctx.frame(CLAIMS)["claim_rank"].ne_missing(DEPRECATED)
     for table, naming in named(ctx).rows.items():
         records = ctx.frame(table)
         gaps = [column for column in package.field_names(table) if records[column].null_count()]
@@ -225,13 +229,17 @@ def check_claim_soundness(ctx: Context) -> Iterator[Issue | Batch]:
             continue
         on = naming.filter(pl.col(REPORT) & pl.col("_mine") & pl.col("field").is_in(gaps))
         for (column,), part in on.partition_by("field", as_dict=True, include_key=False).items():
-            empty.append(part.filter(records[column].is_null().gather(part["_row"]))["_claim"])
+            gap = records[column].is_null().gather(part["_row"]) & kept.gather(part["_claim"])
+            empty.append(part.filter(gap)["_claim"])
     if empty:
         yield from emit(
             claim_rows(ctx, pl.concat(empty)),
             C.CLAIM_EMPTY_FIELD,
             "field",
-            lambda r: f"{r['record_id']} has no value in {r['field']!r} for this claim to support",
+            lambda r: (
+                f"{r['record_id']} has no value in {r['field']!r} for this claim to support "
+                "(deprecate the claim, or fill the cell)"
+            ),
         )
 
 

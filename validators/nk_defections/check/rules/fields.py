@@ -19,8 +19,9 @@ from nk_defections.model.hints import did_you_mean, pattern_message
 from nk_defections.model.limits import MAX_CELL_CHARS
 from nk_defections.model.spreadsheet import FORMULA, formula_expr, is_formula
 
-#: Free-text columns where a newline is allowed.
-MULTILINE = frozenset({"summary", "note", "derivation"})
+#: Free-text columns where a newline is allowed (a claim's value gives a summary or a note too:
+#: a newline in a value for a field of one line makes it differ from the cell, which is refused).
+MULTILINE = frozenset({"summary", "note", "derivation", "value"})
 _CONTROL = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]"
 _BREAKS = "[\\t\\n\\r\\u2028\\u2029]"
 _BIDI = "[\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]"
@@ -93,16 +94,18 @@ def check_fields(ctx: Context) -> Iterator[Issue | Batch]:
         yield from emit_checks(frame, checks, prepared)
 
 
-def _refusals(field: dict, frame: pl.DataFrame) -> dict[str, pl.Expr]:
+def _refusals(field: dict, frame: pl.DataFrame, column: str | None = None) -> dict[str, pl.Expr]:
     """Prepared columns: true where a string field's value is outside its pattern, vocabulary or country list.
 
     Computed once per query, for the field check and, on a closed field, for the text checks.
     A pattern is matched against each distinct value once when the column has few of them
-    (:func:`_few_values`): the column is then only looked up in the values it refuses.
+    (:func:`_few_values`): the column is then only looked up in the values it refuses. The
+    values are in *column* of *frame* (the field's own, unless given), and a date's validity
+    in ``_valid:<column>``.
     """
     if field["type"] != "string":
         return {}
-    name, cons = field["name"], field.get("constraints", {})
+    name, cons = column or field["name"], field.get("constraints", {})
     col, pattern, out = pl.col(name), cons.get("pattern"), {}
     if pattern in (DATE_PATTERN, PERIOD_PATTERN):
         out[f"_refused-date:{name}"] = ~pl.col(
@@ -252,10 +255,20 @@ def _walk(node: Any) -> tuple[frozenset[str], frozenset[str], bool] | None:
 
 
 def _column_checks(
-    frame: pl.DataFrame, scope: pl.Expr, table: str, field: dict, refused: list[pl.Expr]
+    frame: pl.DataFrame,
+    scope: pl.Expr,
+    table: str,
+    field: dict,
+    refused: list[pl.Expr],
+    column: str | None = None,
 ) -> list[Check]:
-    """The checks of one field; *refused* are its prepared :func:`_refusals`, in their order."""
-    name = field["name"]
+    """The checks of one field; *refused* are its prepared :func:`_refusals`, in their order.
+
+    On the values in *column* of *frame* (the field's own, unless given): their findings are
+    about that column.
+    """
+    name = column or field["name"]
+    label = field["name"]
     cons = field.get("constraints", {})
     col = pl.col(name)
     present = scope & col.is_not_null()
@@ -270,7 +283,7 @@ def _column_checks(
                 C.SCHEMA_REQUIRED,
                 name,
                 scope & col.is_null(),
-                lambda r: f"required field {name!r} is empty",
+                lambda r: f"required field {label!r} is empty",
             )
         )
     # Any field: no cell holds more than the limit (nk_defections.model.limits).
@@ -327,7 +340,7 @@ def _column_checks(
         check(
             C.SCHEMA_PATTERN,
             next(refusals),
-            lambda r: pattern_message(r[name], table, name, pattern),
+            lambda r: pattern_message(r[name], table, label, pattern),
         )
     if "enum" in cons:
         allowed = list(cons["enum"])
@@ -335,7 +348,7 @@ def _column_checks(
             C.SCHEMA_ENUM,
             next(refusals),
             lambda r: (
-                f"{r[name]!r} is not an allowed {name}"
+                f"{r[name]!r} is not an allowed {label}"
                 + did_you_mean(r[name], allowed, list_up_to=8)
             ),
         )
@@ -343,13 +356,13 @@ def _column_checks(
         check(
             C.SCHEMA_MIN_LENGTH,
             col.str.len_chars() < cons["minLength"],
-            lambda r: f"{name!r} is shorter than {cons['minLength']} characters",
+            lambda r: f"{label!r} is shorter than {cons['minLength']} characters",
         )
     if "maxLength" in cons:
         check(
             C.SCHEMA_MAX_LENGTH,
             (length > cons["maxLength"]) & (length <= MAX_CELL_CHARS),
-            lambda r: f"{name!r} has {len(r[name])} characters, more than {cons['maxLength']}",
+            lambda r: f"{label!r} has {len(r[name])} characters, more than {cons['maxLength']}",
         )
     if field.get("format") == "uri":
         # Few distinct values, each checked once in Python.
@@ -365,6 +378,44 @@ def _column_checks(
                 C.SCHEMA_FORMAT, col.is_in(wrong), lambda r: f"{r[name]!r} is not an absolute URI"
             )
     return checks
+
+
+def value_checks(
+    field: dict, frame: pl.DataFrame, column: str, scope: pl.Expr, *, table: str
+) -> tuple[list[Check], list[pl.Expr]]:
+    """Whether the texts in *column* of *frame* are valid cells of *field*: its checks, prepared.
+
+    The one statement of a field's lexical form (its type, pattern, vocabulary, country list,
+    EDTF form, bounds and lengths; not whether it is required), for a value that stands
+    elsewhere than in the field's own column: a claim's ``value`` is checked by the checks
+    :func:`check_fields` runs on the cells. Pass the checks and the prepared columns to
+    :func:`~nk_defections.check.rules.emit_checks`; a date's validity must be in
+    ``_valid:<column>`` of *frame* (:func:`nk_defections.model.dates.derived_exprs` with
+    ``prefix="_"``).
+
+    Examples
+    --------
+    >>> from nk_defections.check.rules import emit_checks
+    >>> field = {"name": "rank", "type": "string", "constraints": {"enum": ["a", "b"]}}
+    >>> frame = pl.DataFrame({"value": ["a", "c"], "_report": [True, True]})
+    >>> checks, prepared = value_checks(field, frame, "value", pl.col("_report"), table="postings")
+    >>> [(b.code, b.rows.to_list()) for b in emit_checks(frame, checks, prepared)]
+    [('schema.enum', [1])]
+    """
+    field = {**field, "constraints": {**field.get("constraints", {}), "required": False}}
+    refused = _refusals(field, frame, column)
+    checks = _column_checks(frame, scope, table, field, [pl.col(name) for name in refused], column)
+    return checks, [expr.alias(name) for name, expr in refused.items()]
+
+
+def text_checks(field: dict, column: str) -> list[Check]:
+    """The text checks of *field* on the texts in *column*: none for a closed or non-text field.
+
+    With :func:`value_checks`, whether a text is a valid cell of the field in every respect.
+    """
+    if field["type"] != "string" or closed(field):
+        return []
+    return _text_checks(column, pl.lit(True), field["name"])
 
 
 @rule(*TEXT_CODES)
@@ -391,14 +442,16 @@ def check_text(ctx: Context) -> Iterator[Issue | Batch]:
         yield from emit_checks(ctx.frame(table), checks)
 
 
-def _text_checks(name: str, suspect: pl.Expr) -> list[Check]:
+def _text_checks(name: str, suspect: pl.Expr, field: str | None = None) -> list[Check]:
     """The text checks of column *name*, deciding on the rows *suspect* hits.
 
     *suspect* must hit every row that holds a character outside :data:`NFC_SUSPECT`'s ranges:
-    the invisible characters and the letters of Cyrillic and Greek are outside them.
+    the invisible characters and the letters of Cyrillic and Greek are outside them. The texts
+    are cells of *field* (the column's own, unless given): it says whether a line break is
+    allowed, and whether the text is a name.
     """
     col = pl.col(name)
-    control = _CONTROL if name in MULTILINE else f"(?:{_CONTROL}|{_BREAKS})"
+    control = _CONTROL if (field or name) in MULTILINE else f"(?:{_CONTROL}|{_BREAKS})"
     names = (
         [
             Check(
@@ -419,7 +472,7 @@ def _text_checks(name: str, suspect: pl.Expr) -> list[Check]:
                 ),
             )
         ]
-        if name in NAME_COLUMNS
+        if (field or name) in NAME_COLUMNS
         else []
     )
     return [

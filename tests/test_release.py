@@ -426,22 +426,13 @@ def test_build_refuses_to_overwrite_another_release_of_its_version(
         ),
         encoding="utf-8",
     )
-    claims = package_copy / "data" / "claims.csv"  # the values of the claims on people's cells
-    lines = claims.read_text(encoding="utf-8").splitlines(keepends=True)
-    claims.write_text(
-        "".join(
-            line.replace("Tae Yongho", "Thae Yong-ho") if ",per-" in line[:30] else line
-            for line in lines
-        ),
-        encoding="utf-8",
-    )
     before = files_of(out)
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 1, result.output
     (message,) = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     version_ = open_bundle(ROOT).version
     assert message.startswith(f"error: {out} already holds a release {version_} with other content")
-    assert f"(nk-defections-{version_}: data/claims.csv, " in message
+    assert f"(nk-defections-{version_}: data/people.csv, " in message
     assert f"remove the old release ({out / f'nk-defections-{version_}'} and " in message
     assert files_of(out) == before
 
@@ -824,7 +815,7 @@ def test_a_release_says_which_fields_are_disputed(package_copy: Path, tmp_path: 
     contribution = tmp_path / "dispute.json"
     claim = {
         "id": "clm-7w4vrvka",
-        "record_id": "evt-04ybrtrc",  # its date, 2019, has one claim: clm-0exgrwdf
+        "record_id": "evt-3cx1n31g",  # its date, 2019, has one claim: clm-ew31h0ty
         "field": "date",
         "source_id": "src-1ekndjem",
         "paragraph": 23,
@@ -841,13 +832,13 @@ def test_a_release_says_which_fields_are_disputed(package_copy: Path, tmp_path: 
     release = build_release(package_copy, tmp_path / "dist", frictionless=False)
     disputes = pl.read_csv(release.folder / "disputes.csv", infer_schema=False)
     expected = [
-        ("events", "evt-04ybrtrc", "date", "2019", "clm-0exgrwdf", "2019", "src-1ekndjem", "23"),
-        ("events", "evt-04ybrtrc", "date", "2019", "clm-7w4vrvka", "2018", "src-1ekndjem", "23"),
+        ("events", "evt-3cx1n31g", "date", "2019", "clm-7w4vrvka", "2018", "src-1ekndjem", "23"),
+        ("events", "evt-3cx1n31g", "date", "2019", "clm-ew31h0ty", "2019", "src-1ekndjem", "23"),
     ]
     assert disputes.rows() == expected
     with sqlite3.connect(release.folder / "sqlite/nk-defections.db") as db:
         rows = db.execute("SELECT claim_id, value, paragraph FROM disputes ORDER BY claim_id")
-        assert rows.fetchall() == [("clm-0exgrwdf", "2019", 23), ("clm-7w4vrvka", "2018", 23)]
+        assert rows.fetchall() == [("clm-7w4vrvka", "2018", 23), ("clm-ew31h0ty", "2019", 23)]
 
 
 def test_the_shipped_release_has_no_dispute(release):

@@ -78,7 +78,7 @@ def _claimable(pkg: Path, table: str, field: str, value: str) -> bool:
     dates = dict(package.date_columns(table))
     if field in dates:
         frame = frame.with_columns(derived_exprs(field, interval=dates[field], prefix="_"))
-    checks, prepared = value_checks(spec, frame, field, pl.col("_report"))
+    checks, prepared = value_checks(spec, frame, field, pl.col("_report"), table=table)
     return not list(emit_checks(frame, checks + text_checks(spec, field), prepared))
 
 

@@ -287,12 +287,13 @@ def test_read_only_commands_leave_a_planted_journal_alone(
 
 @pytest.mark.parametrize(
     "victim",
-    ["Makefile", "datapackage.json", "data/notes.csv", "./Makefile", "data/../Makefile", "/tmp/x"],
+    ["Makefile", "datapackage.json", "data/notes.csv", "./Makefile", "data/../Makefile", "outside"],
 )
 def test_writers_refuse_a_journal_naming_anything_but_a_table(package: Path, victim: str) -> None:
-    if victim.startswith("/"):
+    if victim == "outside":  # an absolute path out of the package
+        outside = str(package.parent / "outside.txt")
         (package / JOURNAL).write_text(
-            json.dumps({"files": [{"path": victim, "sha256": sha256(b"")}]}), encoding="utf-8"
+            json.dumps({"files": [{"path": outside, "sha256": sha256(b"")}]}), encoding="utf-8"
         )
     else:
         plant_journal(package, victim)
@@ -300,6 +301,7 @@ def test_writers_refuse_a_journal_naming_anything_but_a_table(package: Path, vic
     for command in (["add", TEMPLATE], ["fmt"]):
         one_line_error(run(*command, "--package", package), "not one of the package's table files")
         assert tree(package) == before
+        assert not (package.parent / "outside.txt").exists()
 
 
 @pytest.mark.parametrize(

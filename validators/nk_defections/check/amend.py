@@ -27,7 +27,6 @@ reference rule to refuse (``ref.retired``).
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +35,7 @@ import polars as pl
 
 from nk_defections.findings import codes as C
 from nk_defections.model.frames import CSV, FILE, LINE, POINTER, REPORT
+from nk_defections.model.hints import nearest
 from nk_defections.model.ids import derived
 from nk_defections.model.package import AMENDMENTS, CLAIM_KEY, CLAIMS, REDIRECTS, Package
 from nk_defections.read.contribution import VALID
@@ -349,14 +349,14 @@ class _Amender:
             return
         if name not in names:
             owners = [t for t in self.package.resources if name in self.package.field_names(t)]
-            hint = difflib.get_close_matches(name, names, n=1)
+            hint = nearest(name, names)
             self.fault(
                 amendment,
                 C.AMEND_UNKNOWN_FIELD,
                 "field",
                 f"{table} has no field {name!r}"
                 + (f" (a field of {', '.join(owners)})" if owners else "")
-                + (f"; did you mean {hint[0]!r}?" if hint else f"; its fields: {', '.join(names)}"),
+                + (f"; did you mean {hint!r}?" if hint else f"; its fields: {', '.join(names)}"),
             )
             return
         value = amendment["value"]
